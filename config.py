@@ -1,0 +1,114 @@
+"""Settings from the environment, with development defaults.
+
+``JALA_ENV=production`` is the only switch into production mode. Without it the portal runs
+in development mode and falls back to the embedded services for anything not configured.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable portal."""
+
+
+def _flag(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def normalise_database_url(url):
+    """Point plain ``postgresql://`` URLs at the psycopg 3 driver."""
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _development_secret_key(instance_path):
+    """Return a random key kept in instance/ so sessions survive restarts."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(env=None):
+    """Build the Flask config mapping from an environment mapping."""
+    env = os.environ if env is None else env
+    production = env.get("JALA_ENV", "development").strip().lower() == "production"
+    instance_path = Path(env.get("JALA_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
+
+    secret_key = env.get("SECRET_KEY", "")
+    if production:
+        if secret_key in INSECURE_KEYS or len(secret_key) < 32:
+            raise ConfigError(
+                "JALA_ENV=production needs SECRET_KEY set to a random value of 32+ characters"
+            )
+        if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+            raise ConfigError("JALA_ENV=production needs DATABASE_URL and REDIS_URL")
+    elif not secret_key:
+        secret_key = _development_secret_key(instance_path)
+
+    return {
+        "JALA_PRODUCTION": production,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": normalise_database_url(env.get("DATABASE_URL")),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "MAIL_SERVER": env.get("MAIL_SERVER"),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _flag(env.get("MAIL_USE_SSL")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "JALA Portal <noreply@jala.local>"),
+        "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 10),
+        "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "SESSION_LIFETIME_HOURS", 12)),
+        "SESSION_COOKIE_NAME": "jala_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        # Links in emails are built on this, never on the request's Host header.
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "FORCE_HTTPS": production,
+        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 1 if production else 0),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": production,
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "PASSWORD_HASH_FAST": _flag(env.get("JALA_FAST_PASSWORD_HASH")) and not production,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "SWEEP_INTERVAL_SECONDS": _int(env, "SWEEP_INTERVAL_SECONDS", 30),
+        "RQ_QUEUE": env.get("RQ_QUEUE", "jala"),
+    }

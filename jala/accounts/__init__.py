@@ -1,0 +1,6 @@
+"""Accounts: member libraries, users, roles, login with a second factor, the audit log."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from jala.accounts import routes  # noqa: E402,F401

@@ -1,0 +1,248 @@
+"""Member libraries, users, their roles and sessions, one-time tokens, and the audit log."""
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import relationship
+
+from jala import clock
+from jala.extensions import db
+
+ROLE_LIBRARIAN = "librarian"
+ROLE_LIBRARY_ADMIN = "library_admin"
+ROLE_COMMITTEE_MEMBER = "committee_member"
+ROLE_PORTAL_ADMIN = "portal_admin"
+STAFF_ROLES = (ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, ROLE_COMMITTEE_MEMBER, ROLE_PORTAL_ADMIN)
+
+
+class Library(db.Model):
+    """A member library (成员馆), current or former; ``code`` is immutable and upper case."""
+
+    __tablename__ = "libraries"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(16), nullable=False, unique=True)
+    name_zh = Column(String(100), nullable=False)
+    name_en = Column(String(200), nullable=False)
+    city = Column(String(50), nullable=False)
+    city_en = Column(String(50), nullable=False)
+    joined_on = Column(Date, nullable=False)
+    # False when the sources only say the library joined on or before ``joined_on``
+    join_date_exact = Column(Boolean, nullable=False, default=True)
+    founding = Column(Boolean, nullable=False, default=False)
+    left_on = Column(Date)
+    website = Column(String(200))
+
+    __table_args__ = (
+        CheckConstraint("code = upper(code) AND code ~ '^[A-Z][A-Z0-9]{1,15}$'", name="code_upper"),
+    )
+
+    def is_member_on(self, day):
+        """Whether the library is a member on ``day`` (joined and not yet left)."""
+        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+
+    def __repr__(self):
+        return f"<Library {self.code}>"
+
+
+class ChairTerm(db.Model):
+    """The chair library (轮值主任馆) of one calendar year."""
+
+    __tablename__ = "chair_terms"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
+    library = relationship(Library)
+
+
+class User(db.Model):
+    """A person with a portal account: a reader of a member library, or a public user."""
+
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False)
+    email_confirmed_at = Column(DateTime(timezone=True))
+    password_hash = Column(String(255), nullable=False)
+    display_name = Column(String(100), nullable=False)
+    home_library_id = Column(Integer, ForeignKey("libraries.id"))
+    card_number = Column(String(40))
+    verified_at = Column(DateTime(timezone=True))
+    verified_by_id = Column(Integer, ForeignKey("users.id"))
+    totp_secret = Column(String(64))
+    totp_enabled_at = Column(DateTime(timezone=True))
+    totp_last_step = Column(BigInteger)
+    locale = Column(String(10))
+    disabled_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+
+    home_library = relationship(Library, foreign_keys=[home_library_id])
+    grants = relationship(
+        "RoleGrant",
+        primaryjoin="and_(User.id == RoleGrant.user_id, RoleGrant.revoked_at.is_(None))",
+        viewonly=True,
+        lazy="selectin",
+    )
+
+    __table_args__ = (
+        Index("uq_users_email_lower", func.lower(email), unique=True),
+        Index(
+            "uq_users_library_card",
+            home_library_id,
+            card_number,
+            unique=True,
+            postgresql_where=text("card_number IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "(home_library_id IS NULL) = (card_number IS NULL)", name="card_with_library"
+        ),
+    )
+
+    # flask-login protocol; ``auth_session_id`` is set when the user is loaded for a request
+    auth_session_id = None
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.disabled_at is None
+
+    def get_id(self):
+        return self.auth_session_id
+
+    @property
+    def is_public_user(self):
+        """A public user (社会用户) has no home member library."""
+        return self.home_library_id is None
+
+    @property
+    def is_verified_reader(self):
+        return self.home_library_id is not None and self.verified_at is not None
+
+    def has_role(self, role, library_id=None):
+        """Whether the user holds ``role`` (at ``library_id`` when given)."""
+        return any(
+            g.role == role and (library_id is None or g.library_id == library_id)
+            for g in self.grants
+        )
+
+    @property
+    def is_staff(self):
+        return any(g.role in STAFF_ROLES for g in self.grants)
+
+    @property
+    def is_portal_admin(self):
+        return self.has_role(ROLE_PORTAL_ADMIN)
+
+    def libraries_with_role(self, *roles):
+        """Ids of the libraries where the user holds any of ``roles``."""
+        return {g.library_id for g in self.grants if g.role in roles}
+
+    def __repr__(self):
+        return f"<User {self.id} {self.email}>"
+
+
+class RoleGrant(db.Model):
+    """A staff role held at one library; revoked grants are kept for the record."""
+
+    __tablename__ = "role_grants"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    role = Column(String(32), nullable=False)
+    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
+    granted_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    granted_by_id = Column(Integer, ForeignKey("users.id"))
+    revoked_at = Column(DateTime(timezone=True))
+    revoked_by_id = Column(Integer, ForeignKey("users.id"))
+
+    user = relationship(User, foreign_keys=[user_id])
+    library = relationship(Library)
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('librarian', 'library_admin', 'committee_member', 'portal_admin')",
+            name="known_role",
+        ),
+        Index(
+            "uq_role_grants_committee_seat",
+            library_id,
+            unique=True,
+            postgresql_where=text("role = 'committee_member' AND revoked_at IS NULL"),
+        ),
+        Index(
+            "uq_role_grants_active",
+            user_id,
+            role,
+            library_id,
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+
+class AuthSession(db.Model):
+    """A logged-in browser session; logout or idleness ends it on the server."""
+
+    __tablename__ = "auth_sessions"
+
+    id = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    ended_at = Column(DateTime(timezone=True))
+    ip = Column(String(64))
+    user_agent = Column(String(300))
+
+    user = relationship(User)
+
+
+class EmailToken(db.Model):
+    """A single-use, expiring token sent by email (password reset, address confirmation)."""
+
+    __tablename__ = "email_tokens"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    purpose = Column(String(20), nullable=False)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_at = Column(DateTime(timezone=True))
+
+    user = relationship(User)
+
+
+class AuditEntry(db.Model):
+    """One line of the append-only audit log (the database refuses updates and deletes)."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(BigInteger, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    actor_id = Column(Integer, ForeignKey("users.id"))
+    actor_role = Column(String(32))
+    action = Column(String(64), nullable=False, index=True)
+    object_type = Column(String(32))
+    object_id = Column(String(64))
+    library_id = Column(Integer, ForeignKey("libraries.id"))
+    details = Column(JSONB, nullable=False, default=dict)
+    ip = Column(String(64))
+
+    actor = relationship(User)
+    library = relationship(Library)

@@ -1,0 +1,334 @@
+"""Thin views for login, registration, passwords, the second factor and staff work."""
+import io
+import time
+
+import segno
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
+
+from jala.accounts import bp
+from jala.accounts import services as accounts
+from jala.accounts.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ForgotForm,
+    GrantForm,
+    LoginForm,
+    RegisterForm,
+    ResetForm,
+)
+from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, STAFF_ROLES, User
+from jala.errors import RuleViolation
+from jala.extensions import db, limiter
+from jala.web import is_htmx
+
+PENDING_LOGIN_SECONDS = 300
+
+
+def _login_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _login_account_key():
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _safe_next(target):
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("core.home")
+
+
+def _finish_login(user, next_url):
+    lang = session.get("lang")
+    session.clear()  # a fresh session: nothing from before the login survives
+    if lang or user.locale:
+        session["lang"] = lang or user.locale
+    accounts.start_session(user, request.remote_addr, request.headers.get("User-Agent"))
+    login_user(user)
+    session.permanent = True
+    flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+    return redirect(_safe_next(next_url), code=303)
+
+
+def _pending_user():
+    pending = session.get("pending_login")
+    if not pending or time.time() - pending["at"] > PENDING_LOGIN_SECONDS:
+        session.pop("pending_login", None)
+        return None, None
+    return db.session.get(User, pending["uid"]), pending.get("next")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account_key)
+def login():
+    """Email and password; staff (and readers who opted in) go on to the second factor."""
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except RuleViolation as exc:
+            form.password.errors.append(exc.message)
+            return render_template("accounts/login.html", form=form), exc.status
+        if accounts.totp_required(user):
+            session["pending_login"] = {"uid": user.id, "at": time.time(), "next": form.next.data}
+            if user.totp_enabled_at is None:
+                return redirect(url_for("accounts.enrol_second_factor"), code=303)
+            return redirect(url_for("accounts.second_factor"), code=303)
+        return _finish_login(user, form.next.data)
+    status = 400 if form.errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor():
+    """The six-digit code of a user who passed the password step."""
+    user, next_url = _pending_user()
+    if user is None:
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.check_totp(user, form.code.data)
+        except RuleViolation as exc:
+            db.session.commit()  # keep the audit entry of the failed attempt
+            form.code.errors.append(exc.message)
+            return render_template("accounts/second_factor.html", form=form), exc.status
+        return _finish_login(user, next_url)
+    return render_template("accounts/second_factor.html", form=form)
+
+
+def _qr_svg(uri):
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=False,
+                                     svgns=True, title="TOTP")
+    return Markup(buffer.getvalue().decode())
+
+
+def _enrolment(user, form, done):
+    if not user.totp_secret or user.totp_enabled_at is not None:
+        user.totp_secret = accounts.new_totp_secret()
+        db.session.flush()
+    if form.validate_on_submit():
+        try:
+            accounts.enable_totp(user, user.totp_secret, form.code.data)
+            return done()
+        except RuleViolation as exc:
+            form.code.errors.append(exc.message)
+    uri = accounts.totp_uri(user, user.totp_secret)
+    status = 400 if form.errors else 200
+    return render_template("accounts/enrol.html", form=form, qr=_qr_svg(uri),
+                           secret=user.totp_secret), status
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def enrol_second_factor():
+    """Staff without an authenticator set one up before their first login completes."""
+    user, next_url = _pending_user()
+    if user is None:
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    return _enrolment(user, CodeForm(), lambda: _finish_login(user, next_url))
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@login_required
+def account_second_factor():
+    """A logged-in reader turns on the optional second factor."""
+    if current_user.totp_enabled_at is not None:
+        return redirect(url_for("accounts.account"))
+
+    def done():
+        flash(_("The second factor is on."), "success")
+        return redirect(url_for("accounts.account"), code=303)
+
+    return _enrolment(current_user, CodeForm(), done)
+
+
+@bp.post("/account/second-factor/off")
+@login_required
+def turn_off_second_factor():
+    """A reader turns the second factor off (with a current code)."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        accounts.disable_totp(current_user, form.code.data)
+        flash(_("The second factor is off."), "success")
+    else:
+        flash(_("Enter the current code to turn the second factor off."), "error")
+    return redirect(url_for("accounts.account"), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session on the server and in the browser."""
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.get_id())
+        accounts.record_audit(current_user, "user.logout", "user", current_user.id)
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("core.home"), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    """Create an account: a reader of a member library, or a public user."""
+    form = RegisterForm()
+    form.library.choices = [("", _("Choose your library"))] + [
+        (lib.code, f"{lib.name_zh} ({lib.code})") for lib in accounts.member_libraries()
+    ]
+    if form.validate_on_submit():
+        is_reader = form.kind.data == "reader"
+        try:
+            accounts.register_user(
+                email=form.email.data,
+                password=form.password.data,
+                display_name=form.display_name.data,
+                library_code=form.library.data if is_reader else None,
+                card_number=form.card_number.data if is_reader else None,
+            )
+        except RuleViolation as exc:
+            form.form_errors.append(exc.message)
+            return render_template("accounts/register.html", form=form), 400
+        flash(_("Your account is ready. We sent you an email to confirm your address. "
+                "Please log in."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    status = 400 if form.errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token):
+    """Confirm an email address from the link in the welcome email."""
+    accounts.confirm_email(token)
+    flash(_("Thank you: your email address is confirmed."), "success")
+    return redirect(url_for("accounts.account" if current_user.is_authenticated
+                            else "accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    """Ask for a password reset link (the answer never says whether the address exists)."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(_("If an account uses this address, a reset link is on its way."), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token):
+    """Choose a new password through an emailed single-use link."""
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except RuleViolation as exc:
+            if exc.status != 400:
+                raise
+            form.password.errors.append(exc.message)
+            return render_template("accounts/reset.html", form=form), 400
+        flash(_("Your password is changed. Please log in."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The user's own page: status, password, second factor."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("accounts.account"), code=303)
+        except RuleViolation as exc:
+            form.password.errors.append(exc.message)
+    return render_template("accounts/account.html", form=form, code_form=CodeForm()), (
+        400 if form.errors else 200
+    )
+
+
+# --- staff -------------------------------------------------------------------------------
+
+@bp.get("/staff/readers")
+@login_required
+def verification_queue():
+    """Readers of my libraries waiting for their card to be verified."""
+    readers = accounts.readers_awaiting_verification(current_user)
+    return render_template("accounts/verification_queue.html", readers=readers)
+
+
+@bp.post("/staff/readers/<int:reader_id>/verify")
+@login_required
+def verify_reader(reader_id):
+    """Confirm a reader's card number (HTMX swaps in the updated row)."""
+    reader = accounts.verify_reader(reader_id, current_user)
+    if is_htmx():
+        return render_template("accounts/_reader_row.html", reader=reader)
+    flash(_("%(name)s is verified.", name=reader.display_name), "success")
+    return redirect(url_for("accounts.verification_queue"), code=303)
+
+
+def _grantable_roles(library):
+    roles = [ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN]
+    if current_user.is_portal_admin:
+        roles = list(STAFF_ROLES)
+    return roles
+
+
+@bp.get("/libraries/<code>/people")
+@login_required
+def library_people(code):
+    """A library's accounts and their roles, for that library's admins."""
+    library, users = accounts.library_people(current_user, code)
+    return render_template("accounts/library_people.html", library=library, users=users,
+                           roles=_grantable_roles(library), form=GrantForm())
+
+
+@bp.post("/libraries/<code>/people/roles")
+@login_required
+def grant_role(code):
+    """Give a role to one of the library's accounts."""
+    form = GrantForm()
+    form.role.choices = [(r, r) for r in STAFF_ROLES]
+    if not form.validate_on_submit():
+        raise RuleViolation(_("Choose a person and a role."))
+    try:
+        user_id = int(form.user_id.data)
+    except ValueError as exc:
+        raise RuleViolation(_("Choose a person and a role.")) from exc
+    accounts.grant_role(current_user, user_id, form.role.data, code)
+    flash(_("The role is granted."), "success")
+    return redirect(url_for("accounts.library_people", code=code), code=303)
+
+
+@bp.post("/roles/<int:grant_id>/revoke")
+@login_required
+def revoke_role(grant_id):
+    """End a role grant."""
+    grant = accounts.revoke_role(current_user, grant_id)
+    flash(_("The role is revoked."), "success")
+    return redirect(url_for("accounts.library_people", code=grant.library.code), code=303)

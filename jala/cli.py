@@ -1,0 +1,234 @@
+"""The ``jala`` command: run, worker, db, seed-demo, create-admin."""
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from config import PROJECT_ROOT, load_config
+from jala import create_app
+
+
+def _app_factory():
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_app_factory, add_default_commands=False,
+                 help="The JALA Portal command line.")
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main():
+    """Entry point of the ``jala`` console script."""
+    cli.main(prog_name="jala")
+
+
+# --- database ----------------------------------------------------------------------------
+
+def alembic_config(connection=None):
+    """Alembic's config for our migrations folder (optionally on an open connection)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+@cli.group()
+def db():
+    """Database migrations (alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision):
+    """Upgrade the database to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"database upgraded to {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision):
+    """Downgrade the database to REVISION."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+
+
+@db.command("current")
+def db_current():
+    """Show the database's revision."""
+    from alembic import command
+
+    command.current(alembic_config(), verbose=False)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+@cli.command("seed-demo")
+def seed_demo_command():
+    """Load demo accounts (and demo data) and print the logins."""
+    from jala.demo import seed_demo
+
+    for line in seed_demo():
+        click.echo(line)
+
+
+@cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Portal admin", help="Display name.")
+@click.option("--card", default=None, help="Staff card number (default: derived from email).")
+def create_admin(email, name, card):
+    """Create a portal admin at the current chair library (asks for the password)."""
+    from jala.accounts.models import ROLE_PORTAL_ADMIN
+    from jala.accounts.services import (
+        check_password_policy,
+        create_user_with_role,
+        current_chair_library,
+    )
+    from jala.errors import RuleViolation
+    from jala.extensions import db as database
+
+    password = os.environ.get("JALA_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    chair = current_chair_library()
+    if chair is None:
+        raise click.ClickException("no chair library is recorded; run `jala db upgrade` first")
+    try:
+        check_password_policy(password, email)
+        user = create_user_with_role(
+            email=email, password=password, display_name=name, library_code=chair.code,
+            role=ROLE_PORTAL_ADMIN, card_number=card or "ADMIN-" + email.split("@")[0][:30],
+        )
+        database.session.commit()
+    except RuleViolation as exc:
+        database.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"portal admin {user.email} created at {chair.code}; "
+               "the first login sets up the authenticator app")
+
+
+@cli.command("totp-code")
+@click.argument("email")
+def totp_code(email):
+    """Print the current second-factor code of an account (development only)."""
+    import pyotp
+
+    from jala.accounts.services import find_user_by_email
+
+    if current_app.config["JALA_PRODUCTION"]:
+        raise click.ClickException("not available in production")
+    user = find_user_by_email(email)
+    if user is None or not user.totp_secret:
+        raise click.ClickException("no such account with a second factor")
+    click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+# --- processes ---------------------------------------------------------------------------
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst):
+    """Run the RQ worker and the due-work sweeper."""
+    from jala.jobs import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+def _database_is_empty(app):
+    from sqlalchemy import func, select
+
+    from jala.accounts.models import User
+    from jala.extensions import db as database
+
+    with app.app_context():
+        return database.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@cli.command("run", with_appcontext=False)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--web-workers", default=2, type=int)
+@click.pass_context
+def run(ctx, host, port, web_workers):
+    """Start everything: embedded services if needed, migrations, demo data, web and worker."""
+    settings = load_config()
+    instance = Path(settings["INSTANCE_PATH"])
+    env = dict(os.environ)
+    stoppers = []
+    children = []
+
+    def shutdown(*_args):
+        for proc in children:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in children:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for stop in reversed(stoppers):
+            stop()
+
+    try:
+        if not settings["JALA_PRODUCTION"]:
+            if not settings["DATABASE_URL"]:
+                from jala.embedded.postgres import ensure_postgres
+
+                env["DATABASE_URL"] = ensure_postgres(instance)
+                click.echo("embedded PostgreSQL: instance/postgres")
+            if not settings["REDIS_URL"]:
+                from jala.embedded.redis_server import ensure_redis
+
+                env["REDIS_URL"] = ensure_redis(instance)
+                click.echo(f"embedded Redis: {env['REDIS_URL']}")
+            if not settings["MAIL_SERVER"]:
+                from jala.embedded.mailsink import start_mail_sink
+
+                sink = start_mail_sink(instance / "mail")
+                stoppers.append(sink.stop)
+                env["MAIL_SERVER"], env["MAIL_PORT"] = "127.0.0.1", str(sink.port)
+                click.echo(f"mail sink: instance/mail (SMTP 127.0.0.1:{sink.port})")
+        os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER",
+                                                "MAIL_PORT") if k in env})
+        app = create_app()
+        with app.app_context():
+            from alembic import command
+
+            command.upgrade(alembic_config(), "head")
+        if _database_is_empty(app):
+            with app.app_context():
+                from jala.demo import seed_demo
+
+                for line in seed_demo():
+                    click.echo(line)
+        children.append(subprocess.Popen([sys.executable, "-m", "jala", "worker"], env=env,
+                                         start_new_session=True))
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+             "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-",
+             "--chdir", str(PROJECT_ROOT), "wsgi:app"],
+            env=env, start_new_session=True))
+        click.echo(f"JALA Portal at http://{host}:{port}/ (Ctrl-C stops everything)")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(proc.poll() is None for proc in children):
+            time.sleep(0.5)
+        click.echo("a portal process stopped; shutting down", err=True)
+        ctx.exit_code = 1
+    except KeyboardInterrupt:
+        click.echo("stopping…")
+    finally:
+        shutdown()
+    if getattr(ctx, "exit_code", 0):
+        sys.exit(1)

@@ -1,0 +1,6 @@
+"""Public pages every visitor sees: home, member libraries, health checks, language, files."""
+from flask import Blueprint
+
+bp = Blueprint("core", __name__)
+
+from jala.core import routes  # noqa: E402,F401

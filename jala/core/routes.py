@@ -1,0 +1,84 @@
+"""Thin views for the public pages."""
+from flask import abort, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask_login import current_user
+
+from jala.accounts.services import current_chair_library, get_library, member_libraries
+from jala.core import bp
+from jala.core.health import check_postgres, health_report
+from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
+from jala.files import open_link
+
+
+@bp.get("/")
+def home():
+    """The home page: search box, what the portal offers, the member libraries."""
+    return render_template("core/home.html", libraries=member_libraries(),
+                           chair=current_chair_library())
+
+
+@bp.get("/libraries")
+def libraries():
+    """The public directory of member libraries (current and former)."""
+    all_libraries = member_libraries(include_former=True)
+    return render_template("core/libraries.html",
+                           current=[lib for lib in all_libraries if lib.left_on is None],
+                           former=[lib for lib in all_libraries if lib.left_on is not None],
+                           chair=current_chair_library())
+
+
+@bp.get("/libraries/<code>")
+def library(code):
+    """One member library."""
+    lib = get_library(code)
+    if lib.code != code:
+        return redirect(url_for("core.library", code=lib.code), code=301)
+    return render_template("core/library.html", library=lib, chair=current_chair_library())
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    """Readiness: PostgreSQL and Redis both answer within a second."""
+    body, status = health_report()
+    return jsonify(body), status
+
+
+@bp.get("/healthz/live")
+@limiter.exempt
+@csrf.exempt
+def healthz_live():
+    """Liveness for load balancers: the portal serves while PostgreSQL answers."""
+    postgres = check_postgres()
+    return jsonify({"status": "ok" if postgres["ok"] else "down", "postgres": postgres}), (
+        200 if postgres["ok"] else 503
+    )
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the UI language (Simplified Chinese or English)."""
+    lang = request.form.get("lang")
+    if lang not in SUPPORTED_LOCALES:
+        abort(400)
+    session["lang"] = lang
+    if current_user.is_authenticated:
+        current_user.locale = lang
+    target = request.form.get("next") or url_for("core.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.home")
+    return redirect(target, code=303)
+
+
+@bp.get("/files/<token>")
+def download_file(token):
+    """Serve a private file through its signed link (counts one download)."""
+    link, path = open_link(token)
+    if not path.exists():
+        abort(410)
+    response = send_file(path, mimetype=link.file.content_type, as_attachment=True,
+                         download_name=link.file.original_name, max_age=0)
+    remaining = None if link.max_downloads is None else link.max_downloads - link.downloads
+    if remaining is not None:
+        response.headers["X-Downloads-Remaining"] = str(remaining)
+    return response

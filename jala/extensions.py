@@ -1,0 +1,35 @@
+"""Extensions, created unbound and bound to the app in ``create_app``."""
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
+babel = Babel()
+
+SUPPORTED_LOCALES = ("zh_Hans", "en")
+
+
+def select_locale():
+    """Pick the UI language: the user's choice in the session, else Simplified Chinese."""
+    from flask import has_request_context, session
+
+    if not has_request_context():
+        return "zh_Hans"
+    chosen = session.get("lang") or request.args.get("lang")
+    return chosen if chosen in SUPPORTED_LOCALES else "zh_Hans"

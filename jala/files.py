@@ -1,0 +1,186 @@
+"""Private file storage, served only through signed links that expire and count downloads.
+
+Files live under ``instance/files/`` with random names, outside any static folder. A link is
+a row (expiry, download limit, downloads so far) and a token signed with ``SECRET_KEY``
+naming that row; the download view checks both.
+"""
+import hashlib
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, select, update
+from sqlalchemy.orm import relationship
+
+from jala import clock
+from jala.errors import RuleViolation
+from jala.extensions import db
+from jala.web import external_url
+from jala.jobs import sweep_task
+
+# Content checks by magic bytes, never by file name or the browser's claimed type.
+SIGNATURES = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "webp": ("image/webp", (b"RIFF",)),
+}
+
+
+class StoredFile(db.Model):
+    """A file kept privately on disk."""
+
+    __tablename__ = "stored_files"
+
+    id = Column(Integer, primary_key=True)
+    storage_name = Column(String(64), nullable=False, unique=True)
+    original_name = Column(String(255), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    size = Column(BigInteger, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    owner_id = Column(Integer, ForeignKey("users.id"))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    delete_after = Column(DateTime(timezone=True), index=True)
+    deleted_at = Column(DateTime(timezone=True))
+
+
+class FileLink(db.Model):
+    """One signed download link for a stored file."""
+
+    __tablename__ = "file_links"
+
+    id = Column(Integer, primary_key=True)
+    file_id = Column(Integer, ForeignKey("stored_files.id"), nullable=False, index=True)
+    nonce = Column(String(32), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    max_downloads = Column(Integer)
+    downloads = Column(Integer, nullable=False, default=0)
+
+    file = relationship(StoredFile)
+
+
+def storage_dir():
+    """Return the folder private files are kept in (created on first use)."""
+    path = Path(current_app.config["INSTANCE_PATH"]) / "files"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def detect_kind(head):
+    """Name the kind of file from its first bytes, or None."""
+    for kind, (_, prefixes) in SIGNATURES.items():
+        if any(head.startswith(p) for p in prefixes):
+            if kind == "webp" and head[8:12] != b"WEBP":
+                continue
+            return kind
+    return None
+
+
+def store_upload(stream, original_name, *, allowed_kinds, max_bytes, owner=None,
+                 delete_after=None):
+    """Validate an uploaded stream by content and size, and keep it privately."""
+    head = stream.read(16)
+    kind = detect_kind(head)
+    if kind not in allowed_kinds:
+        names = ", ".join(k.upper() for k in allowed_kinds)
+        raise RuleViolation(f"The file is not a valid {names} file.")
+    storage_name = secrets.token_hex(16)
+    target = storage_dir() / storage_name
+    digest = hashlib.sha256(head)
+    size = len(head)
+    try:
+        with open(target, "wb") as out:
+            out.write(head)
+            while chunk := stream.read(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise RuleViolation(
+                        f"The file is larger than {max_bytes // (1024 * 1024)} MB."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    row = StoredFile(
+        storage_name=storage_name,
+        original_name=Path(original_name or "file").name[:255] or "file",
+        content_type=SIGNATURES[kind][0],
+        size=size,
+        sha256=digest.hexdigest(),
+        owner_id=owner.id if owner else None,
+        delete_after=delete_after,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="jala.files")
+
+
+def create_link(stored_file, *, valid_for, max_downloads=None):
+    """Create a signed link for a file; returns ``(FileLink, absolute URL)``."""
+    link = FileLink(
+        file_id=stored_file.id,
+        nonce=secrets.token_hex(8),
+        expires_at=clock.now() + valid_for,
+        max_downloads=max_downloads,
+    )
+    db.session.add(link)
+    db.session.flush()
+    token = _serializer().dumps([link.id, link.nonce])
+    return link, external_url("core.download_file", token=token)
+
+
+def open_link(token):
+    """Check a link token and count one download; returns ``(FileLink, path on disk)``."""
+    try:
+        link_id, nonce = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise RuleViolation("This download link is not valid.", status=404) from exc
+    link = db.session.get(FileLink, link_id)
+    if link is None or not secrets.compare_digest(link.nonce, str(nonce)):
+        raise RuleViolation("This download link is not valid.", status=404)
+    if link.file.deleted_at is not None or link.expires_at <= clock.now():
+        raise RuleViolation(
+            "This download link has expired. Ask again from your requests page.", status=410
+        )
+    counted = db.session.execute(
+        update(FileLink)
+        .where(FileLink.id == link.id)
+        .where((FileLink.max_downloads.is_(None)) | (FileLink.downloads < FileLink.max_downloads))
+        .values(downloads=FileLink.downloads + 1)
+    ).rowcount
+    if not counted:
+        raise RuleViolation(
+            "This download link has been used the maximum number of times. "
+            "Ask again from your requests page.",
+            status=410,
+        )
+    db.session.refresh(link)
+    return link, storage_dir() / link.file.storage_name
+
+
+@sweep_task
+def delete_expired_files():
+    """Delete files whose time is up (their rows stay, marked deleted)."""
+    now = clock.now()
+    rows = db.session.execute(
+        select(StoredFile)
+        .where(StoredFile.delete_after <= now, StoredFile.deleted_at.is_(None))
+        .limit(500)
+    ).scalars().all()
+    for row in rows:
+        (storage_dir() / row.storage_name).unlink(missing_ok=True)
+        row.deleted_at = now
+    return len(rows)
+
+
+def default_link_lifetime():
+    """How long a link lives when the caller does not say (20 days)."""
+    return timedelta(days=20)

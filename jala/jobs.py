@@ -1,0 +1,299 @@
+"""RQ queue helpers, the email outbox and its relay, and the due-work sweeper.
+
+An email is a row in ``outbox_emails`` written in the same transaction as the change that
+causes it. After the commit its id is enqueued on RQ; the job sends it and marks it sent.
+PostgreSQL, not Redis, holds the truth: the sweeper re-enqueues whatever is due, so a Redis
+outage or restart delays mail but never loses it. The Message-ID is fixed when the row is
+written, so the one possible duplicate (SMTP accepted, worker died before recording it)
+carries the same Message-ID.
+"""
+import logging
+import secrets
+import smtplib
+import threading
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import redis
+from flask import current_app
+from rq import Queue, SimpleWorker
+from sqlalchemy import Column, DateTime, Integer, String, Text, event, or_, select
+from sqlalchemy.orm import Session
+
+from jala import clock
+from jala.errors import RuleViolation
+from jala.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+# A row the relay enqueued is left alone this long before the sweeper enqueues it again.
+REENQUEUE_AFTER = timedelta(minutes=2)
+_PENDING_KEY = "jala_outbox_ids"
+
+
+class OutboxEmail(db.Model):
+    """An email waiting to be sent, sent, or failed for good (until someone retries it)."""
+
+    __tablename__ = "outbox_emails"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    kind = Column(String(40), nullable=False)
+    to_addr = Column(String(254), nullable=False)
+    subject = Column(String(300), nullable=False)
+    body_text = Column(Text, nullable=False)
+    body_html = Column(Text)
+    message_id = Column(String(200), nullable=False, unique=True)
+    status = Column(String(10), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    due_at = Column(DateTime(timezone=True), nullable=False, default=clock.now, index=True)
+    enqueued_at = Column(DateTime(timezone=True))
+    sent_at = Column(DateTime(timezone=True))
+    last_error = Column(Text)
+    object_type = Column(String(32))
+    object_id = Column(String(64))
+    library_id = Column(Integer)
+
+
+def redis_connection():
+    """Return a Redis client for the configured ``REDIS_URL`` (one per app)."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("jala_redis")
+    if conn is None:
+        conn = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5
+        )
+        app.extensions["jala_redis"] = conn
+    return conn
+
+
+def queue():
+    """Return the portal's RQ queue."""
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+def queue_email(to_addr, subject, body_text, *, kind, body_html=None, related=None,
+                library_id=None):
+    """Write an email to the outbox in the caller's transaction; it is relayed after commit."""
+    domain = to_addr.rsplit("@", 1)[-1] if "@" in to_addr else "jala.local"
+    message_id = make_msgid(idstring=secrets.token_hex(8), domain="jala-portal." + domain)
+    row = OutboxEmail(
+        kind=kind,
+        to_addr=to_addr,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+        due_at=clock.now(),
+        object_type=related[0] if related else None,
+        object_id=str(related[1]) if related else None,
+        library_id=library_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, set()).add(row.id)
+    return row
+
+
+@event.listens_for(Session, "after_commit")
+def _relay_after_commit(session):
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids:
+        relay(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_PENDING_KEY, None)
+
+
+def relay(outbox_ids):
+    """Enqueue send jobs for committed outbox rows; if Redis is down the sweeper does it later."""
+    try:
+        q = queue()
+        for outbox_id in sorted(outbox_ids):
+            q.enqueue(send_outbox_email, outbox_id, job_timeout=120)
+    except redis.RedisError as exc:
+        log.warning("outbox relay deferred to the sweeper: %s", exc)
+
+
+def _build_message(row, sender):
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = formatdate(row.created_at.timestamp(), localtime=False)
+    msg.set_content(row.body_text)
+    if row.body_html:
+        msg.add_alternative(row.body_html, subtype="html")
+    return msg
+
+
+def smtp_send(message):
+    """Hand one message to the configured SMTP server."""
+    cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
+        raise RuntimeError("MAIL_SERVER is not configured")
+    smtp_class = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def run_job(fn):
+    """Run a job body in its own transaction: commit on success, roll back on error."""
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
+
+
+def send_outbox_email(outbox_id):
+    """RQ job: send one outbox email unless it is already sent (idempotent)."""
+    return run_job(lambda: _send(outbox_id))
+
+
+def _send(outbox_id):
+    row = db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if row is None:
+        return "busy-or-missing"
+    if row.status != "pending":
+        return row.status
+    if row.due_at > clock.now() + timedelta(seconds=1):
+        return "not-due"
+    try:
+        smtp_send(_build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
+    except (OSError, smtplib.SMTPException, RuntimeError) as exc:
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.enqueued_at = None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.due_at = clock.now() + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+        log.warning("email %s attempt %s failed: %s", row.id, row.attempts, row.last_error)
+        return "retry" if row.status == "pending" else "failed"
+    row.attempts += 1
+    row.status = "sent"
+    row.sent_at = clock.now()
+    row.last_error = None
+    return "sent"
+
+
+def retry_email(outbox_id, actor):
+    """Put a failed email back in the queue (the retry button); writes the audit entry."""
+    from jala.accounts.services import record_audit
+
+    row = db.session.get(OutboxEmail, outbox_id)
+    if row is None:
+        raise RuleViolation("No such email.", status=404)
+    if row.status != "failed":
+        raise RuleViolation("Only a failed email can be retried.", status=409)
+    row.status = "pending"
+    row.attempts = 0
+    row.due_at = clock.now()
+    row.enqueued_at = None
+    db.session.info.setdefault(_PENDING_KEY, set()).add(row.id)
+    record_audit(actor, "email.retry", "outbox_email", row.id, library_id=row.library_id)
+    db.session.flush()
+    return row
+
+
+# --- the sweeper -------------------------------------------------------------------------
+
+_sweep_tasks = []
+
+
+def sweep_task(fn):
+    """Register ``fn()`` to run on every sweep (each domain registers its due-work here)."""
+    _sweep_tasks.append(fn)
+    return fn
+
+
+@sweep_task
+def enqueue_due_emails():
+    """Enqueue pending emails that are due and not recently enqueued."""
+    now = clock.now()
+    rows = db.session.execute(
+        select(OutboxEmail)
+        .where(
+            OutboxEmail.status == "pending",
+            OutboxEmail.due_at <= now,
+            or_(OutboxEmail.enqueued_at.is_(None), OutboxEmail.enqueued_at < now - REENQUEUE_AFTER),
+        )
+        .order_by(OutboxEmail.due_at)
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    if not rows:
+        return 0
+    q = queue()
+    for row in rows:
+        q.enqueue(send_outbox_email, row.id, job_timeout=120)
+        row.enqueued_at = now
+    return len(rows)
+
+
+def sweep():
+    """Run every registered due-work task, each in its own transaction."""
+    done = {}
+    for task in list(_sweep_tasks):
+        try:
+            done[task.__name__] = run_job(task)
+        except Exception as exc:  # one failing task must not stop the others
+            log.exception("sweep task %s failed", task.__name__)
+            done[task.__name__] = f"error: {exc}"
+    return done
+
+
+def run_worker(app, burst=False, sweep_interval=None):
+    """Run an RQ worker with the sweeper beside it until stopped (``jala worker``)."""
+    interval = sweep_interval or app.config["SWEEP_INTERVAL_SECONDS"]
+    stop = threading.Event()
+
+    def sweeper_loop():
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    lock = redis_connection().set("jala:sweeper", "1", nx=True, ex=interval)
+                    if lock:
+                        sweep()
+                except redis.RedisError as exc:
+                    log.warning("sweeper waiting for Redis: %s", exc)
+            stop.wait(interval)
+
+    with app.app_context():
+        if not burst:
+            threading.Thread(target=sweeper_loop, name="jala-sweeper", daemon=True).start()
+        while True:
+            try:
+                worker = SimpleWorker([queue()], connection=redis_connection())
+                worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
+                break
+            except redis.ConnectionError as exc:
+                if burst:
+                    raise
+                log.warning("worker waiting for Redis: %s", exc)
+                time.sleep(2)
+        stop.set()

@@ -1,0 +1,150 @@
+"""Request plumbing shared by every blueprint: login loading, commits, errors, headers."""
+import logging
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from jala.errors import RuleViolation
+from jala.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+EXEMPT_FROM_HTTPS = ("/healthz",)
+
+
+def external_url(endpoint, **values):
+    """An absolute URL on ``PUBLIC_URL`` (for emails and jobs, with or without a request)."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def is_htmx():
+    """Whether the request came from HTMX (and wants a partial)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def redirect_to_login():
+    """Send the user to the login page; HTMX gets ``HX-Redirect`` instead of an error."""
+    target = url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def render_error(status, message):
+    """Render an error page (or an HTMX fragment) in the user's language."""
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+ERROR_TEXT = {
+    400: lambda: _("The request was not understood."),
+    403: lambda: _("You are not allowed to see this page."),
+    404: lambda: _("This page does not exist."),
+    405: lambda: _("This action is not possible here."),
+    410: lambda: _("This link is no longer valid."),
+    413: lambda: _("The upload is too large."),
+    429: lambda: _("Too many attempts. Wait a minute and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again later."),
+}
+
+
+def init_app(app):
+    """Wire login loading, commit-at-the-edge, error pages and security headers."""
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = None  # our server-side sessions do this job
+
+    @login_manager.user_loader
+    def load_user(session_id):
+        from jala.accounts.services import load_session_user
+
+        return load_session_user(session_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if current_user.is_authenticated:
+            return render_error(403, ERROR_TEXT[403]())
+        flash(_("Please log in to continue."), "info")
+        return redirect_to_login()
+
+    @app.before_request
+    def force_https():
+        if (app.config["FORCE_HTTPS"] and not request.is_secure
+                and not request.path.startswith(EXEMPT_FROM_HTTPS)):
+            return redirect(request.url.replace("http://", "https://", 1), code=301)
+        return None
+
+    @app.after_request
+    def commit_and_secure(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+    @app.errorhandler(RuleViolation)
+    def rule_violation(exc):
+        return render_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        if not session.get("_user_id") and request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
+            # the session (and its token) expired while the page was open
+            flash(_("Your session has expired. Please log in again."), "info")
+            return redirect_to_login()
+        return render_error(400, _("The form was out of date or forged. Reload the page and "
+                                   "try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        status = exc.code or 500
+        text = ERROR_TEXT.get(status)
+        message = text() if text else exc.name
+        return render_error(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500, ERROR_TEXT[500]())
+
+    @app.template_filter("dict_without")
+    def dict_without(mapping, *keys):
+        return {k: v for k, v in mapping.items() if k not in keys}
+
+    @app.context_processor
+    def template_helpers():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale() or "zh_Hans"), "is_htmx": is_htmx()}

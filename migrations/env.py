@@ -1,0 +1,38 @@
+"""Alembic environment: runs on a given connection (tests) or the app's engine."""
+from alembic import context
+
+from jala.extensions import db
+
+
+def _import_models():
+    import jala.accounts.models  # noqa: F401
+    import jala.files  # noqa: F401
+    import jala.jobs  # noqa: F401
+    import jala.settings  # noqa: F401
+
+
+def run_migrations(connection):
+    _import_models()
+    context.configure(connection=connection, target_metadata=db.metadata,
+                      compare_type=True, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_migrations(connection)
+else:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        engine = db.engine
+    else:
+        from jala import create_app
+
+        app = create_app()
+        app.app_context().push()
+        engine = db.engine
+    with engine.connect() as conn:
+        run_migrations(conn)
+        conn.commit()
