@@ -119,8 +119,8 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        if not session.get("_user_id") and request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
-            # the session (and its token) expired while the page was open
+        if is_htmx() and "csrf_token" not in session:
+            # the session (and its token) expired while the page stayed open
             flash(_("Your session has expired. Please log in again."), "info")
             return redirect_to_login()
         return render_error(400, _("The form was out of date or forged. Reload the page and "

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from flask import g, request_started
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from jala import clock, create_app
@@ -67,9 +68,18 @@ def app(database, redis_service, smtp, tmp_path_factory):
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RQ_QUEUE": "jala-test",
     })
+    # Tests keep an app context open around their requests, and Flask then reuses it, so its
+    # ``g`` would carry the CSRF token and the logged-in user from one request to the next.
+    # A real server gives every request a fresh ``g``; so do we.
+    request_started.connect(_fresh_g, app)
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _fresh_g(sender, **extra):
+    for name in list(g):
+        g.pop(name)
 
 
 @pytest.fixture(autouse=True)

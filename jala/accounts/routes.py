@@ -1,6 +1,5 @@
 """Thin views for login, registration, passwords, the second factor and staff work."""
 import io
-import time
 
 import segno
 from flask import (
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 
+from jala import clock
 from jala.accounts import bp
 from jala.accounts import services as accounts
 from jala.accounts.forms import (
@@ -63,7 +63,7 @@ def _finish_login(user, next_url):
 
 def _pending_user():
     pending = session.get("pending_login")
-    if not pending or time.time() - pending["at"] > PENDING_LOGIN_SECONDS:
+    if not pending or clock.now().timestamp() - pending["at"] > PENDING_LOGIN_SECONDS:
         session.pop("pending_login", None)
         return None, None
     return db.session.get(User, pending["uid"]), pending.get("next")
@@ -79,10 +79,11 @@ def login():
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
         except RuleViolation as exc:
+            db.session.commit()  # keep the audit entry of the failed attempt
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
         if accounts.totp_required(user):
-            session["pending_login"] = {"uid": user.id, "at": time.time(), "next": form.next.data}
+            session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(), "next": form.next.data}
             if user.totp_enabled_at is None:
                 return redirect(url_for("accounts.enrol_second_factor"), code=303)
             return redirect(url_for("accounts.second_factor"), code=303)
