@@ -38,6 +38,8 @@ RETRY_DELAYS = (
 )
 # A row the relay enqueued is left alone this long before the sweeper enqueues it again.
 REENQUEUE_AFTER = timedelta(minutes=2)
+# The relay gets this long after the commit before the sweeper steps in.
+RELAY_GRACE = timedelta(seconds=5)
 _PENDING_KEY = "jala_outbox_ids"
 
 
@@ -239,7 +241,7 @@ def enqueue_due_emails():
         select(OutboxEmail)
         .where(
             OutboxEmail.status == "pending",
-            OutboxEmail.due_at <= now,
+            OutboxEmail.due_at <= now - RELAY_GRACE,
             or_(OutboxEmail.enqueued_at.is_(None), OutboxEmail.enqueued_at < now - REENQUEUE_AFTER),
         )
         .order_by(OutboxEmail.due_at)

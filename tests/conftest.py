@@ -7,26 +7,26 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from jala import clock, create_app
 from jala.extensions import db, limiter
-from tests.services import TestPostgres, TestRedis, TestSMTP
+from tests.services import ScratchPostgres, ScratchRedis, CatchingSMTP
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    return TestPostgres()
+    return ScratchPostgres()
 
 
 @pytest.fixture(scope="session")
 def redis_service():
-    service = TestRedis()
+    service = ScratchRedis()
     yield service
     service.close()
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    server = TestSMTP()
+    server = CatchingSMTP()
     yield server
     server.stop()
 

@@ -28,7 +28,7 @@ def _answers(conninfo):
         return False
 
 
-class TestPostgres:
+class ScratchPostgres:
     """A throw-away database on a real PostgreSQL server."""
 
     def __init__(self):
@@ -69,7 +69,7 @@ class TestPostgres:
             return conn.info.server_version
 
 
-class TestRedis:
+class ScratchRedis:
     """Redis database 15 of the machine's server, or a private server."""
 
     def __init__(self):
@@ -109,7 +109,7 @@ class _Collect:
         return "250 OK"
 
 
-class TestSMTP:
+class CatchingSMTP:
     """aiosmtpd on loopback that keeps what it receives in ``messages``."""
 
     def __init__(self, port=None):

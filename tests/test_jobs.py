@@ -95,6 +95,9 @@ def test_sweeper_enqueues_emails_the_relay_missed(ctx, app, redis_service):
     db.session.info.clear()  # as if Redis was down at commit time
     redis_service.client.flushdb()
     sweep()
+    assert row_id not in queued_ids(app, redis_service)  # the relay's grace period
+    clock.advance(timedelta(seconds=10))
+    sweep()
     assert row_id in queued_ids(app, redis_service)
     redis_service.client.flushdb()  # Redis restarts empty
     sweep()
