@@ -39,7 +39,7 @@ def _demo_accounts(chair_code):
 def seed_demo():
     """Create the demo accounts that do not exist yet; returns lines to print."""
     chair = current_chair_library()
-    lines = ["Demo accounts (password for all: %s):" % DEMO_PASSWORD]
+    lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, name, library, card, role, verified, second_factor in _demo_accounts(chair.code):
         user = find_user_by_email(email)
         if user is None:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import relationship
 from jala import clock
 from jala.errors import RuleViolation
 from jala.extensions import db
-from jala.web import external_url
 from jala.jobs import sweep_task
+from jala.web import external_url
 
 # Content checks by magic bytes, never by file name or the browser's claimed type.
 SIGNATURES = {

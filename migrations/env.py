@@ -23,7 +23,7 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    from flask import current_app, has_app_context
+    from flask import has_app_context
 
     if has_app_context():
         engine = db.engine

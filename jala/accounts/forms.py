@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -23,9 +24,10 @@ class CodeForm(FlaskForm):
 class RegisterForm(FlaskForm):
     """A new account: a reader of a member library, or a public user."""
 
-    kind = RadioField(_l("I am"), choices=[("reader", _l("a reader of a member library")),
-                                           ("public", _l("a member of the public"))],
-                      default="reader")
+    kind = RadioField(_l("I am"), default="reader", choices=[
+        SelectChoice("reader", _l("a reader of a member library")),
+        SelectChoice("public", _l("a member of the public")),
+    ])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     library = SelectField(_l("Home library"), validators=[Optional()])

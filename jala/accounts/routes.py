@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
+from wtforms.fields.choices import SelectChoice
 
 from jala import clock
 from jala.accounts import bp
@@ -83,7 +84,8 @@ def login():
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
         if accounts.totp_required(user):
-            session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(), "next": form.next.data}
+            session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
+                                        "next": form.next.data}
             if user.totp_enabled_at is None:
                 return redirect(url_for("accounts.enrol_second_factor"), code=303)
             return redirect(url_for("accounts.second_factor"), code=303)
@@ -193,8 +195,8 @@ def logout():
 def register():
     """Create an account: a reader of a member library, or a public user."""
     form = RegisterForm()
-    form.library.choices = [("", _("Choose your library"))] + [
-        (lib.code, f"{lib.name_zh} ({lib.code})") for lib in accounts.member_libraries()
+    form.library.choices = [SelectChoice("", _("Choose your library"))] + [
+        SelectChoice(lib.code, f"{lib.name_zh} ({lib.code})") for lib in accounts.member_libraries()
     ]
     if form.validate_on_submit():
         is_reader = form.kind.data == "reader"
@@ -314,7 +316,7 @@ def library_people(code):
 def grant_role(code):
     """Give a role to one of the library's accounts."""
     form = GrantForm()
-    form.role.choices = [(r, r) for r in STAFF_ROLES]
+    form.role.choices = [SelectChoice(r) for r in STAFF_ROLES]
     if not form.validate_on_submit():
         raise RuleViolation(_("Choose a person and a role."))
     try:

@@ -32,9 +32,9 @@ from jala.accounts.models import (
 )
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.web import external_url
 from jala.jobs import queue_email
 from jala.settings import get_setting
+from jala.web import external_url
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,24}$")
 CARD_RE = re.compile(r"^[A-Za-z0-9-]{3,40}$")

@@ -30,7 +30,8 @@ def ensure_postgres(instance_path, database=DATABASE_NAME):
 def create_database(admin_conninfo, database):
     """Create ``database`` with a UTF-8 character type unless it exists."""
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                              (database,)).fetchone()
         if exists:
             return False
         version = conn.info.server_version

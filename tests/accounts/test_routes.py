@@ -155,7 +155,8 @@ def test_htmx_post_without_csrf_header_is_refused(client):
 def test_register_reader_then_librarian_verifies_through_htmx(client, smtp):
     response = post_form(client, "/register", {
         "kind": "reader", "display_name": "张三", "email": "zhangsan@example.edu.cn",
-        "library": "JXUFE", "card_number": "20261234", "password": PASSWORD}, token_from="/register")
+        "library": "JXUFE", "card_number": "20261234", "password": PASSWORD},
+        token_from="/register")
     assert response.status_code == 303
     reader = db.session.query(User).filter_by(email="zhangsan@example.edu.cn").one()
     assert reader.verified_at is None
