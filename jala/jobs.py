@@ -288,9 +288,13 @@ def run_worker(app, burst=False, sweep_interval=None):
     with app.app_context():
         if not burst:
             threading.Thread(target=sweeper_loop, name="jala-sweeper", daemon=True).start()
+        # no socket timeout here: the worker blocks on the queue for minutes at a time
+        connection = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2,
+                                          health_check_interval=30)
         while True:
             try:
-                worker = SimpleWorker([queue()], connection=redis_connection())
+                work_queue = Queue(app.config["RQ_QUEUE"], connection=connection)
+                worker = SimpleWorker([work_queue], connection=connection)
                 worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
                 break
             except redis.ConnectionError as exc:
