@@ -86,7 +86,8 @@ def load_config(env=None):
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "JALA Portal <noreply@jala.local>"),
         "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 10),
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), default=True),
-        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
+        # read on every request (not by Flask-Limiter at start), so admins and tests can change it
+        "JALA_RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -19,7 +19,14 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
+def _default_limit():
+    from flask import current_app
+
+    return current_app.config["JALA_RATELIMIT_DEFAULT"]
+
+
+limiter = Limiter(key_func=get_remote_address, strategy="moving-window",
+                  default_limits=[_default_limit])
 babel = Babel()
 
 SUPPORTED_LOCALES = ("zh_Hans", "en")

@@ -62,7 +62,7 @@ def app(database, redis_service, smtp, tmp_path_factory):
         "MAIL_PORT": smtp.port,
         "MAIL_TIMEOUT": 3,
         "PASSWORD_HASH_FAST": True,
-        "RATELIMIT_DEFAULT": "100000 per minute",
+        "JALA_RATELIMIT_DEFAULT": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "SECRET_KEY": "test-secret-key-" + "x" * 32,

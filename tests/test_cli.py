@@ -1,0 +1,35 @@
+from jala.accounts.services import find_user_by_email
+from jala.cli import create_admin, seed_demo_command
+from jala.extensions import db
+
+
+def test_create_admin_makes_a_portal_admin_at_the_chair_library(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(create_admin, ["cli-admin@example.edu.cn", "--name", "CLI Admin"],
+                           env={"JALA_ADMIN_PASSWORD": "a long admin passphrase"})
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = find_user_by_email("cli-admin@example.edu.cn")
+        assert user.is_portal_admin and user.home_library.code == "JXSTNU"
+        db.session.remove()
+
+
+def test_create_admin_refuses_a_weak_password_with_a_clear_line(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(create_admin, ["weak-admin@example.edu.cn"],
+                           env={"JALA_ADMIN_PASSWORD": "password"})
+    assert result.exit_code != 0
+    assert "Error" in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert find_user_by_email("weak-admin@example.edu.cn") is None
+
+
+def test_seed_demo_prints_a_login_for_every_role_and_is_repeatable(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(seed_demo_command)
+    assert first.exit_code == 0, first.output
+    for role in ("reader", "public user", "librarian", "library_admin", "committee_member",
+                 "portal_admin"):
+        assert role in first.output
+    again = runner.invoke(seed_demo_command)
+    assert again.exit_code == 0 and again.output == first.output

@@ -1,0 +1,50 @@
+import pytest
+
+from config import ConfigError, load_config, normalise_database_url
+
+GOOD_KEY = "k" * 40
+
+
+def test_production_is_only_switched_on_by_jala_env(tmp_path):
+    env = {"DATABASE_URL": "postgresql://db/jala", "REDIS_URL": "redis://r/0",
+           "JALA_INSTANCE_PATH": str(tmp_path)}
+    config = load_config(env)
+    assert config["JALA_PRODUCTION"] is False and config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
+    env = {"JALA_ENV": "production", "DATABASE_URL": "postgresql://db/jala",
+           "REDIS_URL": "redis://r/0"}
+    for key in ("", "dev", "short"):
+        with pytest.raises(ConfigError, match="SECRET_KEY"):
+            load_config(dict(env, SECRET_KEY=key))
+    config = load_config(dict(env, SECRET_KEY=GOOD_KEY))
+    assert config["SESSION_COOKIE_SECURE"] and config["FORCE_HTTPS"]
+    assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_needs_real_services():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_config({"JALA_ENV": "production", "SECRET_KEY": GOOD_KEY})
+
+
+def test_rate_limits_can_be_switched_off(tmp_path):
+    env = {"RATELIMIT_ENABLED": "false", "JALA_INSTANCE_PATH": str(tmp_path)}
+    assert load_config(env)["RATELIMIT_ENABLED"] is False
+    assert load_config({"JALA_INSTANCE_PATH": str(tmp_path)})["RATELIMIT_ENABLED"] is True
+
+
+def test_development_key_is_kept_between_runs(tmp_path):
+    first = load_config({"JALA_INSTANCE_PATH": str(tmp_path)})["SECRET_KEY"]
+    assert len(first) >= 32
+    assert load_config({"JALA_INSTANCE_PATH": str(tmp_path)})["SECRET_KEY"] == first
+
+
+def test_database_urls_use_psycopg3():
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_bad_integer_setting_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="MAIL_PORT"):
+        load_config({"MAIL_PORT": "twenty-five", "JALA_INSTANCE_PATH": str(tmp_path)})
