@@ -43,9 +43,13 @@ def create_app(config=None):
 
     from jala.accounts import bp as accounts_bp
     from jala.admin import bp as admin_bp
+    from jala.catalog import bp as catalog_bp
     from jala.core import bp as core_bp
+    from jala.search import bp as search_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(catalog_bp)
     return app

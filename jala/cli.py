@@ -135,6 +135,49 @@ def totp_code(email):
     click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
+# --- catalogue ----------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--library", "library_code", required=True, help="Code of the source library.")
+@click.option("--format", "format_name", type=click.Choice(["jsonl", "marcxml", "marc"]),
+              help="Inferred from the file when not given.")
+@click.option("--flavour", type=click.Choice(["marc21", "unimarc", "cnmarc"]),
+              help="MARC flavour; guessed per record when not given.")
+@click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8")
+def import_command(path, library_code, format_name, flavour, encoding):
+    """Import records from PATH into the union catalogue for a member library."""
+    from jala.catalog.importer import InvalidRecord
+    from jala.catalog.readers import ImportFileError
+    from jala.catalog.service import open_records
+
+    label = "line" if (format_name or "").startswith("json") else "record"
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as raw:
+            counter, items, detected = open_records(raw, path, format_name, encoding)
+            label = "line" if detected == "jsonl" else "record"
+            shown = [0]
+            with click.progressbar(length=size, label=f"importing {Path(path).name}",
+                                   file=sys.stderr) as bar:
+                def progress(stats):
+                    bar.update(counter.bytes_read - bar.pos)
+                    for error in stats.errors[shown[0]:]:
+                        click.echo(f"\n{label} {error['position']}: {error['reason']}",
+                                   err=True)
+                    shown[0] = len(stats.errors)
+
+                from jala.catalog.importer import import_stream
+
+                stats = import_stream(items, library_code, format_name=detected,
+                                      flavour=flavour, progress=progress)
+    except (InvalidRecord, ImportFileError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if stats.skipped > len(stats.errors):
+        click.echo(f"… and {stats.skipped - len(stats.errors)} more skipped records", err=True)
+    click.echo(stats.summary())
+
+
 # --- processes ---------------------------------------------------------------------------
 
 @cli.command("worker")

@@ -1,4 +1,7 @@
-"""Demo data for a new installation: one account for every role (``jala seed-demo``)."""
+"""Demo data for a new installation: an account for every role, and records to search."""
+import hashlib
+from pathlib import Path
+
 import pyotp
 
 from jala import clock
@@ -36,6 +39,50 @@ def _demo_accounts(chair_code):
     ]
 
 
+DEMO_DIR = Path(__file__).parent / "demo"
+CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "NCU", "JJU", "NIT",
+         "SRNU", "JDZU", "YCU", "JXEMC", "JCU")
+STATUSES = ("available", "available", "available", "on_loan", "in_transit", "unknown")
+MARC_SAMPLES = (("dp2-sample_cnmarcxml.xml", "NCU"), ("dp2-sample_unimarcxml.xml", "JXAU"),
+                ("dp2-sample_marcxml.xml", "ECJTU"))
+
+
+def _spread_holdings(items):
+    """Give each demo article 1–4 holding libraries, the same ones on every run."""
+    for position, item in items:
+        if isinstance(item, dict):
+            seed = int(hashlib.sha1(str(item.get("source_id")).encode()).hexdigest()[:12], 16)
+            count = 1 + seed % 4
+            picked = []
+            for k in range(count):
+                code = CODES[(seed >> (4 * k)) % len(CODES)]
+                if code not in picked:
+                    picked.append(code)
+            item = dict(item, holdings=[
+                {"library": code, "status": STATUSES[(seed >> (3 * i)) % len(STATUSES)],
+                 "call_number": f"{item.get('category') or 'Z'}-{seed % 9973}"}
+                for i, code in enumerate(picked)])
+        yield position, item
+
+
+def seed_catalog():
+    """Load the demo records shipped in ``jala/demo`` (skipped when already there)."""
+    from jala.catalog.importer import import_stream
+    from jala.catalog.service import open_records
+
+    lines = []
+    with open(DEMO_DIR / "csl-dev.jsonl", "rb") as raw:
+        _, items, fmt = open_records(raw, "csl-dev.jsonl")
+        stats = import_stream(_spread_holdings(items), "JXUFE", format_name=fmt)
+    lines.append(f"CSL articles: {stats.summary()}")
+    for name, code in MARC_SAMPLES:
+        with open(DEMO_DIR / name, "rb") as raw:
+            _, items, fmt = open_records(raw, name)
+            stats = import_stream(items, code, format_name=fmt)
+        lines.append(f"{name} for {code}: {stats.summary()}")
+    return lines
+
+
 def seed_demo():
     """Create the demo accounts that do not exist yet; returns lines to print."""
     chair = current_chair_library()
@@ -61,4 +108,4 @@ def seed_demo():
         extra = f"  second factor: `jala totp-code {email}`" if user.totp_enabled_at else ""
         lines.append(f"  {label:<30} {email}{extra}")
     db.session.commit()
-    return lines
+    return lines + seed_catalog()

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import (
     current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -54,7 +55,9 @@ def redirect_to_login():
 
 
 def render_error(status, message):
-    """Render an error page (or an HTMX fragment) in the user's language."""
+    """Render an error page (an HTMX fragment, or JSON for the API) in the user's language."""
+    if request.path.startswith("/api/"):
+        return jsonify({"error": str(message), "status": status}), status
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, message=message), status
 

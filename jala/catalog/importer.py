@@ -1,0 +1,428 @@
+"""Importing records into the union catalogue: validate, match, upsert, in batches.
+
+A record is matched to an existing union record by ISBN (ISBN-10 = ISBN-13) or, for journals,
+ISSN; otherwise by normalised title + first author + year; never by the title alone. The source
+record is kept as imported; re-importing an unchanged record changes nothing (upsert by
+library + source_id, compared by content hash). A bad record is reported with its position
+and skipped; the rest of the batch and the file go on.
+"""
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from jala import clock
+from jala.catalog.marc import marc_to_dict
+from jala.catalog.models import HOLDING_STATUSES, RECORD_TYPES
+from jala.catalog.readers import BadRecord
+from jala.extensions import db
+from jala.search.indexing import build_document
+from jala.search.normalize import canonical_isbn, canonical_issn
+
+BATCH_SIZE = 1000
+MAX_REPORTED_ERRORS = 1000
+KNOWN_FIELDS = {"source_id", "type", "title", "authors", "title_pinyin", "keywords", "subjects",
+                "abstract", "publisher", "year", "isbn", "issn", "clc", "journal", "volume",
+                "issue", "pages", "page_count", "doi", "language", "discipline", "category",
+                "url", "holdings"}
+TEXT_LIMITS = {"title": 2000, "abstract": 20000, "publisher": 500, "clc": 100, "journal": 500,
+               "volume": 50, "issue": 50, "pages": 50, "doi": 200, "language": 20,
+               "discipline": 200, "category": 200, "url": 2000, "title_pinyin": 2000}
+RECORD_COLUMNS = ("type", "title", "title_key", "title_pinyin", "authors", "keywords",
+                  "subjects", "abstract", "publisher", "year", "isbn", "issn", "clc", "journal",
+                  "volume", "issue", "pages", "page_count", "doi", "language", "discipline",
+                  "category", "url", "extra", "match_key", "search_text")
+
+
+class InvalidRecord(Exception):
+    """A record that breaks the import contract."""
+
+
+@dataclass
+class ImportStats:
+    """What an import did, and the records it skipped."""
+
+    read: int = 0
+    created: int = 0
+    merged: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list = field(default_factory=list)
+
+    def skip(self, position, reason):
+        self.skipped += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"position": position, "reason": reason})
+
+    def summary(self):
+        return (f"{self.read} read: {self.created} new, {self.merged} joined existing records, "
+                f"{self.updated} updated, {self.unchanged} unchanged, {self.skipped} skipped")
+
+
+@dataclass
+class Prepared:
+    """A valid record ready for the database."""
+
+    position: int
+    source_id: str
+    raw: dict
+    content_hash: str
+    columns: dict
+    holdings: list
+    identifiers: list
+    match_key: str
+    vectors: tuple
+
+
+def _text(value, name):
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be text")
+    value = value.strip()
+    if len(value) > TEXT_LIMITS.get(name, 1000):
+        raise InvalidRecord(f"{name} is longer than {TEXT_LIMITS.get(name, 1000)} characters")
+    return value or None
+
+
+def _text_list(value, name):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidRecord(f"{name} must be a list of texts")
+    return [v.strip()[:500] for v in value if v.strip()][:200]
+
+
+def _int(value, name, low, high):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidRecord(f"{name} must be a whole number")
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,6})\s*", value)
+        if not match:
+            raise InvalidRecord(f"{name} must be a whole number, not {value[:20]!r}")
+        value = int(match.group(1))
+    if not isinstance(value, int) or not low <= value <= high:
+        raise InvalidRecord(f"{name} must be a whole number between {low} and {high}")
+    return value
+
+
+def _identifiers(value, canonical):
+    values = value if isinstance(value, list) else [value] if value else []
+    out = []
+    for item in values:
+        if isinstance(item, (str, int)):
+            found = canonical(str(item))
+            if found and found not in out:
+                out.append(found)
+    return out
+
+
+def _holdings(value, default_library, libraries):
+    if value in (None, []):
+        return [(default_library, None, "unknown", None)]
+    if not isinstance(value, list):
+        raise InvalidRecord("holdings must be a list")
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise InvalidRecord("each holding must be an object")
+        code = str(item.get("library") or "").strip().upper() or None
+        library_id = libraries.get(code) if code else default_library
+        if library_id is None:
+            raise InvalidRecord(f"holding at unknown library {code!r}")
+        status = str(item.get("status") or "unknown").strip().lower()
+        if status not in HOLDING_STATUSES:
+            raise InvalidRecord(f"holding status {status!r} is not one of "
+                                + ", ".join(HOLDING_STATUSES))
+        out.append((library_id, _text(item.get("call_number"), "call_number"), status,
+                    _text(item.get("location"), "location")))
+    return out
+
+
+def prepare(raw, position, library_id, libraries, stored=None):
+    """Check one record against the contract and compute everything the database needs.
+
+    ``stored`` is the record as the library sent it (MARC as a dict), kept for provenance;
+    by default the JSON record itself.
+    """
+    source_id = raw.get("source_id")
+    if isinstance(source_id, int) and not isinstance(source_id, bool):
+        source_id = str(source_id)
+    if not isinstance(source_id, str) or not source_id.strip():
+        raise InvalidRecord("missing source_id")
+    source_id = source_id.strip()
+    if len(source_id) > 200:
+        raise InvalidRecord("source_id is longer than 200 characters")
+    title = _text(raw.get("title"), "title")
+    if not title:
+        raise InvalidRecord("missing title")
+    record_type = (_text(raw.get("type"), "type") or "book").lower()
+    if record_type not in RECORD_TYPES:
+        raise InvalidRecord(f"unknown type {record_type!r}")
+    fields = {
+        "type": record_type,
+        "title": title,
+        "title_pinyin": _text(raw.get("title_pinyin"), "title_pinyin"),
+        "authors": _text_list(raw.get("authors"), "authors"),
+        "keywords": _text_list(raw.get("keywords"), "keywords"),
+        "subjects": _text_list(raw.get("subjects"), "subjects"),
+        "abstract": _text(raw.get("abstract"), "abstract"),
+        "publisher": _text(raw.get("publisher"), "publisher"),
+        "year": _int(raw.get("year"), "year", 1000, 2100),
+        "isbn_list": _identifiers(raw.get("isbn"), canonical_isbn),
+        "issn_list": _identifiers(raw.get("issn"), canonical_issn),
+        "clc": _text(raw.get("clc"), "clc"),
+        "journal": _text(raw.get("journal"), "journal"),
+        "volume": _text(raw.get("volume"), "volume"),
+        "issue": _text(raw.get("issue"), "issue"),
+        "pages": _text(raw.get("pages"), "pages"),
+        "page_count": _int(raw.get("page_count"), "page_count", 0, 1_000_000),
+        "doi": _text(raw.get("doi"), "doi"),
+        "language": (_text(raw.get("language"), "language") or "").lower() or None,
+        "discipline": _text(raw.get("discipline"), "discipline"),
+        "category": _text(raw.get("category"), "category"),
+        "url": _text(raw.get("url"), "url"),
+    }
+    extra = {k: v for k, v in raw.items() if k not in KNOWN_FIELDS}
+    fields["series"] = extra.get("series") if isinstance(extra.get("series"), str) else None
+    fields["notes"] = extra.get("notes") if isinstance(extra.get("notes"), str) else None
+    holdings = _holdings(raw.get("holdings"), library_id, libraries)
+    document = build_document(fields)
+    identifiers = []
+    if record_type not in ("article",):
+        identifiers += [("isbn", v) for v in fields["isbn_list"]]
+    if record_type == "journal":
+        identifiers += [("issn", v) for v in fields["issn_list"]]
+    columns = {k: v for k, v in fields.items() if k not in ("isbn_list", "issn_list", "series",
+                                                             "notes")}
+    columns.update(isbn=fields["isbn_list"], issn=fields["issn_list"], extra=json.dumps(
+        extra, ensure_ascii=False), title_key=document["title_key"],
+        match_key=document["match_key"], search_text=document["search_text"])
+    encoded = json.dumps(raw if stored is None else stored, ensure_ascii=False, sort_keys=True)
+    return Prepared(
+        position=position, source_id=source_id, raw=encoded,
+        content_hash=hashlib.sha1(encoded.encode()).hexdigest(), columns=columns,
+        holdings=holdings, identifiers=identifiers, match_key=document["match_key"],
+        vectors=(document["search_vector"], document["title_vector"]),
+    )
+
+
+def _libraries():
+    rows = db.session.execute(db.text("SELECT code, id FROM libraries WHERE left_on IS NULL"))
+    return dict(rows.all())
+
+
+def _cursor():
+    return db.session.connection().connection.driver_connection.cursor()
+
+
+_INSERT_RECORD = (
+    "INSERT INTO records (" + ", ".join(RECORD_COLUMNS)
+    + ", search_vector, title_vector, created_at, updated_at) VALUES ("
+    + ", ".join(f"%({c})s" for c in RECORD_COLUMNS)
+    + ", %(search_vector)s::tsvector, %(title_vector)s::tsvector, %(now)s, %(now)s) RETURNING id"
+)
+_UPDATE_RECORD = (
+    "UPDATE records SET " + ", ".join(f"{c} = %({c})s" for c in RECORD_COLUMNS)
+    + ", search_vector = %(search_vector)s::tsvector, title_vector = %(title_vector)s::tsvector,"
+    " updated_at = %(now)s WHERE id = %(record_id)s"
+)
+
+
+def _returning_ids(cur, sql, rows):
+    if not rows:
+        return []
+    cur.executemany(sql, rows, returning=True)
+    ids = []
+    while True:
+        ids.append(cur.fetchone()[0])
+        if not cur.nextset():
+            break
+    return ids
+
+
+def _source_id_of(raw):
+    source_id = raw.get("source_id")
+    if isinstance(source_id, int) and not isinstance(source_id, bool):
+        return str(source_id)
+    return source_id.strip() if isinstance(source_id, str) else None
+
+
+def import_batch(pending, library_id, libraries, format_name, stats):
+    """Write one batch of ``(position, fields, stored)`` entries (the caller commits)."""
+    hashes = {}
+    for position, fields, stored in pending:
+        encoded = json.dumps(fields if stored is None else stored, ensure_ascii=False,
+                             sort_keys=True)
+        hashes[position] = hashlib.sha1(encoded.encode()).hexdigest()
+    now = clock.now()
+    cur = _cursor()
+    cur.execute("SELECT source_id, id, record_id, content_hash FROM source_records "
+                "WHERE library_id = %s AND source_id = ANY(%s)",
+                (library_id, [_source_id_of(f) for _, f, _ in pending if _source_id_of(f)]))
+    existing = {row[0]: row[1:] for row in cur.fetchall()}
+    by_source = {}  # the last occurrence of a source_id in a batch wins
+    for position, fields, stored in pending:
+        known = existing.get(_source_id_of(fields))
+        if known is not None and known[2] == hashes[position]:
+            stats.unchanged += 1
+            continue
+        try:
+            item = prepare(fields, position, library_id, libraries, stored=stored)
+        except InvalidRecord as exc:
+            stats.skip(position, str(exc))
+            continue
+        by_source[item.source_id] = item
+    batch = list(by_source.values())
+
+    fresh, changed = [], []
+    for item in batch:
+        known = existing.get(item.source_id)
+        if known is None:
+            fresh.append(item)
+        else:
+            changed.append((item, known[0], known[1]))
+
+    # find union records for the fresh ones: identifiers first, then the match key
+    idents = [(k, v) for item in fresh for k, v in item.identifiers]
+    by_identifier = {}
+    if idents:
+        cur.execute("SELECT kind, value, record_id FROM record_identifiers WHERE (kind, value) "
+                    "IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                    ([k for k, _ in idents], [v for _, v in idents]))
+        by_identifier = {(k, v): rid for k, v, rid in cur.fetchall()}
+    keys = [item.match_key for item in fresh if item.match_key]
+    by_key = {}
+    if keys:
+        cur.execute("SELECT match_key, min(id) FROM records WHERE match_key = ANY(%s) "
+                    "GROUP BY match_key", (keys,))
+        by_key = dict(cur.fetchall())
+
+    targets = {}  # source_id -> record id (known) or index into to_create
+    to_create = []
+    in_batch = {}
+    for item in fresh:
+        record_id = next((by_identifier[i] for i in item.identifiers if i in by_identifier),
+                         None) or (by_key.get(item.match_key) if item.match_key else None)
+        if record_id:
+            targets[item.source_id] = record_id
+            stats.merged += 1
+            continue
+        twin = next((in_batch[i] for i in item.identifiers if i in in_batch), None)
+        if twin is None and item.match_key:
+            twin = in_batch.get(("key", item.match_key))
+        if twin is not None:
+            targets[item.source_id] = ("new", twin)
+            stats.merged += 1
+            continue
+        index = len(to_create)
+        to_create.append(item)
+        targets[item.source_id] = ("new", index)
+        for ident in item.identifiers:
+            in_batch.setdefault(ident, index)
+        if item.match_key:
+            in_batch.setdefault(("key", item.match_key), index)
+        stats.created += 1
+
+    new_ids = _returning_ids(cur, _INSERT_RECORD, [
+        dict(item.columns, search_vector=item.vectors[0], title_vector=item.vectors[1], now=now)
+        for item in to_create])
+    for source_id, target in targets.items():
+        if isinstance(target, tuple):
+            targets[source_id] = new_ids[target[1]]
+
+    # a changed source record rewrites its union record when it is that record's only source
+    if changed:
+        cur.execute("SELECT record_id, count(*) FROM source_records WHERE record_id = ANY(%s) "
+                    "GROUP BY record_id", ([rid for _, _, rid in changed],))
+        source_counts = dict(cur.fetchall())
+        updates = [dict(item.columns, search_vector=item.vectors[0],
+                        title_vector=item.vectors[1], now=now, record_id=rid)
+                   for item, _, rid in changed if source_counts.get(rid) == 1]
+        if updates:
+            cur.executemany(_UPDATE_RECORD, updates)
+        for item, _, rid in changed:
+            targets[item.source_id] = rid
+        stats.updated += len(changed)
+
+    written = fresh + [item for item, _, _ in changed]
+    if not written:
+        return
+    source_ids = _returning_ids(cur, (
+        "INSERT INTO source_records (library_id, source_id, record_id, format, raw, "
+        "content_hash, imported_at, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) "
+        "ON CONFLICT (library_id, source_id) DO UPDATE SET raw = EXCLUDED.raw, "
+        "content_hash = EXCLUDED.content_hash, format = EXCLUDED.format, "
+        "updated_at = EXCLUDED.updated_at RETURNING id"),
+        [(library_id, item.source_id, targets[item.source_id], format_name, item.raw,
+          item.content_hash, now, now) for item in written])
+    if changed:
+        cur.execute("DELETE FROM holdings WHERE source_record_id = ANY(%s)",
+                    ([sid for _, sid, _ in changed],))
+    holding_rows = [(targets[item.source_id], lib, sid, call, status, loc, now)
+                    for item, sid in zip(written, source_ids, strict=True)
+                    for lib, call, status, loc in item.holdings]
+    with cur.copy("COPY holdings (record_id, library_id, source_record_id, call_number, status, "
+                  "location, updated_at) FROM STDIN") as copy:
+        for row in holding_rows:
+            copy.write_row(row)
+    ident_rows = [(k, v, targets[item.source_id]) for item in written for k, v in item.identifiers]
+    if ident_rows:
+        cur.executemany("INSERT INTO record_identifiers (kind, value, record_id) "
+                        "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", ident_rows)
+    touched = sorted({targets[item.source_id] for item in written})
+    cur.execute(
+        "UPDATE records r SET holdings_count = s.n, library_ids = s.libs FROM ("
+        "  SELECT record_id, count(DISTINCT library_id) AS n, "
+        "         array_agg(DISTINCT library_id ORDER BY library_id) AS libs "
+        "  FROM holdings WHERE record_id = ANY(%s) GROUP BY record_id) s "
+        "WHERE r.id = s.record_id", (touched,))
+
+
+def import_stream(items, library_code, *, format_name, flavour=None, progress=None,
+                  batch_size=BATCH_SIZE, commit=True):
+    """Import ``(position, dict | pymarc.Record | BadRecord)`` items for a library.
+
+    Commits after every batch (so a huge file does not hold one transaction open) unless
+    ``commit`` is false. ``progress(stats)`` is called after each batch.
+    """
+    libraries = _libraries()
+    library_id = libraries.get((library_code or "").strip().upper())
+    if library_id is None:
+        raise InvalidRecord(f"{library_code!r} is not a member library")
+    stats = ImportStats()
+    pending = []
+
+    def flush():
+        if pending:
+            import_batch(pending, library_id, libraries, format_name, stats)
+            pending.clear()
+            if commit:
+                db.session.commit()
+        if progress:
+            progress(stats)
+
+    for position, item in items:
+        stats.read += 1
+        if isinstance(item, BadRecord):
+            stats.skip(position, item.reason)
+            continue
+        if isinstance(item, dict):
+            pending.append((position, item, None))
+        else:
+            try:
+                pending.append((position, marc_to_dict(item, flavour), item.as_dict()))
+            except (ValueError, TypeError, AttributeError) as exc:
+                stats.skip(position, f"broken MARC record: {exc}")
+                continue
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return stats

@@ -1,0 +1,6 @@
+"""Unified search (查): normalisation, tokens, the query language, ranking, facets, the API."""
+from flask import Blueprint
+
+bp = Blueprint("search", __name__)
+
+from jala.search import routes  # noqa: E402,F401

@@ -1,0 +1,39 @@
+"""Marking the matched terms in a title, on the original text (Traditional, full-width…)."""
+from markupsafe import Markup, escape
+
+from jala.search.normalize import normalize_text
+
+
+def highlight(text, terms):
+    """``text`` with every occurrence of the normalised ``terms`` wrapped in <mark>."""
+    if not text:
+        return ""
+    if not terms:
+        return escape(text)
+    # normalise character by character, remembering where each piece came from
+    normalized, owners = [], []
+    for index, ch in enumerate(text):
+        for piece in normalize_text(ch):
+            normalized.append(piece)
+            owners.append(index)
+    haystack = "".join(normalized)
+    marked = [False] * len(text)
+    for term in {t for t in terms if t}:
+        compact = "".join(ch for ch in term if not ch.isspace())
+        start = haystack.find(compact)
+        while start != -1 and compact:
+            for k in range(start, start + len(compact)):
+                marked[owners[k]] = True
+            start = haystack.find(compact, start + len(compact))
+    out, open_mark = [], False
+    for ch, is_marked in zip(text, marked, strict=True):
+        if is_marked and not open_mark:
+            out.append(Markup("<mark>"))
+            open_mark = True
+        elif not is_marked and open_mark:
+            out.append(Markup("</mark>"))
+            open_mark = False
+        out.append(escape(ch))
+    if open_mark:
+        out.append(Markup("</mark>"))
+    return Markup("").join(out)

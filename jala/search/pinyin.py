@@ -1,0 +1,75 @@
+"""Toneless pinyin: romanising titles for the index, and splitting typed pinyin into syllables."""
+import re
+import unicodedata
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+from jala.search.normalize import CJK_RE
+
+INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q",
+            "x", "r", "z", "c", "s", "y", "w", "")
+FINALS = ("a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "er", "i", "ia",
+          "ie", "iao", "iu", "ian", "in", "iang", "ing", "iong", "u", "ua", "uo", "uai", "ui",
+          "uan", "un", "uang", "ueng", "v", "ve", "ue", "van", "vn", "n", "ng", "m", "io")
+
+
+def _all_syllables():
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFD", reading)
+                            if not unicodedata.combining(c)).replace("ü", "v")
+            if plain.isalpha():
+                found.add(plain.lower())
+    return frozenset(found)
+
+
+SYLLABLES = _all_syllables()
+MAX_SYLLABLE = max(len(s) for s in SYLLABLES)
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def romanize(text):
+    """Toneless pinyin syllables of the CJK characters in ``text`` (other characters skipped)."""
+    if not CJK_RE.search(text):
+        return []
+    cjk_only = "".join(ch for ch in text if CJK_RE.match(ch))
+    return [s.replace("ü", "v") for s in lazy_pinyin(cjk_only, style=Style.NORMAL,
+                                                     v_to_u=False, errors="ignore")]
+
+
+def syllables_from_romanisation(text):
+    """Syllables of a catalogue's own romanisation (CNMARC 200$A: 'Zhong Guo Fa Zhan')."""
+    out = []
+    for word in _WORD_RE.findall(text.lower()):
+        split = split_pinyin(word)
+        if split is None:
+            return []
+        out.extend(split)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _split(word):
+    # fewest syllables wins: 'xian' stays xian, 'zhongguo' → zhong guo
+    best = [None] * (len(word) + 1)
+    best[0] = ()
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - MAX_SYLLABLE), end):
+            if best[start] is not None and word[start:end] in SYLLABLES:
+                candidate = best[start] + (word[start:end],)
+                if best[end] is None or len(candidate) < len(best[end]):
+                    best[end] = candidate
+    return best[len(word)]
+
+
+def split_pinyin(word):
+    """Split a run of toneless pinyin into syllables, or None if it is not pinyin."""
+    word = word.lower().replace("ü", "v")
+    if not word.isascii() or not word.isalpha() or len(word) > 120:
+        return None
+    result = _split(word)
+    return list(result) if result else None

@@ -1,0 +1,139 @@
+"""Thin views for the search page, the JSON API and the OpenSearch description."""
+from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+
+from jala.catalog.models import Record
+from jala.errors import RuleViolation
+from jala.extensions import csrf, db
+from jala.search import bp
+from jala.search.engine import COUNT_CAP, SearchRequest, search
+from jala.search.highlight import highlight
+from jala.web import is_htmx
+
+
+def _int_arg(name, default=None, low=None, high=None):
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise RuleViolation(_("%(name)s must be a whole number.", name=name)) from exc
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise RuleViolation(_("%(name)s is out of range.", name=name))
+    return value
+
+
+def search_request_from_args():
+    """Read a SearchRequest from the query string (the same for the page and the API)."""
+    def choice(name):
+        value = request.args.get(name, "").strip()
+        return value[:200] or None
+
+    return SearchRequest(
+        q=request.args.get("q", "")[:500],
+        page=_int_arg("page", 1, 1, 100_000),
+        per_page=_int_arg("per_page", 20, 1, 1000),
+        types=[t.strip().lower() for t in request.args.getlist("type") if t.strip()][:20],
+        libraries=[c for c in request.args.getlist("library") if c.strip()][:20],
+        year_from=_int_arg("year_from", None, 0, 3000),
+        year_to=_int_arg("year_to", None, 0, 3000),
+        language=choice("language"),
+        category=choice("category"),
+        discipline=choice("discipline"),
+        sort=request.args.get("sort", "relevance"),
+    )
+
+
+def search_link(**changes):
+    """The current search URL with some parameters set (a value of None removes one).
+
+    The page goes back to 1 unless ``page`` is among the changes.
+    """
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        else:
+            args[name] = value
+    return url_for("search.results", **args)
+
+
+@bp.get("/search")
+def results():
+    """The search page; HTMX (typing in the box, facets, paging) gets just the results."""
+    search_request = search_request_from_args()
+    result = search(search_request) if (search_request.q.strip() or request.args) else None
+    template = "search/_results.html" if is_htmx() else "search/results.html"
+    return render_template(template, result=result, req=search_request, highlight=highlight,
+                           count_cap=COUNT_CAP, search_link=search_link)
+
+
+def hit_json(record):
+    """One record as the API shows it in a hit list."""
+    sources = [{"library": s.library.code, "source_id": s.source_id} for s in record.sources]
+    return {
+        "id": record.public_id,
+        "title": record.title,
+        "authors": record.authors,
+        "year": record.year,
+        "type": record.type,
+        "source_id": sources[0]["source_id"] if sources else None,
+        "sources": sources,
+        "holdings": [{"library": h.library.code, "call_number": h.call_number,
+                      "status": h.status, "location": h.location} for h in record.holdings],
+    }
+
+
+@bp.get("/api/v1/search")
+@csrf.exempt
+def api_search():
+    """Search as JSON (contract in DESIGN.md)."""
+    search_request = search_request_from_args()
+    result = search(search_request, channel="api")
+    return jsonify({
+        "total": result.total,
+        "total_relation": result.total_relation,
+        "page": search_request.page,
+        "per_page": search_request.per_page,
+        "hits": [hit_json(r) for r in result.hits],
+        "facets": result.facets,
+        "took_ms": result.ms,
+    })
+
+
+RECORD_FIELDS = ("type", "title", "title_pinyin", "authors", "keywords", "subjects", "abstract",
+                 "publisher", "year", "isbn", "issn", "clc", "journal", "volume", "issue",
+                 "pages", "page_count", "doi", "language", "discipline", "category", "url")
+
+
+def get_record(record_id):
+    """A record by its public id, or 404."""
+    if not record_id.isdigit() or len(record_id) > 18:
+        abort(404)
+    record = db.session.get(Record, int(record_id))
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.get("/api/v1/records/<record_id>")
+@csrf.exempt
+def api_record(record_id):
+    """One record with every field, its holdings and its source records."""
+    record = get_record(record_id)
+    body = hit_json(record)
+    body.update({name: getattr(record, name) for name in RECORD_FIELDS})
+    body["extra"] = record.extra
+    body["holdings"] = [{"library": h.library.code, "call_number": h.call_number,
+                         "status": h.status, "location": h.location,
+                         "as_of": h.updated_at.isoformat()} for h in record.holdings]
+    return jsonify(body)
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    """OpenSearch description, so browsers can add the portal as a search engine."""
+    xml = render_template("search/opensearch.xml", base=current_app.config["PUBLIC_URL"])
+    return Response(xml, mimetype="application/opensearchdescription+xml")
