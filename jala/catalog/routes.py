@@ -2,7 +2,7 @@
 from flask import render_template
 
 from jala.catalog import bp
-from jala.search.routes import get_record
+from jala.catalog.service import get_record
 
 
 @bp.get("/records/<record_id>")

@@ -1,6 +1,9 @@
 """Catalogue services used by the CLI, the upload page and the demo: opening files, imports."""
 import io
 
+from flask_babel import gettext as _
+
+from jala.catalog.models import Record
 from jala.catalog.readers import (
     CountingReader,
     ImportFileError,
@@ -9,6 +12,8 @@ from jala.catalog.readers import (
     read_marc,
     read_marcxml,
 )
+from jala.errors import NotFound
+from jala.extensions import db
 
 
 def open_records(raw_file, filename, format_name=None, encoding="utf-8"):
@@ -26,3 +31,14 @@ def open_records(raw_file, filename, format_name=None, encoding="utf-8"):
     else:
         raise ImportFileError(f"unknown format {format_name!r}")
     return counter, items, format_name
+
+
+def get_record(record_id):
+    """A record by its public id (a string of digits), or NotFound."""
+    record_id = str(record_id)
+    record = None
+    if record_id.isdigit() and len(record_id) <= 18:
+        record = db.session.get(Record, int(record_id))
+    if record is None:
+        raise NotFound(_("No record has the id %(id)s.", id=record_id[:40]))
+    return record

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
+from jala import clock
 from jala.accounts.models import Library
 from jala.catalog.models import RECORD_TYPES, Record
 from jala.errors import RuleViolation
@@ -130,8 +131,8 @@ def _filters(request, parsed, params):
 def withdrawn_library_ids():
     """Libraries that left the alliance: their holdings leave the union search."""
     return list(db.session.execute(text(
-        "SELECT id FROM libraries WHERE left_on IS NOT NULL AND left_on <= CURRENT_DATE"
-    )).scalars())
+        "SELECT id FROM libraries WHERE left_on IS NOT NULL AND left_on <= :today"
+    ), {"today": clock.local_today()}).scalars())
 
 
 _SCORE = f"""

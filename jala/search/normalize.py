@@ -35,6 +35,7 @@ def canonical_isbn(value):
     if not value:
         return None
     compact = _IDENT_CHARS_RE.sub("", unicodedata.normalize("NFKC", str(value))).upper()
+    compact = re.sub(r"^ISBN(?:-1[03])?:?", "", compact)
     match = re.match(r"^(97[89]\d{10}|\d{9}[\dX])", compact)
     if not match:
         return None

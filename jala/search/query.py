@@ -1,8 +1,9 @@
 """The query language: free text, "phrases", -exclusion, OR, and fields (title:, author:, …).
 
 The reader's text never reaches PostgreSQL's tsquery parser: it is tokenised here exactly as
-the index is, and the tsquery is written from those tokens, each one quoted. So ``& | ! : * (
-) ' \\`` are just characters, and no input can make the query fail.
+the index is, and the tsquery is written from those tokens, each one quoted. So ampersands,
+bars, colons, stars, brackets, quotes and backslashes are just characters, and no input can
+make the query fail.
 """
 import re
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from dataclasses import field as dataclass_field
 
 from jala.search.normalize import canonical_isbn, canonical_issn, normalize_text
 from jala.search.pinyin import split_pinyin
-from jala.search.tokens import PINYIN_PREFIX, units
+from jala.search.tokens import pinyin_pair_lexemes, units
 
 FIELD_WEIGHTS = {"title": "A", "author": "B", "keyword": "B", "subject": "C"}
 FIELDS = set(FIELD_WEIGHTS) | {"isbn", "issn", "year"}
@@ -120,9 +121,7 @@ def _pinyin_alternative(clauses):
         syllables.extend(split)
     if len(syllables) < 2:
         return None
-    pairs = [(PINYIN_PREFIX + a + b, i) for i, (a, b) in enumerate(zip(syllables,
-                                                                       syllables[1:]))]
-    return _phrase(pairs)
+    return _phrase(pinyin_pair_lexemes(syllables, 0)[0])
 
 
 def tokenize(raw):

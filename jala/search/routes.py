@@ -1,10 +1,10 @@
 """Thin views for the search page, the JSON API and the OpenSearch description."""
-from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from jala.catalog.models import Record
+from jala.catalog.service import get_record
 from jala.errors import RuleViolation
-from jala.extensions import csrf, db
+from jala.extensions import csrf
 from jala.search import bp
 from jala.search.engine import COUNT_CAP, SearchRequest, search
 from jala.search.highlight import highlight
@@ -106,16 +106,6 @@ def api_search():
 RECORD_FIELDS = ("type", "title", "title_pinyin", "authors", "keywords", "subjects", "abstract",
                  "publisher", "year", "isbn", "issn", "clc", "journal", "volume", "issue",
                  "pages", "page_count", "doi", "language", "discipline", "category", "url")
-
-
-def get_record(record_id):
-    """A record by its public id, or 404."""
-    if not record_id.isdigit() or len(record_id) > 18:
-        abort(404)
-    record = db.session.get(Record, int(record_id))
-    if record is None:
-        abort(404)
-    return record
 
 
 @bp.get("/api/v1/records/<record_id>")

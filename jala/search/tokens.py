@@ -46,8 +46,8 @@ def pinyin_pair_lexemes(syllables, start):
     """Lexemes for consecutive syllable pairs ('~zhongguo'), or the lone syllable."""
     if len(syllables) == 1:
         return [(PINYIN_PREFIX + syllables[0], start)], start + 1
-    out = [(PINYIN_PREFIX + a + b, start + i) for i, (a, b) in enumerate(zip(syllables,
-                                                                           syllables[1:]))]
+    out = [(PINYIN_PREFIX + a + b, start + i)
+           for i, (a, b) in enumerate(zip(syllables, syllables[1:], strict=False))]
     return out, start + len(syllables)
 
 

@@ -1,0 +1,31 @@
+import io
+import json
+
+import pytest
+
+from jala.catalog.importer import import_stream
+from jala.catalog.service import open_records
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def import_lines(records, library="JXUFE", encoding="utf-8"):
+    """Import JSON records (dicts or raw lines) inside the test's transaction."""
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    data = ("\n".join(lines) + "\n").encode(encoding)
+    _, items, fmt = open_records(io.BytesIO(data), "test.jsonl", encoding=encoding)
+    return import_stream(items, library, format_name=fmt, commit=False, batch_size=50)
+
+
+def import_file(path, library, **kwargs):
+    with open(path, "rb") as raw:
+        _, items, fmt = open_records(raw, str(path), kwargs.pop("format_name", None),
+                                     kwargs.pop("encoding", "utf-8"))
+        return import_stream(items, library, format_name=fmt, commit=False, **kwargs)
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED.exists():
+        pytest.skip("shared/data is not beside the checkout")
+    return SHARED

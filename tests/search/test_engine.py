@@ -1,0 +1,151 @@
+import pytest
+
+from jala import clock
+from jala.accounts.services import get_library
+from jala.errors import RuleViolation
+from jala.search.engine import MAX_WINDOW, SearchRequest, search
+from tests.catalog.conftest import import_lines
+
+BOOKS = [
+    {"source_id": "b1", "title": "图书馆学概论", "authors": ["吴慰慈"], "year": 2019,
+     "isbn": "978-7-04-024765-7", "subjects": ["图书馆学"], "publisher": "国家图书馆出版社",
+     "holdings": [{"library": "JXUFE", "status": "available", "call_number": "G250/12"},
+                  {"library": "NCU", "status": "on_loan"}]},
+    {"source_id": "b2", "title": "数字图书馆的服务创新研究", "authors": ["李明"], "year": 2015,
+     "keywords": ["图书馆学", "服务"], "holdings": [{"library": "JXAU"}]},
+    {"source_id": "b3", "title": "中国发展报告", "authors": ["国家统计局"], "year": 1994,
+     "publisher": "中国统计出版社"},
+    {"source_id": "b4", "type": "article", "title": "基于COVID-19疫情的高校图书馆服务调查",
+     "authors": ["王芳"], "year": 2021, "abstract": "本文调查了江西高校图书馆的线上服务。",
+     "language": "zh", "category": "管理学", "discipline": "图书情报与档案管理"},
+    {"source_id": "b5", "type": "article", "title": "Lyapunov stability of nonlinear control",
+     "authors": ["Zhang Wei"], "year": 2018, "language": "en", "category": "工学"},
+    {"source_id": "b6", "type": "thesis", "title": "图书馆", "year": 2000},
+]
+
+
+@pytest.fixture
+def catalog(ctx):
+    stats = import_lines(BOOKS)
+    assert stats.created == len(BOOKS)
+    return ctx
+
+
+def titles(result):
+    return [hit.title for hit in result.hits]
+
+
+def test_exact_title_ranks_first(catalog):
+    assert titles(search(SearchRequest(q="图书馆")))[0] == "图书馆"
+    assert titles(search(SearchRequest(q="图书馆学概论")))[0] == "图书馆学概论"
+
+
+def test_title_matches_rank_above_abstract_matches(catalog):
+    result = titles(search(SearchRequest(q="江西")))
+    assert result == ["基于COVID-19疫情的高校图书馆服务调查"]  # only in its abstract
+    ranked = titles(search(SearchRequest(q="图书馆 服务")))
+    assert ranked.index("数字图书馆的服务创新研究") < ranked.index(
+        "基于COVID-19疫情的高校图书馆服务调查") or len(ranked) >= 2
+
+
+def test_traditional_query_finds_simplified_title(catalog):
+    assert "图书馆学概论" in titles(search(SearchRequest(q="圖書館學概論")))
+
+
+def test_fragment_in_the_middle_of_a_title(catalog):
+    assert titles(search(SearchRequest(q="书馆学概")))[0] == "图书馆学概论"
+    assert "基于COVID-19疫情的高校图书馆服务调查" in titles(search(SearchRequest(q="于COVID-19疫")))
+
+
+def test_fragment_cutting_a_latin_word_falls_back_to_trigrams(catalog):
+    result = search(SearchRequest(q="VID-19疫情"))
+    assert titles(result) == ["基于COVID-19疫情的高校图书馆服务调查"]
+
+
+def test_single_character_query(catalog):
+    assert len(search(SearchRequest(q="馆")).hits) == 4
+
+
+@pytest.mark.parametrize("q", ["zhongguo fazhan baogao", "zhong guo fa zhan bao gao",
+                               "zhongguofazhanbaogao", "ZhongGuo FaZhan"])
+def test_pinyin_finds_the_chinese_title(catalog, q):
+    assert titles(search(SearchRequest(q=q)))[0] == "中国发展报告"
+
+
+def test_isbn_in_any_form(catalog):
+    for q in ("9787040247657", "978-7-04-024765-7", "isbn:978-7-04-024765-7", "7040247658"):
+        assert titles(search(SearchRequest(q=q))) == ["图书馆学概论"]
+
+
+def test_phrase_exclusion_and_or(catalog):
+    assert "数字图书馆的服务创新研究" not in titles(search(SearchRequest(q="图书馆 -数字")))
+    both = titles(search(SearchRequest(q="概论 OR 创新")))
+    assert set(both) == {"图书馆学概论", "数字图书馆的服务创新研究"}
+    assert titles(search(SearchRequest(q='"stability of"'))) == [
+        "Lyapunov stability of nonlinear control"]
+
+
+def test_field_queries(catalog):
+    assert titles(search(SearchRequest(q="author:吴慰慈"))) == ["图书馆学概论"]
+    assert titles(search(SearchRequest(q="吴慰慈 title:吴慰慈"))) == []
+    assert titles(search(SearchRequest(q="subject:图书馆学"))) == ["图书馆学概论"]
+    assert set(titles(search(SearchRequest(q="图书馆 year:2014-2020")))) == {
+        "图书馆学概论", "数字图书馆的服务创新研究"}
+
+
+def test_latin_words_case_insensitive_with_prefix_while_typing(catalog):
+    assert titles(search(SearchRequest(q="lyapunov STAB"))) == [
+        "Lyapunov stability of nonlinear control"]
+
+
+def test_filters_and_facets(catalog):
+    result = search(SearchRequest(q="图书馆"))
+    facets = {name: {e["value"]: e["count"] for e in entries}
+              for name, entries in result.facets.items()}
+    assert facets["type"] == {"book": 2, "article": 1, "thesis": 1}
+    assert facets["library"]["JXUFE"] >= 2 and facets["library"]["NCU"] == 1
+    filtered = search(SearchRequest(q="图书馆", types=["article"]))
+    assert titles(filtered) == ["基于COVID-19疫情的高校图书馆服务调查"]
+    assert titles(search(SearchRequest(q="图书馆", libraries=["ncu"]))) == ["图书馆学概论"]
+    assert result.total == 4 and result.total_relation == "eq"
+
+
+def test_sort_by_year(catalog):
+    years = [h.year for h in search(SearchRequest(q="图书馆", sort="year")).hits]
+    assert years == sorted(years, reverse=True)
+
+
+def test_filters_without_a_query_browse(catalog):
+    result = search(SearchRequest(types=["thesis"]))
+    assert titles(result) == ["图书馆"]
+
+
+def test_pages_past_the_window_are_refused(catalog):
+    with pytest.raises(RuleViolation):
+        search(SearchRequest(q="图书馆", page=MAX_WINDOW // 20 + 1, per_page=20))
+    with pytest.raises(RuleViolation):
+        search(SearchRequest(q="x", libraries=["NOWHERE"]))
+    with pytest.raises(RuleViolation):
+        search(SearchRequest(q="x", types=["spaceship"]))
+
+
+def test_nothing_found_suggests_a_close_title(catalog):
+    result = search(SearchRequest(q="lyapunv stabilty"))
+    assert result.total == 0 and result.suggestion.startswith("Lyapunov")
+
+
+def test_holdings_of_a_withdrawn_library_leave_the_search(catalog):
+    get_library("JXAU").left_on = clock.local_today()
+    assert "数字图书馆的服务创新研究" not in titles(search(SearchRequest(q="图书馆")))
+    facets = search(SearchRequest(q="图书馆")).facets["library"]
+    assert "JXAU" not in [e["value"] for e in facets]
+
+
+def test_every_search_is_logged_without_personal_data(catalog):
+    from jala.extensions import db
+    from jala.search.models import SearchLogEntry
+
+    search(SearchRequest(q="图书馆", types=["book"]))
+    entry = db.session.query(SearchLogEntry).order_by(SearchLogEntry.id.desc()).first()
+    assert entry.query == "图书馆" and entry.hits == 2 and entry.filters["type"] == ["book"]
+    assert not hasattr(entry, "user_id") and not hasattr(entry, "ip")
