@@ -68,6 +68,8 @@ def load_config(env=None):
             )
         if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
             raise ConfigError("JALA_ENV=production needs DATABASE_URL and REDIS_URL")
+        if not env.get("PUBLIC_URL", "").startswith("https://"):
+            raise ConfigError("JALA_ENV=production needs PUBLIC_URL=https://… for emailed links")
     elif not secret_key:
         secret_key = _development_secret_key(instance_path)
 
@@ -88,7 +90,10 @@ def load_config(env=None):
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), default=True),
         # read on every request (not by Flask-Limiter at start), so admins and tests can change it
         "JALA_RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
+        # per account (email, or the account of a pending second factor) …
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        # … and per client IP, looser: a campus or a mobile carrier puts many readers on one
+        "RATELIMIT_LOGIN_IP": env.get("RATELIMIT_LOGIN_IP", "60 per minute;1000 per hour"),
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,

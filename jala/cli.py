@@ -82,6 +82,8 @@ def seed_demo_command():
     """Load demo accounts (and demo data) and print the logins."""
     from jala.demo import seed_demo
 
+    if current_app.config["JALA_PRODUCTION"]:
+        raise click.ClickException("demo accounts have a published password: not in production")
     for line in seed_demo():
         click.echo(line)
 
@@ -206,6 +208,12 @@ def _database_is_empty(app):
 @click.pass_context
 def run(ctx, host, port, web_workers):
     """Start everything: embedded services if needed, migrations, demo data, web and worker."""
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    # a terminal closing (SIGHUP) or a service manager (SIGTERM) stops everything, like Ctrl-C
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
     settings = load_config()
     instance = Path(settings["INSTANCE_PATH"])
     env = dict(os.environ)
@@ -250,7 +258,7 @@ def run(ctx, host, port, web_workers):
             from alembic import command
 
             command.upgrade(alembic_config(), "head")
-        if _database_is_empty(app):
+        if not settings["JALA_PRODUCTION"] and _database_is_empty(app):
             with app.app_context():
                 from jala.demo import seed_demo
 
@@ -264,7 +272,6 @@ def run(ctx, host, port, web_workers):
              "--chdir", str(PROJECT_ROOT), "wsgi:app"],
             env=env, start_new_session=True))
         click.echo(f"JALA Portal at http://{host}:{port}/ (Ctrl-C stops everything)")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(proc.poll() is None for proc in children):
             time.sleep(0.5)
         click.echo("a portal process stopped; shutting down", err=True)

@@ -137,8 +137,11 @@ def create_link(stored_file, *, valid_for, max_downloads=None):
     return link, external_url("core.download_file", token=token)
 
 
-def open_link(token):
-    """Check a link token and count one download; returns ``(FileLink, path on disk)``."""
+def open_link(token, count=True):
+    """Check a link token and count one download; returns ``(FileLink, path on disk)``.
+
+    ``count=False`` checks without counting (HEAD requests from link scanners).
+    """
     try:
         link_id, nonce = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError) as exc:
@@ -150,6 +153,12 @@ def open_link(token):
         raise RuleViolation(
             "This download link has expired. Ask again from your requests page.", status=410
         )
+    if not count:
+        if link.max_downloads is not None and link.downloads >= link.max_downloads:
+            raise RuleViolation(
+                "This download link has been used the maximum number of times. "
+                "Ask again from your requests page.", status=410)
+        return link, storage_dir() / link.file.storage_name
     counted = db.session.execute(
         update(FileLink)
         .where(FileLink.id == link.id)

@@ -248,12 +248,12 @@ def enqueue_due_emails():
         .limit(500)
         .with_for_update(skip_locked=True)
     ).scalars().all()
-    if not rows:
-        return 0
-    q = queue()
+    # enqueue after the commit (through the relay), never while these rows are still locked:
+    # a worker would skip a locked row and it would wait for the next re-enqueue
+    pending = db.session.info.setdefault(_PENDING_KEY, set())
     for row in rows:
-        q.enqueue(send_outbox_email, row.id, job_timeout=120)
         row.enqueued_at = now
+        pending.add(row.id)
     return len(rows)
 
 

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -37,6 +38,16 @@ def external_url(endpoint, **values):
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
                                        url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def safe_next(target, default_endpoint="core.home"):
+    """``target`` if it is a path on this site, else the default page (no open redirects)."""
+    if (isinstance(target, str) and target.startswith("/") and not target.startswith("//")
+            and not any(ord(ch) < 32 or ch in "\\\x7f" for ch in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for(default_endpoint)
 
 
 def is_htmx():
@@ -78,7 +89,7 @@ def init_app(app):
     """Wire login loading, commit-at-the-edge, error pages and security headers."""
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = None  # our server-side sessions do this job
@@ -95,6 +106,17 @@ def init_app(app):
             return render_error(403, ERROR_TEXT[403]())
         flash(_("Please log in to continue."), "info")
         return redirect_to_login()
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL cannot store U+0000: refuse it here with a 400, not a 500 later
+        values = [request.path, *request.args.values()]
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            values.extend(request.form.values())
+        if any("\x00" in value for value in values):
+            return render_error(400, _("The request contains characters we cannot accept."))
+        return None
 
     @app.before_request
     def force_https():
@@ -137,6 +159,11 @@ def init_app(app):
             return redirect_to_login()
         return render_error(400, _("The form was out of date or forged. Reload the page and "
                                    "try again."))
+
+    @app.errorhandler(DataError)
+    def data_error(exc):
+        db.session.rollback()
+        return render_error(400, ERROR_TEXT[400]())
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -64,6 +64,7 @@ def app(database, redis_service, smtp, tmp_path_factory):
         "PASSWORD_HASH_FAST": True,
         "JALA_RATELIMIT_DEFAULT": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",
+        "RATELIMIT_LOGIN_IP": "100000 per minute",
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RQ_QUEUE": "jala-test",

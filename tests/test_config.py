@@ -14,7 +14,7 @@ def test_production_is_only_switched_on_by_jala_env(tmp_path):
 
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
     env = {"JALA_ENV": "production", "DATABASE_URL": "postgresql://db/jala",
-           "REDIS_URL": "redis://r/0"}
+           "REDIS_URL": "redis://r/0", "PUBLIC_URL": "https://portal.example.edu.cn"}
     for key in ("", "dev", "short"):
         with pytest.raises(ConfigError, match="SECRET_KEY"):
             load_config(dict(env, SECRET_KEY=key))
@@ -48,3 +48,12 @@ def test_database_urls_use_psycopg3():
 def test_bad_integer_setting_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="MAIL_PORT"):
         load_config({"MAIL_PORT": "twenty-five", "JALA_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_needs_an_https_public_url():
+    env = {"JALA_ENV": "production", "DATABASE_URL": "postgresql://db/jala",
+           "REDIS_URL": "redis://r/0", "SECRET_KEY": GOOD_KEY}
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config(env)
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_config(dict(env, PUBLIC_URL="http://portal.example.edu.cn"))

@@ -5,6 +5,7 @@ import segno
 from flask import (
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,23 +32,27 @@ from jala.accounts.forms import (
 from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, STAFF_ROLES, User
 from jala.errors import RuleViolation
 from jala.extensions import db, limiter
-from jala.web import is_htmx
+from jala.web import is_htmx, safe_next
 
 PENDING_LOGIN_SECONDS = 300
+MAX_CODE_FAILURES = 5
 
 
 def _login_limit():
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def _login_ip_limit():
+    return current_app.config["RATELIMIT_LOGIN_IP"]
+
+
 def _login_account_key():
     return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.home")
+def _pending_account_key():
+    pending = session.get("pending_login") or {}
+    return f"login-code:{pending.get('uid', request.remote_addr)}"
 
 
 def _finish_login(user, next_url):
@@ -59,7 +64,7 @@ def _finish_login(user, next_url):
     login_user(user)
     session.permanent = True
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-    return redirect(_safe_next(next_url), code=303)
+    return redirect(safe_next(next_url), code=303)
 
 
 def _pending_user():
@@ -70,8 +75,20 @@ def _pending_user():
     return db.session.get(User, pending["uid"]), pending.get("next")
 
 
+def _count_code_failure():
+    """Too many wrong codes end the pending login: the password must be given again."""
+    pending = dict(session.get("pending_login") or {})
+    pending["failures"] = pending.get("failures", 0) + 1
+    if pending["failures"] >= MAX_CODE_FAILURES:
+        session.pop("pending_login", None)
+        session.pop("totp_enrol_secret", None)
+        return True
+    session["pending_login"] = pending
+    return False
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_ip_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_login_account_key)
 def login():
     """Email and password; staff (and readers who opted in) go on to the second factor."""
@@ -84,8 +101,9 @@ def login():
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
         if accounts.totp_required(user):
+            session.pop("totp_enrol_secret", None)
             session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
-                                        "next": form.next.data}
+                                        "next": form.next.data, "failures": 0}
             if user.totp_enabled_at is None:
                 return redirect(url_for("accounts.enrol_second_factor"), code=303)
             return redirect(url_for("accounts.second_factor"), code=303)
@@ -94,22 +112,32 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
+def _code_failed(form, exc, template, **context):
+    db.session.commit()  # keep the audit entry of the failed attempt
+    if _count_code_failure():
+        flash(_("Too many wrong codes. Please log in again."), "error")
+        return redirect(url_for("accounts.login"), code=303)
+    form.code.errors.append(exc.message)
+    return render_template(template, form=form, **context), exc.status
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_account_key)
 def second_factor():
     """The six-digit code of a user who passed the password step."""
     user, next_url = _pending_user()
     if user is None:
         flash(_("Please log in again."), "info")
         return redirect(url_for("accounts.login"))
+    if user.totp_enabled_at is None:
+        return redirect(url_for("accounts.enrol_second_factor"))
     form = CodeForm()
     if form.validate_on_submit():
         try:
             accounts.check_totp(user, form.code.data)
         except RuleViolation as exc:
-            db.session.commit()  # keep the audit entry of the failed attempt
-            form.code.errors.append(exc.message)
-            return render_template("accounts/second_factor.html", form=form), exc.status
+            return _code_failed(form, exc, "accounts/second_factor.html")
         return _finish_login(user, next_url)
     return render_template("accounts/second_factor.html", form=form)
 
@@ -121,35 +149,43 @@ def _qr_svg(uri):
     return Markup(buffer.getvalue().decode())
 
 
-def _enrolment(user, form, done):
-    if not user.totp_secret or user.totp_enabled_at is not None:
-        user.totp_secret = accounts.new_totp_secret()
-        db.session.flush()
+def _enrolment(user, done):
+    # the new secret lives in the session until a code proves the app has it
+    secret = session.get("totp_enrol_secret")
+    if not secret:
+        secret = session["totp_enrol_secret"] = accounts.new_totp_secret()
+    form = CodeForm()
+    context = {"qr": _qr_svg(accounts.totp_uri(user, secret)), "secret": secret}
     if form.validate_on_submit():
         try:
-            accounts.enable_totp(user, user.totp_secret, form.code.data)
-            return done()
+            accounts.enable_totp(user, secret, form.code.data)
         except RuleViolation as exc:
-            form.code.errors.append(exc.message)
-    uri = accounts.totp_uri(user, user.totp_secret)
-    status = 400 if form.errors else 200
-    return render_template("accounts/enrol.html", form=form, qr=_qr_svg(uri),
-                           secret=user.totp_secret), status
+            return _code_failed(form, exc, "accounts/enrol.html", **context)
+        session.pop("totp_enrol_secret", None)
+        return done()
+    response = make_response(render_template("accounts/enrol.html", form=form, **context),
+                             400 if form.errors else 200)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_account_key)
 def enrol_second_factor():
     """Staff without an authenticator set one up before their first login completes."""
     user, next_url = _pending_user()
     if user is None:
         flash(_("Please log in again."), "info")
         return redirect(url_for("accounts.login"))
-    return _enrolment(user, CodeForm(), lambda: _finish_login(user, next_url))
+    if user.totp_enabled_at is not None:
+        return redirect(url_for("accounts.second_factor"))  # never replace a working factor
+    return _enrolment(user, lambda: _finish_login(user, next_url))
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: f"code:{current_user.id}")
 def account_second_factor():
     """A logged-in reader turns on the optional second factor."""
     if current_user.totp_enabled_at is not None:
@@ -159,19 +195,25 @@ def account_second_factor():
         flash(_("The second factor is on."), "success")
         return redirect(url_for("accounts.account"), code=303)
 
-    return _enrolment(current_user, CodeForm(), done)
+    return _enrolment(current_user, done)
 
 
 @bp.post("/account/second-factor/off")
 @login_required
+@limiter.limit(_login_limit, key_func=lambda: f"code:{current_user.id}")
 def turn_off_second_factor():
     """A reader turns the second factor off (with a current code)."""
     form = CodeForm()
-    if form.validate_on_submit():
-        accounts.disable_totp(current_user, form.code.data)
-        flash(_("The second factor is off."), "success")
-    else:
+    if not form.validate_on_submit():
         flash(_("Enter the current code to turn the second factor off."), "error")
+        return redirect(url_for("accounts.account"), code=303)
+    try:
+        accounts.disable_totp(current_user, form.code.data)
+    except RuleViolation as exc:
+        db.session.commit()  # keep the audit entry of the failed attempt
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.account"), code=303)
+    flash(_("The second factor is off."), "success")
     return redirect(url_for("accounts.account"), code=303)
 
 
@@ -200,6 +242,10 @@ def register():
     ]
     if form.validate_on_submit():
         is_reader = form.kind.data == "reader"
+        if is_reader and not form.library.data:
+            form.library.errors.append(_("Choose your library, or register as a member of the "
+                                         "public."))
+            return render_template("accounts/register.html", form=form), 400
         try:
             accounts.register_user(
                 email=form.email.data,
@@ -284,7 +330,7 @@ def verification_queue():
     return render_template("accounts/verification_queue.html", readers=readers)
 
 
-@bp.post("/staff/readers/<int:reader_id>/verify")
+@bp.post("/staff/readers/<int(max=2147483647):reader_id>/verify")
 @login_required
 def verify_reader(reader_id):
     """Confirm a reader's card number (HTMX swaps in the updated row)."""
@@ -323,12 +369,14 @@ def grant_role(code):
         user_id = int(form.user_id.data)
     except ValueError as exc:
         raise RuleViolation(_("Choose a person and a role.")) from exc
+    if not 0 < user_id < 2**31:
+        raise RuleViolation(_("Choose a person and a role."))
     accounts.grant_role(current_user, user_id, form.role.data, code)
     flash(_("The role is granted."), "success")
     return redirect(url_for("accounts.library_people", code=code), code=303)
 
 
-@bp.post("/roles/<int:grant_id>/revoke")
+@bp.post("/roles/<int(max=2147483647):grant_id>/revoke")
 @login_required
 def revoke_role(grant_id):
     """End a role grant."""

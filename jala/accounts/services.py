@@ -3,6 +3,7 @@ import gzip
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 from functools import cache
 from importlib import resources
@@ -36,7 +37,10 @@ from jala.jobs import queue_email
 from jala.settings import get_setting
 from jala.web import external_url
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,24}$")
+# a deliberately plain address: no quoting, comments, commas or encoded words, so that the
+# address we store is exactly the one the mail goes to
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@"
+                      r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
 CARD_RE = re.compile(r"^[A-Za-z0-9-]{3,40}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 SESSION_TOUCH_EVERY = timedelta(minutes=1)
@@ -87,7 +91,7 @@ def check_password_policy(password, email=""):
 def normalise_email(email):
     """Trim and lower-case an address, or refuse it."""
     email = (email or "").strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or ".." in email:
         raise RuleViolation(_("Enter a valid email address."))
     return email
 
@@ -234,7 +238,7 @@ def register_user(*, email, password, display_name, library_code=None, card_numb
     library = None
     if library_code:
         library = find_library(library_code)
-        if library is None or library.left_on is not None:
+        if library is None or not library.is_member_on(clock.local_today()):
             raise RuleViolation(_("Choose one of the member libraries."))
         card_number = (card_number or "").strip()
         if not CARD_RE.match(card_number):
@@ -316,11 +320,18 @@ def reset_password(token, new_password):
 
 
 def change_password(user, current_password, new_password):
-    """Change a password after checking the current one."""
+    """Change a password after checking the current one; other sessions and links end."""
     if not password_matches(user.password_hash, current_password):
         raise RuleViolation(_("The current password is wrong."))
     check_password_policy(new_password, user.email)
     user.password_hash = hash_password(new_password)
+    end_all_sessions(user, keep=user.auth_session_id)
+    db.session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user.id, EmailToken.purpose == "reset",
+               EmailToken.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
     record_audit(user, "user.password_change", "user", user.id)
 
 
@@ -361,8 +372,9 @@ def totp_uri(user, secret):
 
 
 def _matching_step(secret, code, last_step):
-    code = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
+    # NFKC: phone keyboards in Chinese mode type full-width digits (１２３４５６)
+    code = re.sub(r"\s", "", unicodedata.normalize("NFKC", code or ""))
+    if not secret or not re.fullmatch(r"[0-9]{6}", code):
         return None
     totp = pyotp.TOTP(secret)
     current = int(clock.now().timestamp()) // totp.interval
@@ -376,11 +388,14 @@ def _matching_step(secret, code, last_step):
 
 def check_totp(user, code):
     """Accept a current, unused code of the user's authenticator, or raise."""
+    db.session.flush()
+    db.session.refresh(user, with_for_update=True)  # two requests cannot share one code
     step = _matching_step(user.totp_secret, code, user.totp_last_step)
     if step is None:
         record_audit(user, "user.totp_failed", "user", user.id)
         raise RuleViolation(_("The code is wrong or has expired."), status=401)
     user.totp_last_step = step
+    db.session.flush()
 
 
 def enable_totp(user, secret, code):
@@ -446,13 +461,13 @@ def end_session(session_id):
     )
 
 
-def end_all_sessions(user):
-    """End every session of a user (password reset, disabling)."""
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
-        .values(ended_at=clock.now())
-    )
+def end_all_sessions(user, keep=None):
+    """End every session of a user (but ``keep``): password changes, new roles."""
+    query = update(AuthSession).where(AuthSession.user_id == user.id,
+                                      AuthSession.ended_at.is_(None))
+    if keep:
+        query = query.where(AuthSession.id != keep)
+    db.session.execute(query.values(ended_at=clock.now()))
 
 
 # --- reader verification -----------------------------------------------------------------
@@ -510,7 +525,7 @@ def _check_grant_allowed(actor, role, library, target):
             require_portal_admin(actor)
     elif actor is not None and not can_manage_library(actor, library.id):
         raise NotAllowed(_("You can manage roles only at your own library."))
-    if library.left_on is not None:
+    if not library.is_member_on(clock.local_today()):
         raise RuleViolation(_("%(code)s is no longer a member library.", code=library.code))
     if target.home_library_id != library.id:
         raise RuleViolation(_("Staff roles go to people whose home library is that library."))
@@ -543,6 +558,9 @@ def grant_role(actor, target_id, role, library_code):
                       granted_by_id=actor.id if actor else None)
     db.session.add(grant)
     db.session.flush()
+    # a staff role needs a second factor: sessions opened without one end now
+    if target.totp_enabled_at is None:
+        end_all_sessions(target)
     db.session.expire(target, ["grants"])
     record_audit(actor, "role.grant", "user", target.id, library_id=library.id,
                  details={"role": role, "grant_id": grant.id})

@@ -33,6 +33,8 @@ def _parse_day(raw, field):
         return None
     try:
         day = datetime.strptime(raw, "%Y-%m-%d").date()
+        if not 1900 <= day.year <= 9000:
+            raise ValueError(raw)
     except ValueError as exc:
         raise RuleViolation(_("%(field)s: use the form YYYY-MM-DD.", field=field)) from exc
     return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI)
@@ -59,7 +61,7 @@ def audit():
         library_code=args.get("library"),
         since=_parse_day(args.get("since"), _("Since")),
         until=until + timedelta(days=1) if until else None,
-        before_id=args.get("before", type=int),
+        before_id=min(args.get("before", type=int) or 0, 2**62) or None,
         limit=AUDIT_PAGE,
     )
     more = len(entries) == AUDIT_PAGE
@@ -100,7 +102,7 @@ def outbox():
     return render_template("admin/outbox.html", failed=failed, recent=recent)
 
 
-@bp.post("/outbox/<int:outbox_id>/retry")
+@bp.post("/outbox/<int(max=2147483647):outbox_id>/retry")
 def retry_outbox_email(outbox_id):
     """Send a failed email again."""
     retry_email(outbox_id, current_user)

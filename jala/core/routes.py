@@ -7,6 +7,7 @@ from jala.core import bp
 from jala.core.health import check_postgres, health_report
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link
+from jala.web import safe_next
 
 
 @bp.get("/")
@@ -64,16 +65,13 @@ def set_language():
     session["lang"] = lang
     if current_user.is_authenticated:
         current_user.locale = lang
-    target = request.form.get("next") or url_for("core.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next")), code=303)
 
 
 @bp.get("/files/<token>")
 def download_file(token):
     """Serve a private file through its signed link (counts one download)."""
-    link, path = open_link(token)
+    link, path = open_link(token, count=request.method != "HEAD")
     if not path.exists():
         abort(410)
     response = send_file(path, mimetype=link.file.content_type, as_attachment=True,

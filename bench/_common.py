@@ -1,0 +1,202 @@
+"""Shared helpers for the benchmark scripts: scratch databases, the app, timing, tables.
+
+Nothing here changes the application: the scripts create their own ``jala_bench_*`` database,
+migrate it with alembic, run the real import and search code against it, and drop it at the end
+(unless ``--keep``).
+"""
+import math
+import os
+import resource
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import sqlalchemy  # noqa: E402
+
+ADMIN_CONNINFO = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVER = "postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+INSTANCE_PATH = "/tmp/jala-bench-instance"
+LIBRARIES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "NCU", "JJU", "NIT",
+             "SRNU", "JDZU", "YCU", "JXEMC", "JCU")
+GIN_INDEXES = {
+    # name -> definition, exactly as migrations/versions/20261124_2151_add_union_catalogue_*.py
+    "ix_records_search_vector": "CREATE INDEX ix_records_search_vector ON records "
+                                "USING gin (search_vector)",
+    "ix_records_title_vector": "CREATE INDEX ix_records_title_vector ON records "
+                               "USING gin (title_vector)",
+    "ix_records_search_text_trgm": "CREATE INDEX ix_records_search_text_trgm ON records "
+                                   "USING gin (search_text gin_trgm_ops)",
+}
+
+
+def log(*args):
+    print(time.strftime("[%H:%M:%S]"), *args, file=sys.stderr, flush=True)
+
+
+def db_url(name):
+    return f"postgresql+psycopg://{SERVER}/{name}"
+
+
+def conninfo(name):
+    return f"postgresql://{SERVER}/{name}"
+
+
+def drop_database(name):
+    assert name.startswith("jala_bench_"), name
+    with psycopg.connect(ADMIN_CONNINFO, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            psycopg.sql.Identifier(name)))
+
+
+def create_bench_database(name):
+    """A fresh, migrated database (an existing one of that name is dropped first)."""
+    from alembic import command
+
+    from jala.cli import alembic_config
+    from jala.embedded.postgres import create_database
+
+    drop_database(name)
+    create_database(ADMIN_CONNINFO, name)
+    url = db_url(name)
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    engine.dispose()
+    return url
+
+
+def make_app(url):
+    from jala import create_app
+
+    return create_app({"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "SECRET_KEY": "x" * 40,
+                       "INSTANCE_PATH": INSTANCE_PATH})
+
+
+def percentile(values, p):
+    """Linear-interpolated percentile (p in 0..100) of a non-empty list."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    k = (len(ordered) - 1) * p / 100.0
+    lo, hi = math.floor(k), math.ceil(k)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def mean(values):
+    return statistics.fmean(values) if values else float("nan")
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _width(text):
+    # CJK characters take two columns in a terminal
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def table(headers, rows, title=None):
+    """A plain-text table (right-aligned numbers, left-aligned text)."""
+    cells = [[str(h) for h in headers]] + [[fmt(c) if not isinstance(c, str) else c for c in row]
+                                           for row in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row, header=False):
+        out = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            numeric = not header and i > 0 and cell.replace(".", "", 1).replace("-", "", 1) \
+                .replace("%", "").replace("x", "").replace(",", "").strip().isdigit()
+            out.append(pad + cell if numeric else cell + pad)
+        return "  ".join(out).rstrip()
+
+    text = []
+    if title:
+        text.append(title)
+    text.append(line(cells[0], header=True))
+    text.append("  ".join("-" * w for w in widths))
+    text.extend(line(r) for r in cells[1:])
+    return "\n".join(text)
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mb():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def mark(ok):
+    return "OK" if ok else "MISS"
+
+
+@contextmanager
+def timed(label, sink=None):
+    started = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - started
+    if sink is not None:
+        sink[label] = elapsed
+    log(f"{label}: {elapsed:.1f} s")
+
+
+class PhaseTimer:
+    """Wraps the engine's internal steps (in this process only) to time each of them.
+
+    ``search()`` looks its helpers up as module globals at call time, so replacing them on the
+    module object measures them without touching jala/.
+    """
+
+    PHASES = ("_rank", "_count_and_facets", "load_records", "_like_fallback", "_suggest",
+              "_shape_facets", "withdrawn_library_ids")
+
+    def __init__(self):
+        from jala.search import engine
+
+        self.engine = engine
+        self.current = {}
+        self.originals = {}
+        for name in self.PHASES:
+            original = getattr(engine, name)
+            self.originals[name] = original
+            setattr(engine, name, self._wrap(name, original))
+
+    def _wrap(self, name, fn):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.current[name] = self.current.get(name, 0.0) + \
+                    (time.perf_counter() - started) * 1000
+        return wrapper
+
+    def take(self):
+        out, self.current = self.current, {}
+        return out
+
+    def restore(self):
+        for name, fn in self.originals.items():
+            setattr(self.engine, name, fn)
