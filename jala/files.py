@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import relationship
@@ -20,6 +22,8 @@ from jala.extensions import db
 from jala.jobs import sweep_task
 from jala.web import external_url
 
+USED_UP = _l("This download link has been used the maximum number of times. Ask again from "
+             "your requests page.")
 # Content checks by magic bytes, never by file name or the browser's claimed type.
 SIGNATURES = {
     "pdf": ("application/pdf", (b"%PDF-",)),
@@ -71,7 +75,7 @@ def storage_dir():
 
 def detect_kind(head):
     """Name the kind of file from its first bytes, or None."""
-    for kind, (_, prefixes) in SIGNATURES.items():
+    for kind, (_mime, prefixes) in SIGNATURES.items():
         if any(head.startswith(p) for p in prefixes):
             if kind == "webp" and head[8:12] != b"WEBP":
                 continue
@@ -81,12 +85,19 @@ def detect_kind(head):
 
 def store_upload(stream, original_name, *, allowed_kinds, max_bytes, owner=None,
                  delete_after=None):
-    """Validate an uploaded stream by content and size, and keep it privately."""
+    """Validate an uploaded stream by content (magic bytes) and size, and keep it privately."""
     head = stream.read(16)
     kind = detect_kind(head)
     if kind not in allowed_kinds:
         names = ", ".join(k.upper() for k in allowed_kinds)
-        raise RuleViolation(f"The file is not a valid {names} file.")
+        raise RuleViolation(_("The file is not a valid %(kinds)s file.", kinds=names))
+    return store_stream(stream, original_name, head=head, content_type=SIGNATURES[kind][0],
+                        max_bytes=max_bytes, owner=owner, delete_after=delete_after)
+
+
+def store_stream(stream, original_name, *, head=b"", content_type, max_bytes, owner=None,
+                 delete_after=None):
+    """Keep a stream privately (the caller has checked its content); refuse it past max_bytes."""
     storage_name = secrets.token_hex(16)
     target = storage_dir() / storage_name
     digest = hashlib.sha256(head)
@@ -97,9 +108,8 @@ def store_upload(stream, original_name, *, allowed_kinds, max_bytes, owner=None,
             while chunk := stream.read(64 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise RuleViolation(
-                        f"The file is larger than {max_bytes // (1024 * 1024)} MB."
-                    )
+                    raise RuleViolation(_("The file is larger than %(mb)d MB.",
+                                            mb=max_bytes // (1024 * 1024)))
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -108,7 +118,7 @@ def store_upload(stream, original_name, *, allowed_kinds, max_bytes, owner=None,
     row = StoredFile(
         storage_name=storage_name,
         original_name=Path(original_name or "file").name[:255] or "file",
-        content_type=SIGNATURES[kind][0],
+        content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
         owner_id=owner.id if owner else None,
@@ -145,19 +155,16 @@ def open_link(token, count=True):
     try:
         link_id, nonce = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError) as exc:
-        raise RuleViolation("This download link is not valid.", status=404) from exc
+        raise RuleViolation(_("This download link is not valid."), status=404) from exc
     link = db.session.get(FileLink, link_id)
     if link is None or not secrets.compare_digest(link.nonce, str(nonce)):
-        raise RuleViolation("This download link is not valid.", status=404)
+        raise RuleViolation(_("This download link is not valid."), status=404)
     if link.file.deleted_at is not None or link.expires_at <= clock.now():
         raise RuleViolation(
-            "This download link has expired. Ask again from your requests page.", status=410
-        )
+            _("This download link has expired. Ask again from your requests page."), status=410)
     if not count:
         if link.max_downloads is not None and link.downloads >= link.max_downloads:
-            raise RuleViolation(
-                "This download link has been used the maximum number of times. "
-                "Ask again from your requests page.", status=410)
+            raise RuleViolation(str(USED_UP), status=410)
         return link, storage_dir() / link.file.storage_name
     counted = db.session.execute(
         update(FileLink)
@@ -166,11 +173,7 @@ def open_link(token, count=True):
         .values(downloads=FileLink.downloads + 1)
     ).rowcount
     if not counted:
-        raise RuleViolation(
-            "This download link has been used the maximum number of times. "
-            "Ask again from your requests page.",
-            status=410,
-        )
+        raise RuleViolation(str(USED_UP), status=410)
     db.session.refresh(link)
     return link, storage_dir() / link.file.storage_name
 

@@ -107,16 +107,37 @@ def queue_email(to_addr, subject, body_text, *, kind, body_html=None, related=No
     return row
 
 
+_AFTER_COMMIT_KEY = "jala_jobs_after_commit"
+
+
+def enqueue_after_commit(func, *args, job_timeout=3600):
+    """Enqueue ``func(*args)`` once the caller's transaction commits (never if it rolls back).
+
+    If Redis is down then, the job is lost: callers keep their state in PostgreSQL and register
+    a sweep task that enqueues again whatever is still waiting.
+    """
+    db.session.info.setdefault(_AFTER_COMMIT_KEY, []).append((func, args, job_timeout))
+
+
 @event.listens_for(Session, "after_commit")
 def _relay_after_commit(session):
     ids = session.info.pop(_PENDING_KEY, None)
     if ids:
         relay(ids)
+    jobs = session.info.pop(_AFTER_COMMIT_KEY, None)
+    if jobs:
+        try:
+            q = queue()
+            for func, args, timeout in jobs:
+                q.enqueue(func, *args, job_timeout=timeout)
+        except redis.RedisError as exc:
+            log.warning("job enqueue deferred to the sweeper: %s", exc)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 def relay(outbox_ids):

@@ -145,6 +145,7 @@ class ImportRun(db.Model):
     stored_file_id = Column(Integer, ForeignKey("stored_files.id"))
     filename = Column(String(255), nullable=False)
     format = Column(String(10))
+    options = Column(JSONB, nullable=False, default=dict)
     status = Column(String(10), nullable=False, default="queued")
     read = Column(Integer, nullable=False, default=0)
     created = Column(Integer, nullable=False, default=0)

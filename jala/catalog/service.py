@@ -1,10 +1,15 @@
 """Catalogue services used by the CLI, the upload page and the demo: opening files, imports."""
 import io
+from datetime import timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from jala.catalog.models import Record
+from jala import clock
+from jala.catalog.models import ImportRun, Record
 from jala.catalog.readers import (
+    ENCODINGS,
+    FORMATS,
     CountingReader,
     ImportFileError,
     detect_format,
@@ -12,7 +17,7 @@ from jala.catalog.readers import (
     read_marc,
     read_marcxml,
 )
-from jala.errors import NotFound
+from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 
 
@@ -42,3 +47,67 @@ def get_record(record_id):
     if record is None:
         raise NotFound(_("No record has the id %(id)s.", id=record_id[:40]))
     return record
+
+
+UPLOAD_LIMIT = 200 * 1024 * 1024
+
+
+def _check_import_rights(actor, library):
+    from jala.accounts.services import can_manage_library
+
+    if actor is None or not can_manage_library(actor, library.id):
+        raise NotAllowed(_("Only this library's admins can import records for it."))
+
+
+def start_upload_import(actor, library_code, upload, *, format_name=None, flavour=None,
+                        encoding="utf-8"):
+    """Keep an uploaded file privately and queue its import (after the commit)."""
+    from jala.accounts.services import get_library, record_audit
+    from jala.catalog.tasks import run_import_job
+    from jala.files import store_stream
+    from jala.jobs import enqueue_after_commit
+
+    library = get_library(library_code)
+    _check_import_rights(actor, library)
+    if format_name not in (None, "", *FORMATS) or encoding not in ENCODINGS:
+        raise RuleViolation(_("Choose a known format and encoding."))
+    head = upload.stream.read(64)
+    if not head:
+        raise RuleViolation(_("The file is empty."))
+    try:
+        detected = format_name or detect_format(head, upload.filename or "")
+    except ImportFileError as exc:
+        raise RuleViolation(_("The file is not JSON Lines, MARC XML or ISO 2709 MARC.")) from exc
+    stored = store_stream(upload.stream, upload.filename, head=head,
+                          content_type="application/octet-stream", max_bytes=UPLOAD_LIMIT,
+                          owner=actor, delete_after=clock.now() + timedelta(days=30))
+    run = ImportRun(library_id=library.id, user_id=actor.id, stored_file_id=stored.id,
+                    filename=stored.original_name, format=detected,
+                    options={"flavour": flavour or None, "encoding": encoding},
+                    enqueued_at=clock.now())
+    db.session.add(run)
+    db.session.flush()
+    enqueue_after_commit(run_import_job, run.id)
+    record_audit(actor, "catalog.import_upload", "import_run", run.id, library_id=library.id,
+                 details={"file": stored.original_name, "format": detected})
+    return run
+
+
+def get_import_run(actor, run_id):
+    """An import run the actor may see (their library's, or any for portal admins)."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound(_("No such import."))
+    _check_import_rights(actor, run.library)
+    return run
+
+
+def recent_imports(actor, library_code, limit=20):
+    """The latest imports of a library, newest first."""
+    from jala.accounts.services import get_library
+
+    library = get_library(library_code)
+    _check_import_rights(actor, library)
+    return library, db.session.execute(
+        select(ImportRun).where(ImportRun.library_id == library.id)
+        .order_by(ImportRun.id.desc()).limit(limit)).scalars().all()

@@ -116,6 +116,7 @@ def upgrade():
     sa.Column('stored_file_id', sa.Integer(), nullable=True),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('format', sa.String(length=10), nullable=True),
+    sa.Column('options', postgresql.JSONB(astext_type=sa.Text()), nullable=False, server_default='{}'),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('read', sa.Integer(), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),
