@@ -147,7 +147,9 @@ def totp_code(email):
 @click.option("--flavour", type=click.Choice(["marc21", "unimarc", "cnmarc"]),
               help="MARC flavour; guessed per record when not given.")
 @click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8")
-def import_command(path, library_code, format_name, flavour, encoding):
+@click.option("--workers", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Processes preparing records (tokens, pinyin).")
+def import_command(path, library_code, format_name, flavour, encoding, workers):
     """Import records from PATH into the union catalogue for a member library."""
     from jala.catalog.importer import InvalidRecord
     from jala.catalog.readers import ImportFileError
@@ -172,7 +174,7 @@ def import_command(path, library_code, format_name, flavour, encoding):
                 from jala.catalog.importer import import_stream
 
                 stats = import_stream(items, library_code, format_name=detected,
-                                      flavour=flavour, progress=progress)
+                                      flavour=flavour, progress=progress, workers=workers)
     except (InvalidRecord, ImportFileError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     if stats.skipped > len(stats.errors):

@@ -6,8 +6,10 @@ record is kept as imported; re-importing an unchanged record changes nothing (up
 library + source_id, compared by content hash). A bad record is reported with its position
 and skipped; the rest of the batch and the file go on.
 """
+import concurrent.futures
 import hashlib
 import json
+import multiprocessing
 import re
 from dataclasses import dataclass, field
 
@@ -223,12 +225,6 @@ def _cursor():
     return db.session.connection().connection.driver_connection.cursor()
 
 
-_INSERT_RECORD = (
-    "INSERT INTO records (" + ", ".join(RECORD_COLUMNS)
-    + ", search_vector, title_vector, created_at, updated_at) VALUES ("
-    + ", ".join(f"%({c})s" for c in RECORD_COLUMNS)
-    + ", %(search_vector)s::tsvector, %(title_vector)s::tsvector, %(now)s, %(now)s) RETURNING id"
-)
 _UPDATE_RECORD = (
     "UPDATE records SET " + ", ".join(f"{c} = %({c})s" for c in RECORD_COLUMNS)
     + ", search_vector = %(search_vector)s::tsvector, title_vector = %(title_vector)s::tsvector,"
@@ -236,16 +232,11 @@ _UPDATE_RECORD = (
 )
 
 
-def _returning_ids(cur, sql, rows):
-    if not rows:
+def _allocate_ids(cur, sequence, count):
+    if not count:
         return []
-    cur.executemany(sql, rows, returning=True)
-    ids = []
-    while True:
-        ids.append(cur.fetchone()[0])
-        if not cur.nextset():
-            break
-    return ids
+    cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (sequence, count))
+    return [row[0] for row in cur.fetchall()]
 
 
 def _source_id_of(raw):
@@ -255,8 +246,20 @@ def _source_id_of(raw):
     return source_id.strip() if isinstance(source_id, str) else None
 
 
-def import_batch(pending, library_id, libraries, format_name, stats):
-    """Write one batch of ``(position, fields, stored)`` entries (the caller commits)."""
+def _prepare_or_reason(args):
+    fields, position, library_id, libraries, stored = args
+    try:
+        return prepare(fields, position, library_id, libraries, stored=stored)
+    except InvalidRecord as exc:
+        return str(exc)
+
+
+def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
+    """Write one batch of ``(position, fields, stored)`` entries (the caller commits).
+
+    ``pool`` (a process pool) prepares records in parallel: tokenising and romanising are
+    the CPU-heavy part of an import.
+    """
     hashes = {}
     for position, fields, stored in pending:
         encoded = json.dumps(fields if stored is None else stored, ensure_ascii=False,
@@ -268,18 +271,21 @@ def import_batch(pending, library_id, libraries, format_name, stats):
                 "WHERE library_id = %s AND source_id = ANY(%s)",
                 (library_id, [_source_id_of(f) for _, f, _ in pending if _source_id_of(f)]))
     existing = {row[0]: row[1:] for row in cur.fetchall()}
-    by_source = {}  # the last occurrence of a source_id in a batch wins
+    work = []
     for position, fields, stored in pending:
         known = existing.get(_source_id_of(fields))
         if known is not None and known[2] == hashes[position]:
             stats.unchanged += 1
             continue
-        try:
-            item = prepare(fields, position, library_id, libraries, stored=stored)
-        except InvalidRecord as exc:
-            stats.skip(position, str(exc))
-            continue
-        by_source[item.source_id] = item
+        work.append((fields, position, library_id, libraries, stored))
+    prepared = pool.map(_prepare_or_reason, work, chunksize=64) if pool and len(work) > 64 \
+        else map(_prepare_or_reason, work)
+    by_source = {}  # the last occurrence of a source_id in a batch wins
+    for args, item in zip(work, prepared, strict=True):
+        if isinstance(item, str):
+            stats.skip(args[1], item)
+        else:
+            by_source[item.source_id] = item
     batch = list(by_source.values())
 
     fresh, changed = [], []
@@ -331,9 +337,12 @@ def import_batch(pending, library_id, libraries, format_name, stats):
             in_batch.setdefault(("key", item.match_key), index)
         stats.created += 1
 
-    new_ids = _returning_ids(cur, _INSERT_RECORD, [
-        dict(item.columns, search_vector=item.vectors[0], title_vector=item.vectors[1], now=now)
-        for item in to_create])
+    new_ids = _allocate_ids(cur, "records_id_seq", len(to_create))
+    with cur.copy("COPY records (id, " + ", ".join(RECORD_COLUMNS)
+                  + ", search_vector, title_vector, created_at, updated_at) FROM STDIN") as copy:
+        for record_id, item in zip(new_ids, to_create, strict=True):
+            copy.write_row((record_id, *(item.columns[c] for c in RECORD_COLUMNS),
+                            item.vectors[0], item.vectors[1], now, now))
     for source_id, target in targets.items():
         if isinstance(target, tuple):
             targets[source_id] = new_ids[target[1]]
@@ -355,14 +364,20 @@ def import_batch(pending, library_id, libraries, format_name, stats):
     written = fresh + [item for item, _, _ in changed]
     if not written:
         return
-    source_ids = _returning_ids(cur, (
-        "INSERT INTO source_records (library_id, source_id, record_id, format, raw, "
-        "content_hash, imported_at, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) "
-        "ON CONFLICT (library_id, source_id) DO UPDATE SET raw = EXCLUDED.raw, "
-        "content_hash = EXCLUDED.content_hash, format = EXCLUDED.format, "
-        "updated_at = EXCLUDED.updated_at RETURNING id"),
-        [(library_id, item.source_id, targets[item.source_id], format_name, item.raw,
-          item.content_hash, now, now) for item in written])
+    # new source records go in by COPY; changed ones are updated where they are
+    source_ids = _allocate_ids(cur, "source_records_id_seq", len(fresh))
+    with cur.copy("COPY source_records (id, library_id, source_id, record_id, format, raw, "
+                  "content_hash, imported_at, updated_at) FROM STDIN") as copy:
+        for source_record_id, item in zip(source_ids, fresh, strict=True):
+            copy.write_row((source_record_id, library_id, item.source_id,
+                            targets[item.source_id], format_name, item.raw, item.content_hash,
+                            now, now))
+    if changed:
+        cur.executemany("UPDATE source_records SET raw = %s::jsonb, content_hash = %s, "
+                        "format = %s, updated_at = %s WHERE id = %s",
+                        [(item.raw, item.content_hash, format_name, now, sid)
+                         for item, sid, _ in changed])
+        source_ids += [sid for _, sid, _ in changed]
     if changed:
         cur.execute("DELETE FROM holdings WHERE source_record_id = ANY(%s)",
                     ([sid for _, sid, _ in changed],))
@@ -387,12 +402,24 @@ def import_batch(pending, library_id, libraries, format_name, stats):
 
 
 def import_stream(items, library_code, *, format_name, flavour=None, progress=None,
-                  batch_size=BATCH_SIZE, commit=True):
+                  batch_size=BATCH_SIZE, commit=True, workers=1):
     """Import ``(position, dict | pymarc.Record | BadRecord)`` items for a library.
 
     Commits after every batch (so a huge file does not hold one transaction open) unless
-    ``commit`` is false. ``progress(stats)`` is called after each batch.
+    ``commit`` is false. ``progress(stats)`` is called after each batch. ``workers`` > 1
+    prepares records in that many processes.
     """
+    if workers > 1:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return _import_stream(items, library_code, format_name, flavour, progress,
+                                  batch_size, commit, pool)
+    return _import_stream(items, library_code, format_name, flavour, progress, batch_size,
+                          commit, None)
+
+
+def _import_stream(items, library_code, format_name, flavour, progress, batch_size, commit,
+                   pool):
     libraries = _libraries()
     library_id = libraries.get((library_code or "").strip().upper())
     if library_id is None:
@@ -402,7 +429,7 @@ def import_stream(items, library_code, *, format_name, flavour=None, progress=No
 
     def flush():
         if pending:
-            import_batch(pending, library_id, libraries, format_name, stats)
+            import_batch(pending, library_id, libraries, format_name, stats, pool)
             pending.clear()
             if commit:
                 db.session.commit()
