@@ -1,12 +1,13 @@
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from jala.catalog.importer import import_stream
 from jala.catalog.service import open_records
 
-SHARED = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data"
+DEMO = Path(__file__).resolve().parents[2] / "jala" / "demo"
 
 
 def import_lines(records, library="JXUFE", encoding="utf-8"):
@@ -25,7 +26,6 @@ def import_file(path, library, **kwargs):
 
 
 @pytest.fixture
-def shared_data():
-    if not SHARED.exists():
-        pytest.skip("shared/data is not beside the checkout")
-    return SHARED
+def marc_dir():
+    """The MARC samples (from shared/data/marc, shipped with the demo data)."""
+    return DEMO

@@ -113,8 +113,8 @@ def test_gb18030_json_lines_need_the_encoding_option(ctx):
 
 @pytest.mark.parametrize("name,library", [("dp2-sample_cnmarcxml.xml", "NCU"),
                                           ("dp2-sample_unimarcxml.xml", "JXAU")])
-def test_sru_wrapped_unimarc_and_cnmarc_map_every_field(ctx, shared_data, name, library):
-    stats = import_file(shared_data / "marc" / name, library)
+def test_sru_wrapped_unimarc_and_cnmarc_map_every_field(ctx, marc_dir, name, library):
+    stats = import_file(marc_dir / name, library)
     assert stats.read == 10 and stats.skipped == 0
     [record] = records_titled("'94中国发展报告")
     assert record.isbn == ["9787503717444"] and record.publisher == "中国统计出版社"
@@ -125,16 +125,16 @@ def test_sru_wrapped_unimarc_and_cnmarc_map_every_field(ctx, shared_data, name, 
     assert holding.call_number == "F124 26" and holding.status == "available"
 
 
-def test_cnmarc_and_unimarc_copies_of_a_book_are_one_record(ctx, shared_data):
-    import_file(shared_data / "marc" / "dp2-sample_cnmarcxml.xml", "NCU")
-    stats = import_file(shared_data / "marc" / "dp2-sample_unimarcxml.xml", "JXAU")
+def test_cnmarc_and_unimarc_copies_of_a_book_are_one_record(ctx, marc_dir):
+    import_file(marc_dir / "dp2-sample_cnmarcxml.xml", "NCU")
+    stats = import_file(marc_dir / "dp2-sample_unimarcxml.xml", "JXAU")
     assert stats.merged == 10
     [record] = records_titled("'94中国发展报告")
     assert record.holdings_count == 2
 
 
-def test_marc21_xml_maps_title_publisher_year(ctx, shared_data):
-    stats = import_file(shared_data / "marc" / "dp2-sample_marcxml.xml", "ECJTU")
+def test_marc21_xml_maps_title_publisher_year(ctx, marc_dir):
+    stats = import_file(marc_dir / "dp2-sample_marcxml.xml", "ECJTU")
     assert stats.read == 10 and stats.skipped == 0
     record = db.session.execute(select(Record).where(
         Record.publisher == "社会科学文献出版社")).scalars().first()
@@ -171,8 +171,8 @@ def test_iso2709_with_a_broken_record_in_the_middle(ctx, tmp_path):
     assert record.subjects == ["高等数学"]
 
 
-def test_truncated_xml_reports_where_it_broke(ctx, shared_data, tmp_path):
-    text = (shared_data / "marc" / "dp2-sample_cnmarcxml.xml").read_text(encoding="utf-8-sig")
+def test_truncated_xml_reports_where_it_broke(ctx, marc_dir, tmp_path):
+    text = (marc_dir / "dp2-sample_cnmarcxml.xml").read_text(encoding="utf-8-sig")
     path = tmp_path / "cut.xml"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
     stats = import_file(path, "NCU")
