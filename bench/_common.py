@@ -166,11 +166,18 @@ class PhaseTimer:
     """Wraps the engine's internal steps (in this process only) to time each of them.
 
     ``search()`` looks its helpers up as module globals at call time, so replacing them on the
-    module object measures them without touching jala/.
+    module object measures them without touching jala/. The engine's helpers have changed
+    names over time, so every known name is wrapped if the module has it, and the report
+    groups them: candidates/ranking, counting/facets, loading the hits, fallbacks.
     """
 
-    PHASES = ("_rank", "_count_and_facets", "load_records", "_like_fallback", "_suggest",
-              "_shape_facets", "withdrawn_library_ids")
+    GROUPS = {
+        "rank": ("_rank", "_candidates", "_score", "_order", "_browse", "_browse_candidates"),
+        "count": ("_count_and_facets", "_budgeted_count", "_facets", "_shape_facets"),
+        "load": ("load_records",),
+        "fallback": ("_like_fallback", "_suggest"),
+        "other": ("withdrawn_library_ids", "_library_ids"),
+    }
 
     def __init__(self):
         from jala.search import engine
@@ -178,19 +185,25 @@ class PhaseTimer:
         self.engine = engine
         self.current = {}
         self.originals = {}
-        for name in self.PHASES:
-            original = getattr(engine, name)
-            self.originals[name] = original
-            setattr(engine, name, self._wrap(name, original))
+        self.group_of = {}
+        for group, names in self.GROUPS.items():
+            for name in names:
+                original = getattr(engine, name, None)
+                if callable(original):
+                    self.originals[name] = original
+                    self.group_of[name] = group
+                    setattr(engine, name, self._wrap(name, original))
 
     def _wrap(self, name, fn):
+        group = self.group_of[name]
+
         def wrapper(*args, **kwargs):
             started = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.current[name] = self.current.get(name, 0.0) + \
-                    (time.perf_counter() - started) * 1000
+                elapsed = (time.perf_counter() - started) * 1000
+                self.current[group] = self.current.get(group, 0.0) + elapsed
         return wrapper
 
     def take(self):
@@ -200,3 +213,26 @@ class PhaseTimer:
     def restore(self):
         for name, fn in self.originals.items():
             setattr(self.engine, name, fn)
+
+
+def code_version():
+    """HEAD commit, and a short hash of jala/ as it is on disk (it may differ from HEAD)."""
+    import hashlib
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %ad",
+                               "--date=format:%Y-%m-%d %H:%M"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "jala"],
+                               capture_output=True, text=True, timeout=10).stdout.split("\n")
+        dirty = [line[3:] for line in dirty if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        head, dirty = "?", []
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "jala").rglob("*.py")):
+        digest.update(path.read_bytes())
+    text = f"HEAD {head}; jala/*.py sha1 {digest.hexdigest()[:10]}"
+    if dirty:
+        text += "; uncommitted changes in " + ", ".join(dirty[:6])
+    return text

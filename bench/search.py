@@ -160,7 +160,18 @@ def admin(dbname, sql, params=None):
         return cur.fetchall() if cur.description else None
 
 
-def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings):
+def import_kwargs(workers):
+    """``workers=`` for import_stream when it takes it (it did not always)."""
+    import inspect
+
+    from jala.catalog.importer import import_stream
+
+    if workers and "workers" in inspect.signature(import_stream).parameters:
+        return {"workers": workers}
+    return {}
+
+
+def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings, workers=1):
     from jala.catalog.importer import import_stream
 
     if not keep_indexes:
@@ -189,7 +200,7 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings)
 
     rss_before = C.current_rss_mb()
     stats = import_stream(items(), "JXUFE", format_name="jsonl", commit=True,
-                          batch_size=batch_size, progress=progress)
+                          batch_size=batch_size, progress=progress, **import_kwargs(workers))
     seconds = time.perf_counter() - started
     timings["import"] = seconds
     C.log(f"import: {stats.summary()} in {seconds:.1f} s")
@@ -303,13 +314,26 @@ def explain_slowest(results, how_many=2):
             captured.clear()
             search(SearchRequest(q=r["q"], **r["filters"]))
             db.session.commit()
+            settings = [(s, p) for _, s, p in captured if s.lstrip().upper().startswith("SET ")
+                        and "statement_timeout" not in s]
             statements = sorted(captured, key=lambda c: -c[0])
-            ms, statement, parameters = statements[0]
-            plan = db.session.connection().exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
-            db.session.rollback()
+            queries = [c for c in statements if c[1].lstrip().upper().startswith(
+                ("SELECT", "WITH"))]
+            plan = []
+            if queries:
+                # the same session settings as the engine's transaction (SET LOCAL work_mem …)
+                connection = db.session.connection()
+                try:
+                    for statement, parameters in settings:
+                        connection.exec_driver_sql(statement, parameters)
+                    plan = connection.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS) " + queries[0][1],
+                        queries[0][2]).scalars().all()
+                except Exception as exc:  # noqa: BLE001 - a diagnostic, never fatal
+                    plan = [f"(EXPLAIN failed: {exc})"]
+                db.session.rollback()
             out.append((r, [(round(m, 1), " ".join(s.split())[:90]) for m, s, _ in
-                            statements[:4]], plan))
+                            statements[:5]], plan))
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
@@ -521,9 +545,8 @@ def class_rows(results, classes, tantivy=None):
                    C.percentile(first, 50), C.percentile(first, 95),
                    C.percentile(warm, 50), C.percentile(warm, 95), C.percentile(warm, 99),
                    max(warm),
-                   ph.get("_rank", 0) / n, ph.get("_count_and_facets", 0) / n,
-                   ph.get("load_records", 0) / n,
-                   (ph.get("_like_fallback", 0) + ph.get("_suggest", 0)) / n]
+                   ph.get("rank", 0) / n, ph.get("count", 0) / n, ph.get("load", 0) / n,
+                   ph.get("fallback", 0) / n]
             if tantivy is not None:
                 tsub = [t for t in tantivy if t["class"] == name and t["variant"] == variant]
                 tp95 = C.percentile([t["ms"][-1] for t in tsub], 95)
@@ -538,13 +561,14 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
     w = out.append
     w("")
     w(f"JALA search benchmark: {n:,} synthetic records from the CSL vocabulary "
-      f"(seed {args.seed}), batch size {args.batch_size}")
+      f"(seed {args.seed}), batch size {args.batch_size}, import workers {args.workers}")
+    w(f"Code: {args.code_version}")
     w(f"PostgreSQL: shared_buffers {args.pg_settings['shared_buffers']}, work_mem "
       f"{args.pg_settings['work_mem']}; GIN rebuild with maintenance_work_mem "
       f"{args.maintenance_work_mem}")
     w("")
     rate = n / import_s
-    w("Import (import_stream, one process, GIN/trigram indexes dropped during the load"
+    w(f"Import (import_stream, workers={args.workers}, GIN/trigram indexes dropped during the load"
       + (")" if not args.keep_indexes else "; --keep-indexes: NOT dropped)"))
     w(f"  {stats.summary()}")
     w(f"  {n:,} records in {import_s:,.1f} s = {rate:,.0f} records/s")
@@ -582,7 +606,9 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
     w(C.table(headers, rows, title=(
         "Query latency in ms, time around search() ('1st' = first run of the query, "
         "p50/p95/p99/max = repeat run;\nrank/cnt+fac/load/fallbk = mean ms of the engine's "
-        "steps in the repeat run; med hits = median total, capped at 10,000)")))
+        "steps in the repeat run (candidates + ranking, count + facets, loading the hits, "
+        "LIKE fallback + suggestion);\nmed hits = median total, capped at 10,000; >10k = "
+        "queries whose total is a lower bound)")))
     w("")
     warm = [r["ms"][-1] for r in results]
     first = [r["ms"][0] for r in results]
@@ -645,6 +671,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=40, help="queries per class (40); each "
                         "runs plain and filtered, twice")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="import_stream(workers=N): processes preparing records (1)")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--db", default="jala_bench_search")
     parser.add_argument("--keep", action="store_true", help="keep the database (and the "
@@ -667,6 +695,9 @@ def main(argv=None):
         parser.error("--db must start with jala_bench_")
 
     t_all = time.perf_counter()
+    import jala.catalog.importer  # noqa: F401 - loaded now, so the version below is what runs
+    import jala.search.engine  # noqa: F401
+    args.code_version = C.code_version()
     vocab = _synth.Vocabulary(DATA)
     gen = _synth.Generator(vocab, seed=args.seed)
     n = args.records
@@ -693,9 +724,14 @@ def main(argv=None):
                 tstats = table_stats(args.db)
             else:
                 stats, import_s, checkpoints, samples, rss_before = bulk_import(
-                    gen, n, args.db, args.batch_size, args.keep_indexes, sample_every, timings)
+                    gen, n, args.db, args.batch_size, args.keep_indexes, sample_every, timings,
+                    args.workers)
             rss_peak = C.peak_rss_mb()
             if not args.reuse:
+                # closing the importing connection flushes its table statistics
+                db.session.remove()
+                db.engine.dispose()
+                time.sleep(1.0)
                 tstats = table_stats(args.db)
                 index_times = [] if args.keep_indexes else rebuild_indexes(
                     args.db, args.maintenance_work_mem)
@@ -723,7 +759,7 @@ def main(argv=None):
                         yield position, rec
                 started = time.perf_counter()
                 import_stream(renamed(), "NCU", format_name="jsonl", commit=True,
-                              batch_size=args.batch_size)
+                              batch_size=args.batch_size, **import_kwargs(args.workers))
                 incremental = (args.incremental, time.perf_counter() - started)
                 C.log(f"incremental import: {incremental[1]:.1f} s")
             db.session.remove()

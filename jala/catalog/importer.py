@@ -267,6 +267,9 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
         hashes[position] = hashlib.sha1(encoded.encode()).hexdigest()
     now = clock.now()
     cur = _cursor()
+    # an interrupted import is simply run again (it is idempotent): no need to wait for the
+    # WAL flush at every batch
+    cur.execute("SET LOCAL synchronous_commit = off")
     cur.execute("SELECT source_id, id, record_id, content_hash FROM source_records "
                 "WHERE library_id = %s AND source_id = ANY(%s)",
                 (library_id, [_source_id_of(f) for _, f, _ in pending if _source_id_of(f)]))
@@ -337,12 +340,21 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
             in_batch.setdefault(("key", item.match_key), index)
         stats.created += 1
 
+    # holding libraries of the new records are known here: write them with the row, so that
+    # a bulk load writes each row once (an UPDATE afterwards would double the table)
+    new_libraries = [set() for _ in to_create]
+    for item in fresh:
+        target = targets[item.source_id]
+        if isinstance(target, tuple):
+            new_libraries[target[1]].update(lib for lib, _, _, _ in item.holdings)
     new_ids = _allocate_ids(cur, "records_id_seq", len(to_create))
     with cur.copy("COPY records (id, " + ", ".join(RECORD_COLUMNS)
-                  + ", search_vector, title_vector, created_at, updated_at) FROM STDIN") as copy:
-        for record_id, item in zip(new_ids, to_create, strict=True):
+                  + ", search_vector, title_vector, holdings_count, library_ids, created_at, "
+                  "updated_at) FROM STDIN") as copy:
+        for record_id, item, libs in zip(new_ids, to_create, new_libraries, strict=True):
             copy.write_row((record_id, *(item.columns[c] for c in RECORD_COLUMNS),
-                            item.vectors[0], item.vectors[1], now, now))
+                            item.vectors[0], item.vectors[1], len(libs), sorted(libs), now, now))
+    existing_targets = {t for t in targets.values() if not isinstance(t, tuple)}
     for source_id, target in targets.items():
         if isinstance(target, tuple):
             targets[source_id] = new_ids[target[1]]
@@ -392,7 +404,9 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
     if ident_rows:
         cur.executemany("INSERT INTO record_identifiers (kind, value, record_id) "
                         "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", ident_rows)
-    touched = sorted({targets[item.source_id] for item in written})
+    touched = sorted(existing_targets | {rid for _, _, rid in changed})
+    if not touched:
+        return
     cur.execute(
         "UPDATE records r SET holdings_count = s.n, library_ids = s.libs FROM ("
         "  SELECT record_id, count(DISTINCT library_id) AS n, "

@@ -1,18 +1,22 @@
 """Running a search: bounded candidates, ranking, counts, facets, fallbacks.
 
 A query for a very common term (研究, 中国, a single character) matches a large share of the
-catalogue. We never rank all of those: the candidates are the first ``CANDIDATES`` title
-matches, the first ``CANDIDATES`` matches anywhere, and every exact title match; those are
-ranked by field-weighted ts_rank, exact/phrase title bonuses, holding libraries and recency.
-Counts are exact up to ``COUNT_CAP`` and a lower bound beyond; facets are counted over the
-same bounded set (the page says so).
+catalogue. We never rank all of those. The candidates are the first ``CANDIDATES`` title
+matches (from the small title tsvector); only when titles run short do matches elsewhere
+fill up the set (ranked on the full weighted tsvector), and exact title matches always join.
+They are ranked by ts_rank, exact/phrase title bonuses, holding libraries and recency.
+When the candidates are all the matches, counts and facets are exact; otherwise facets come
+from the candidates (the page says so) and the count is exact up to ``COUNT_CAP`` if it can
+be had within ``COUNT_BUDGET_MS``, else a lower bound.
 """
+import math
 import time
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from flask_babel import gettext as _
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from jala import clock
@@ -135,60 +139,102 @@ def withdrawn_library_ids():
     ), {"today": clock.local_today()}).scalars())
 
 
-_SCORE = f"""
-    ts_rank(r.search_vector, CAST(:q AS tsquery), 1) * 1.0
-    + ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), r.title_vector, CAST(:q AS tsquery), 1) * 2.0
-    + CASE WHEN r.title_key = :title_key THEN 10 ELSE 0 END
-    + CASE WHEN :title_key <> '' AND strpos(r.title_key, :title_key) > 0 THEN 2 ELSE 0 END
-    + 0.1 * ln(1 + r.holdings_count)
-    + 0.002 * GREATEST(COALESCE(r.year, 1950) - 1950, 0)
-"""
+CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, library_ids, "
+                     "holdings_count, title_key")
+COUNT_BUDGET_MS = 60
 
 
-def _rank(request, parsed, where, params):
-    order = "score DESC, r.id" if request.sort == "relevance" else \
-        "r.year DESC NULLS LAST, score DESC, r.id"
-    sql = f"""
-        WITH cand AS (
-            (SELECT id FROM records WHERE title_vector @@ CAST(:q AS tsquery) AND {where}
-             LIMIT :k)
-            UNION
-            (SELECT id FROM records WHERE search_vector @@ CAST(:q AS tsquery) AND {where}
-             LIMIT :k)
-            UNION
-            (SELECT id FROM records WHERE title_key = :title_key AND :title_key <> ''
-             AND {where})
-        )
-        SELECT r.id, {_SCORE} AS score FROM records r JOIN cand USING (id)
-        ORDER BY {order} LIMIT :limit OFFSET :offset
+@dataclass
+class Candidate:
+    """A record that may be a hit, with what ranking and facets need."""
+
+    id: int
+    type: str
+    year: int
+    language: str
+    category: str
+    discipline: str
+    library_ids: list
+    holdings_count: int
+    title_key: str
+    base: float = 0.0
+    score: float = 0.0
+
+
+def _fetch(sql, params):
+    return [Candidate(*row) for row in db.session.execute(text(sql), params)]
+
+
+def _candidates(parsed, where, params):
+    """Title matches first (the best kind); matches elsewhere only if titles run short.
+
+    Returns ``(candidates, complete)``: complete means every match was seen.
     """
-    return db.session.execute(text(sql), params).all()
+    q = "CAST(:q AS tsquery)"
+    title_hits = _fetch(
+        f"SELECT {CANDIDATE_COLUMNS}, 2 + 2 * ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), "
+        f"title_vector, {q}, 1) FROM records WHERE title_vector @@ {q} AND {where} LIMIT :k",
+        params)
+    complete = False
+    others = []
+    if len(title_hits) < params["k"]:
+        others = _fetch(
+            f"SELECT {CANDIDATE_COLUMNS}, ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), "
+            f"search_vector, {q}, 1) FROM records WHERE search_vector @@ {q} "
+            f"AND NOT (title_vector @@ {q}) AND {where} LIMIT :rest",
+            dict(params, rest=params["k"] - len(title_hits)))
+        complete = len(others) < params["k"] - len(title_hits)
+    found = {c.id: c for c in title_hits + others}
+    if parsed.title_key:
+        for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
+                        f"WHERE title_key = :title_key AND {where}", params):
+            found.setdefault(c.id, c)
+    return list(found.values()), complete
 
 
-def _count_and_facets(where, params, match):
-    sql = f"""
-        WITH m AS MATERIALIZED (
-            SELECT type, year, language, category, discipline, library_ids FROM records
-            WHERE {match} AND {where} LIMIT {COUNT_CAP + 1}
-        )
-        SELECT 'total', NULL, count(*) FROM m
-        UNION ALL
-        SELECT f.name, f.value, count(*) FROM m, LATERAL (VALUES
-            ('type', m.type), ('year', m.year::text), ('language', m.language),
-            ('category', m.category), ('discipline', m.discipline)) AS f(name, value)
-        WHERE f.value IS NOT NULL GROUP BY f.name, f.value
-        UNION ALL
-        SELECT 'library', lib::text, count(*) FROM m, unnest(m.library_ids) AS lib
-        WHERE lib <> ALL(CAST(:withdrawn AS integer[])) GROUP BY lib
-    """
-    total = 0
-    facets = {name: [] for name in FACETS}
-    for name, value, count in db.session.execute(text(sql), params):
-        if name == "total":
-            total = count
-        else:
-            facets[name].append({"value": value, "count": count})
-    return total, facets
+def _score(candidates, title_key):
+    for c in candidates:
+        c.score = (c.base
+                   + (10 if title_key and c.title_key == title_key else 0)
+                   + (2 if title_key and title_key in c.title_key else 0)
+                   + 0.1 * math.log1p(c.holdings_count)
+                   + 0.002 * max((c.year or 1950) - 1950, 0))
+
+
+def _order(candidates, request):
+    if request.sort == "year":
+        candidates.sort(key=lambda c: (-(c.year or 0), -c.score, c.id))
+    else:
+        candidates.sort(key=lambda c: (-c.score, c.id))
+
+
+def _facets(candidates, withdrawn):
+    counts = {name: {} for name in FACETS}
+    for c in candidates:
+        for name in ("type", "year", "language", "category", "discipline"):
+            value = getattr(c, name)
+            if value is not None:
+                key = str(value)
+                counts[name][key] = counts[name].get(key, 0) + 1
+        for library_id in c.library_ids or ():
+            if library_id not in withdrawn:
+                counts["library"][library_id] = counts["library"].get(library_id, 0) + 1
+    return {name: [{"value": value, "count": count} for value, count in values.items()]
+            for name, values in counts.items()}
+
+
+def _budgeted_count(where, params, match):
+    """Count matches up to COUNT_CAP + 1 within a time budget; None if it would take longer."""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
+            total = db.session.execute(text(
+                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
+                f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar()
+            db.session.execute(text("SET LOCAL statement_timeout = 0"))
+            return total
+    except OperationalError:
+        return None
 
 
 def _shape_facets(facets):
@@ -231,12 +277,11 @@ def _like_fallback(where, params, raw_query, limit, offset):
     return ids, total
 
 
-def _browse(request, where, params):
+def _browse_candidates(request, where, params):
     order = "year DESC NULLS LAST, id DESC" if request.sort == "year" else \
         "holdings_count DESC, year DESC NULLS LAST, id DESC"
-    return db.session.execute(text(
-        f"SELECT id FROM records WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-        params).scalars().all()
+    return _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {where} "
+                  f"ORDER BY {order} LIMIT :k", params)
 
 
 def load_records(ids):
@@ -263,27 +308,36 @@ def search(request, channel="page"):
     has_filters = bool(request.types or request.libraries or request.year_from or
                        request.year_to or request.language or request.category or
                        request.discipline or parsed.year_from or parsed.year_to)
-    if parsed.is_empty:
-        if has_filters:
-            ids = _browse(request, where, params)
-            total, facets = _count_and_facets(where, params, "TRUE")
-            result.hits, result.total, result.facets = load_records(ids), total, facets
+    # big enough for bitmaps of common terms not to go lossy (a lossy page rechecks every row)
+    db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    if parsed.is_empty and not has_filters:
+        candidates, complete, match = [], True, None
+    elif parsed.is_empty:
+        candidates = _browse_candidates(request, where, params)
+        complete, match = len(candidates) < CANDIDATES, "TRUE"
     else:
-        rows = _rank(request, parsed, where, params)
-        total, facets = _count_and_facets(
-            where, params, "search_vector @@ CAST(:q AS tsquery)")
-        result.hits, result.total, result.facets = load_records([r[0] for r in rows]), total, \
-            facets
-        if total == 0 and request.page == 1:
-            ids, total = _like_fallback(where, params, request.q, request.per_page,
-                                        params["offset"])
-            if ids:
-                result.hits, result.total, result.fallback = load_records(ids), total, True
-            else:
-                result.suggestion = _suggest(request.q)
+        candidates, complete = _candidates(parsed, where, params)
+        match = "search_vector @@ CAST(:q AS tsquery)"
+        _score(candidates, parsed.title_key)
+        _order(candidates, request)
+    total = len(candidates)
+    if not complete:
+        counted = _budgeted_count(where, params, match)
+        total = counted if counted is not None else COUNT_CAP + 1
+    window = candidates[params["offset"]:params["offset"] + request.per_page]
+    result.hits = load_records([c.id for c in window])
+    result.total = total
+    result.facets = _facets(candidates, set(params["withdrawn"]))
+    result.facets_bounded = not complete
+    if not parsed.is_empty and total == 0 and request.page == 1:
+        ids, total = _like_fallback(where, params, request.q, request.per_page,
+                                    params["offset"])
+        if ids:
+            result.hits, result.total, result.fallback = load_records(ids), total, True
+        else:
+            result.suggestion = _suggest(request.q)
     result.total_relation = "gte" if result.total > COUNT_CAP else "eq"
     result.total = min(result.total, COUNT_CAP)
-    result.facets_bounded = result.total_relation == "gte"
     result.facets = _shape_facets(result.facets)
     result.ms = round((time.perf_counter() - started) * 1000, 1)
     db.session.add(SearchLogEntry(
