@@ -28,7 +28,7 @@ from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query
 
-CANDIDATES = 2000
+CANDIDATES = 1000  # >= MAX_WINDOW, so that every reachable page is ranked
 COUNT_CAP = 10_000
 MAX_WINDOW = 1000
 MAX_PER_PAGE = 100
@@ -141,7 +141,7 @@ def withdrawn_library_ids():
 
 CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, library_ids, "
                      "holdings_count, title_key")
-COUNT_BUDGET_MS = 60
+COUNT_BUDGET_MS = 40
 
 
 @dataclass
