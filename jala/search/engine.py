@@ -320,10 +320,11 @@ def search(request, channel="page"):
         match = "search_vector @@ CAST(:q AS tsquery)"
         _score(candidates, parsed.title_key)
         _order(candidates, request)
-    total = len(candidates)
+    total, lower_bound = len(candidates), False
     if not complete:
         counted = _budgeted_count(where, params, match)
-        total = counted if counted is not None else COUNT_CAP + 1
+        # out of time: what we have seen is a true lower bound
+        total, lower_bound = (counted, False) if counted is not None else (total, True)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     result.hits = load_records([c.id for c in window])
     result.total = total
@@ -336,7 +337,7 @@ def search(request, channel="page"):
             result.hits, result.total, result.fallback = load_records(ids), total, True
         else:
             result.suggestion = _suggest(request.q)
-    result.total_relation = "gte" if result.total > COUNT_CAP else "eq"
+    result.total_relation = "gte" if lower_bound or result.total > COUNT_CAP else "eq"
     result.total = min(result.total, COUNT_CAP)
     result.facets = _shape_facets(result.facets)
     result.ms = round((time.perf_counter() - started) * 1000, 1)
