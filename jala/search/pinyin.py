@@ -20,14 +20,16 @@ def _all_syllables():
     found = set()
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
+            # ü first (NFD would turn it into a plain u), then strip the tone marks
+            reading = unicodedata.normalize("NFC", reading).replace("ü", "v")
             plain = "".join(c for c in unicodedata.normalize("NFD", reading)
-                            if not unicodedata.combining(c)).replace("ü", "v")
+                            if not unicodedata.combining(c))
             if plain.isalpha():
                 found.add(plain.lower())
     return frozenset(found)
 
 
-SYLLABLES = _all_syllables()
+SYLLABLES = _all_syllables() | {"lue", "nue"}
 MAX_SYLLABLE = max(len(s) for s in SYLLABLES)
 _WORD_RE = re.compile(r"[a-z]+")
 
@@ -66,10 +68,14 @@ def _split(word):
     return best[len(word)]
 
 
+# what people type for lüe/nüe, as the index spells them
+TYPED_FORMS = {"lue": "lve", "nue": "nve"}
+
+
 def split_pinyin(word):
     """Split a run of toneless pinyin into syllables, or None if it is not pinyin."""
     word = word.lower().replace("ü", "v")
     if not word.isascii() or not word.isalpha() or len(word) > 120:
         return None
     result = _split(word)
-    return list(result) if result else None
+    return [TYPED_FORMS.get(s, s) for s in result] if result else None

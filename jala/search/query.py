@@ -107,21 +107,38 @@ def _clause_tsquery(clause, is_last):
 
 
 def _pinyin_alternative(clauses):
-    """The whole query read as toneless pinyin ('zhongguo fazhan' → 中国发展), if it is."""
+    """The query read as toneless pinyin ('zhongguo fazhan' → 中国发展), if it can be.
+
+    Runs of pinyin words become phrases of syllable pairs; other words (Latin, numbers) stay
+    as they are, so 'Sol gel fa he cheng' finds Sol-gel法合成.
+    """
     if not clauses or any(c.negate or c.field or c.alternatives for c in clauses):
         return None
-    letters = "".join(c.text for c in clauses)
-    if not letters.isascii() or not letters.isalpha():
-        return None
-    syllables = []
+    parts, run, pinyin_syllables = [], [], 0
+
+    def close_run():
+        nonlocal pinyin_syllables
+        if len(run) >= 2:
+            parts.append(_phrase(pinyin_pair_lexemes(run, 0)[0]))
+            pinyin_syllables += len(run)
+        elif run:
+            return False  # a lone syllable says too little
+        run.clear()
+        return True
+
     for clause in clauses:
         split = split_pinyin(clause.text)
         if split is None:
-            return None
-        syllables.extend(split)
-    if len(syllables) < 2:
+            if not close_run():
+                return None
+            term = _clause_tsquery(clause, False)
+            if term:
+                parts.append(term)
+        else:
+            run.extend(split)
+    if not close_run() or pinyin_syllables < 2:
         return None
-    return _phrase(pinyin_pair_lexemes(syllables, 0)[0])
+    return " & ".join(parts) if len(parts) > 1 else parts[0]
 
 
 def tokenize(raw):
@@ -187,6 +204,9 @@ def parse_query(raw):
                 text = normalize_text(c.text).strip()
                 if text and not c.field:
                     parsed.highlight.append(text)
+    if negatives and not positives:
+        # a query of exclusions alone would find nothing: read its '-' as a hyphen
+        return parse_query(raw.replace("-", " "))
     if positives:
         main = " & ".join(positives + negatives)
         alternative = _pinyin_alternative([c for c in clauses if not c.field])

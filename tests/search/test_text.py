@@ -92,3 +92,16 @@ def test_isbn_query_becomes_the_canonical_lexeme():
     assert parse_query("7-5037-1744-0").tsquery == "'9787503717444'"
     assert parse_query("isbn:978-7-5037-1744-4").tsquery == "'9787503717444'"
     assert parse_query("isbn:123").errors == ["isbn:123"]
+
+
+def test_mixed_latin_and_pinyin_query_keeps_the_latin_words():
+    tsquery = parse_query("Sol gel fa he cheng").tsquery
+    assert "'sol' & 'gel' & ('~fahe' <1> '~hecheng')" in tsquery
+
+
+def test_lue_typed_with_u_matches_the_indexed_v_spelling():
+    assert split_pinyin("lue") == ["lve"] and romanize("略") == ["lve"]
+
+
+def test_a_query_of_one_hyphenated_fragment_is_not_an_exclusion():
+    assert parse_query("-金属复").tsquery == "('金属' <1> '属复')"
