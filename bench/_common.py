@@ -148,6 +148,33 @@ def current_rss_mb():
         return float("nan")
 
 
+def family_memory_mb():
+    """``(RSS, PSS)`` summed over this process and its children (import workers), in MB.
+
+    RSS counts pages shared by forked workers once per process; PSS shares them out, so the
+    PSS sum is what the family really occupies.
+    """
+    try:
+        import psutil
+    except ImportError:
+        return current_rss_mb(), float("nan")
+    me = psutil.Process()
+    rss = pss = 0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            info = proc.memory_full_info()
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return rss / 2**20, pss / 2**20
+
+
+def children_peak_rss_mb():
+    """Largest peak RSS of any finished child process (getrusage RUSAGE_CHILDREN)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
 def mark(ok):
     return "OK" if ok else "MISS"
 

@@ -36,6 +36,7 @@ TARGETS = {  # class -> (metric, target)
 }
 SEEDS = {name: 1000 + i for i, name in enumerate(CLASSES)}
 PER_PAGE = 10
+CODE_VERSION = "?"
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 
 
@@ -168,6 +169,7 @@ def summarize(rows):
 
 def report(results, failures, import_seconds, n_records, per_class):
     print()
+    print(f"Code: {CODE_VERSION}")
     print(f"JALA relevance benchmark: {n_records} CSL records "
           f"(import {import_seconds:.1f} s, {n_records / import_seconds:.0f} records/s), "
           f"{per_class} queries per class, top {PER_PAGE} requested")
@@ -197,8 +199,10 @@ def report(results, failures, import_seconds, n_records, per_class):
                 rows.append([name, label, s["n"], f"{s['R@10']:.3f}", f"{s['MRR']:.3f}"])
     frag_latin = [r for r in results["fragment"] if r["info"].get("latin")]
     frag_cjk = [r for r in results["fragment"] if not r["info"].get("latin")]
+    frag_minus = [r for r in results["fragment"] if r["q"].startswith("-")]
     for label, subset in (("fragment has Latin/digits", frag_latin),
-                          ("fragment CJK only", frag_cjk)):
+                          ("fragment CJK only", frag_cjk),
+                          ("starts with '-' (= exclusion)", frag_minus)):
         if subset:
             s = summarize(subset)
             rows.append(["fragment", label, s["n"], f"{s['R@10']:.3f}", f"{s['MRR']:.3f}"])
@@ -252,6 +256,9 @@ def main(argv=None):
     if not args.db.startswith("jala_bench_"):
         parser.error("--db must start with jala_bench_")
 
+    global CODE_VERSION
+    import jala.search.engine  # noqa: F401 - loaded now, so the version below is what runs
+    CODE_VERSION = C.code_version()
     records = load_records(args.data)
     queries = make_queries(records, args.per_class, args.seed_offset)
     containing_counts(records, queries)

@@ -179,6 +179,7 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings,
             admin(dbname, f"DROP INDEX IF EXISTS {name}")
     samples = []
     checkpoints = {}
+    family_peak = [0.0, 0.0]  # RSS sum, PSS sum of this process + import workers
     started = time.perf_counter()
     last_log = [started]
 
@@ -190,6 +191,10 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings,
 
     def progress(stats):
         now = time.perf_counter()
+        if stats.read % (batch_size * 10) < batch_size:
+            rss, pss = C.family_memory_mb()
+            family_peak[0] = max(family_peak[0], rss)
+            family_peak[1] = max(family_peak[1], pss)
         for mark in (10_000, 100_000, 200_000, 500_000, 1_000_000):
             if stats.read >= mark and mark not in checkpoints:
                 checkpoints[mark] = (now - started, C.current_rss_mb())
@@ -204,6 +209,8 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings,
     seconds = time.perf_counter() - started
     timings["import"] = seconds
     C.log(f"import: {stats.summary()} in {seconds:.1f} s")
+    timings["family_peak"] = family_peak
+    timings["worker_peak"] = C.children_peak_rss_mb()
     return stats, seconds, checkpoints, samples, rss_before
 
 
@@ -576,6 +583,11 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
         w(f"    first {mark:>9,}: {t:8.1f} s  {mark / t:7,.0f} records/s  RSS {rss:6.0f} MB")
     w(f"  RSS before import {rss_before:.0f} MB, peak RSS of the process after import "
       f"{rss_peak:.0f} MB")
+    if args.workers > 1 and args.timings.get("family_peak"):
+        rss_sum, pss_sum = args.timings["family_peak"]
+        w(f"  with {args.workers} import workers: largest worker peak RSS "
+          f"{args.timings['worker_peak']:.0f} MB; sampled peak of the whole family: RSS sum "
+          f"{rss_sum:.0f} MB, PSS sum {pss_sum:.0f} MB (forked workers share pages)")
     w(f"  records table after load: {tstats[0]:,} inserts, {tstats[1]:,} updates "
       f"({tstats[2]:,} HOT), {tstats[3]:,} dead tuples, autovacuum runs {tstats[5]}")
     total_index = sum(t for _, t in index_times)
@@ -634,6 +646,8 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
     worst_class = max(warm_by_class, key=lambda k: C.percentile(warm_by_class[k], 95))
     worst_p95 = C.percentile(warm_by_class[worst_class], 95)
     import_rss = rss_peak
+    if args.workers > 1 and args.timings.get("family_peak"):
+        import_rss = args.timings["family_peak"][1]  # PSS sum: what the import occupies
     checks = [
         ("overall p95 (repeat)", f"{p95:.1f} ms", "<= 50 ms", p95 <= TARGETS["p95"]),
         ("overall p99 (repeat)", f"{p99:.1f} ms", "<= 150 ms", p99 <= TARGETS["p99"]),
@@ -641,7 +655,8 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
          worst_p95 <= TARGETS["class_p95"]),
         ("import rate", f"{rate:,.0f} records/s", ">= 5,000 records/s",
          rate >= TARGETS["import_rate"]),
-        ("import peak RSS", f"{import_rss:.0f} MB", "< 500 MB", import_rss < TARGETS["import_rss"]),
+        ("import peak RSS" + (" (PSS, all processes)" if args.workers > 1 else ""),
+         f"{import_rss:.0f} MB", "< 500 MB", import_rss < TARGETS["import_rss"]),
     ]
     w(C.table(["target", "measured", "goal", ""], [[a, b, c, C.mark(d)] for a, b, c, d in checks],
               title=f"Targets (at {n:,} records; the goals are stated for 1,000,000)"))
@@ -703,6 +718,7 @@ def main(argv=None):
     n = args.records
     sample_every = max(1, n // 5000)
     timings = {}
+    args.timings = timings
     if args.reuse:
         url = C.db_url(args.db)
     else:
