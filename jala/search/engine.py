@@ -29,6 +29,7 @@ from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query
 
 CANDIDATES = 1000  # >= MAX_WINDOW, so that every reachable page is ranked
+FIRST_CANDIDATES = 300  # most searches stop at page 1: rank fewer unless asked for more
 COUNT_CAP = 10_000
 MAX_WINDOW = 1000
 MAX_PER_PAGE = 100
@@ -299,8 +300,10 @@ def search(request, channel="page"):
     started = time.perf_counter()
     validate(request)
     parsed = parse_query(request.q)
-    params = {"limit": request.per_page, "offset": (request.page - 1) * request.per_page,
-              "k": CANDIDATES, "q": parsed.tsquery, "title_key": parsed.title_key}
+    offset = (request.page - 1) * request.per_page
+    params = {"limit": request.per_page, "offset": offset,
+              "k": min(CANDIDATES, max(FIRST_CANDIDATES, offset + request.per_page)),
+              "q": parsed.tsquery, "title_key": parsed.title_key}
     where = _filters(request, parsed, params)
     result = SearchResult(request=request, hits=[], total=0, total_relation="eq",
                           facets={name: [] for name in FACETS}, highlight=parsed.highlight,
@@ -314,7 +317,7 @@ def search(request, channel="page"):
         candidates, complete, match = [], True, None
     elif parsed.is_empty:
         candidates = _browse_candidates(request, where, params)
-        complete, match = len(candidates) < CANDIDATES, "TRUE"
+        complete, match = len(candidates) < params["k"], "TRUE"
     else:
         candidates, complete = _candidates(parsed, where, params)
         match = "search_vector @@ CAST(:q AS tsquery)"
