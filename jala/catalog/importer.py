@@ -148,6 +148,11 @@ def _holdings(value, default_library, libraries):
     return out
 
 
+def encode_source(stored):
+    """The source record as kept (canonical JSON), and so the text its content hash is of."""
+    return json.dumps(stored, ensure_ascii=False, sort_keys=True)
+
+
 def prepare(raw, position, library_id, libraries, stored=None):
     """Check one record against the contract and compute everything the database needs.
 
@@ -207,7 +212,7 @@ def prepare(raw, position, library_id, libraries, stored=None):
     columns.update(isbn=fields["isbn_list"], issn=fields["issn_list"], extra=json.dumps(
         extra, ensure_ascii=False), title_key=document["title_key"],
         match_key=document["match_key"], search_text=document["search_text"])
-    encoded = json.dumps(raw if stored is None else stored, ensure_ascii=False, sort_keys=True)
+    encoded = encode_source(raw if stored is None else stored)
     return Prepared(
         position=position, source_id=source_id, raw=encoded,
         content_hash=hashlib.sha1(encoded.encode()).hexdigest(), columns=columns,
@@ -262,8 +267,7 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
     """
     hashes = {}
     for position, fields, stored in pending:
-        encoded = json.dumps(fields if stored is None else stored, ensure_ascii=False,
-                             sort_keys=True)
+        encoded = encode_source(fields if stored is None else stored)
         hashes[position] = hashlib.sha1(encoded.encode()).hexdigest()
     now = clock.now()
     cur = _cursor()
