@@ -17,11 +17,11 @@ from dataclasses import field as dataclass_field
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from jala import clock
 from jala.accounts.models import Library
-from jala.catalog.models import RECORD_TYPES, Record
+from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.search.models import SearchLogEntry
@@ -178,7 +178,8 @@ def _candidates(parsed, where, params):
         params)
     complete = False
     others = []
-    if len(title_hits) < params["k"]:
+    title_full = len(title_hits) >= params["k"]
+    if not title_full:
         others = _fetch(
             f"SELECT {CANDIDATE_COLUMNS}, ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), "
             f"search_vector, {q}, 1) FROM records WHERE search_vector @@ {q} "
@@ -190,7 +191,7 @@ def _candidates(parsed, where, params):
         for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
                         f"WHERE title_key = :title_key AND {where}", params):
             found.setdefault(c.id, c)
-    return list(found.values()), complete
+    return list(found.values()), complete, title_full
 
 
 def _score(candidates, title_key):
@@ -290,7 +291,9 @@ def load_records(ids):
     if not ids:
         return []
     rows = db.session.execute(select(Record).where(Record.id.in_(ids)).options(
-        selectinload(Record.holdings))).scalars().all()
+        defer(Record.search_vector), defer(Record.title_vector),
+        selectinload(Record.holdings),
+        selectinload(Record.sources).defer(SourceRecord.raw))).scalars().all()
     by_id = {r.id: r for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -313,18 +316,23 @@ def search(request, channel="page"):
                        request.discipline or parsed.year_from or parsed.year_to)
     # big enough for bitmaps of common terms not to go lossy (a lossy page rechecks every row)
     db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    title_full = False
     if parsed.is_empty and not has_filters:
         candidates, complete, match = [], True, None
     elif parsed.is_empty:
         candidates = _browse_candidates(request, where, params)
         complete, match = len(candidates) < params["k"], "TRUE"
     else:
-        candidates, complete = _candidates(parsed, where, params)
+        candidates, complete, title_full = _candidates(parsed, where, params)
         match = "search_vector @@ CAST(:q AS tsquery)"
         _score(candidates, parsed.title_key)
         _order(candidates, request)
     total, lower_bound = len(candidates), False
-    if not complete:
+    if not parsed.is_empty and not complete and title_full:
+        # so common that titles alone fill the candidates: counting would cost more than
+        # the search itself; say what we know
+        lower_bound = True
+    elif not complete:
         counted = _budgeted_count(where, params, match)
         # out of time: what we have seen is a true lower bound
         total, lower_bound = (counted, False) if counted is not None else (total, True)

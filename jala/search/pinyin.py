@@ -20,10 +20,10 @@ def _all_syllables():
     found = set()
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
-            # ü first (NFD would turn it into a plain u), then strip the tone marks
-            reading = unicodedata.normalize("NFC", reading).replace("ü", "v")
-            plain = "".join(c for c in unicodedata.normalize("NFD", reading)
-                            if not unicodedata.combining(c))
+            # ü (also inside ǚ/ǜ) is u + a combining diaeresis once decomposed: write it v,
+            # then strip the tone marks
+            decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+            plain = "".join(c for c in decomposed if not unicodedata.combining(c))
             if plain.isalpha():
                 found.add(plain.lower())
     return frozenset(found)

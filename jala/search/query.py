@@ -118,25 +118,24 @@ def _pinyin_alternative(clauses):
 
     def close_run():
         nonlocal pinyin_syllables
-        if len(run) >= 2:
+        if len(run) >= 2:  # a lone syllable says too little: it is left out
             parts.append(_phrase(pinyin_pair_lexemes(run, 0)[0]))
             pinyin_syllables += len(run)
-        elif run:
-            return False  # a lone syllable says too little
         run.clear()
-        return True
 
     for clause in clauses:
-        split = split_pinyin(clause.text)
+        # acronyms (MRI, GPS) are not pinyin
+        split = None if clause.text.isupper() and len(clause.text) > 1 else \
+            split_pinyin(clause.text)
         if split is None:
-            if not close_run():
-                return None
+            close_run()
             term = _clause_tsquery(clause, False)
             if term:
                 parts.append(term)
         else:
             run.extend(split)
-    if not close_run() or pinyin_syllables < 2:
+    close_run()
+    if pinyin_syllables < 2:
         return None
     return " & ".join(parts) if len(parts) > 1 else parts[0]
 
