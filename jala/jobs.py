@@ -14,7 +14,8 @@ import threading
 import time
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
+from urllib.parse import urlsplit
 
 import redis
 from flask import current_app
@@ -87,8 +88,9 @@ def queue():
 def queue_email(to_addr, subject, body_text, *, kind, body_html=None, related=None,
                 library_id=None):
     """Write an email to the outbox in the caller's transaction; it is relayed after commit."""
-    domain = to_addr.rsplit("@", 1)[-1] if "@" in to_addr else "jala.local"
-    message_id = make_msgid(idstring=secrets.token_hex(8), domain="jala-portal." + domain)
+    # short enough never to be folded onto a second header line
+    domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "jala.local"
+    message_id = f"<{secrets.token_hex(12)}@{domain}>"
     row = OutboxEmail(
         kind=kind,
         to_addr=to_addr,

@@ -35,7 +35,7 @@ def test_commit_relays_the_email_to_rq_and_the_worker_sends_it(ctx, app, smtp, r
     db.session.refresh(row)
     assert row.status == "sent" and row.attempts == 1
     [message] = smtp.messages
-    assert message["Message-ID"] == row.message_id
+    assert message["Message-ID"].strip() == row.message_id
     assert message["Subject"] == "标题 Subject"
     assert "正文 body" in message.get_body().get_content()
 

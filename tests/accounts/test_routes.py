@@ -242,7 +242,7 @@ def test_password_reset_by_email_through_the_worker(client, app, smtp):
     mail = db.session.query(OutboxEmail).filter_by(kind="account.reset").one()
     assert mail.status == "sent"
     received = [m for m in smtp.messages if m["To"] == reader.email]
-    assert len(received) == 1 and received[0]["Message-ID"] == mail.message_id
+    assert len(received) == 1 and received[0]["Message-ID"].strip() == mail.message_id
     link = received[0].get_body().get_content().split("http://127.0.0.1:5000")[1].split()[0]
     form = client.get(link)
     assert form.status_code == 200
