@@ -263,3 +263,18 @@ def code_version():
     if dirty:
         text += "; uncommitted changes in " + ", ".join(dirty[:6])
     return text
+
+
+def close_database(app, dbname, url, keep, kept_note=""):
+    """End the app's connections, then keep (and say where) or drop the benchmark database."""
+    from jala.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if keep:
+        log(f"kept database {dbname} ({url}){kept_note}")
+        return False
+    drop_database(dbname)
+    log(f"dropped database {dbname}")
+    return True

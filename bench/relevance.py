@@ -292,15 +292,7 @@ def main(argv=None):
             args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1,
                                             default=str))
     finally:
-        with app.app_context():
-            from jala.extensions import db
-            db.session.remove()
-            db.engine.dispose()
-        if args.keep:
-            C.log(f"kept database {args.db} ({url})")
-        else:
-            C.drop_database(args.db)
-            C.log(f"dropped database {args.db}")
+        C.close_database(app, args.db, url, args.keep)
 
 
 if __name__ == "__main__":

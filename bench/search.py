@@ -797,16 +797,8 @@ def main(argv=None):
                tantivy_info)
         print(f"\nTotal benchmark time {time.perf_counter() - t_all:,.0f} s")
     finally:
-        with app.app_context():
-            from jala.extensions import db
-            db.session.remove()
-            db.engine.dispose()
-        if args.keep:
-            C.log(f"kept database {args.db} ({url}) and {args.tantivy_dir}")
-        else:
-            C.drop_database(args.db)
+        if C.close_database(app, args.db, url, args.keep, f" and {args.tantivy_dir}"):
             shutil.rmtree(args.tantivy_dir, ignore_errors=True)
-            C.log(f"dropped database {args.db}")
 
 
 if __name__ == "__main__":

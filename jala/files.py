@@ -6,7 +6,6 @@ naming that row; the download view checks both.
 """
 import hashlib
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -192,7 +191,3 @@ def delete_expired_files():
         row.deleted_at = now
     return len(rows)
 
-
-def default_link_lifetime():
-    """How long a link lives when the caller does not say (20 days)."""
-    return timedelta(days=20)
