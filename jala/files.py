@@ -142,8 +142,17 @@ def create_link(stored_file, *, valid_for, max_downloads=None):
     )
     db.session.add(link)
     db.session.flush()
-    token = _serializer().dumps([link.id, link.nonce])
-    return link, external_url("core.download_file", token=token)
+    return link, external_url("core.download_file", token=link_token(link))
+
+
+def link_token(link):
+    """The signed token naming ``link`` (the same every time it is asked for)."""
+    return _serializer().dumps([link.id, link.nonce])
+
+
+def check_link(token):
+    """Look at a link without counting a download; returns the FileLink or raises."""
+    return open_link(token, count=False)[0]
 
 
 def open_link(token, count=True):

@@ -7,6 +7,7 @@ from jala.extensions import db
 def _import_models():
     import jala.accounts.models  # noqa: F401
     import jala.catalog.models  # noqa: F401
+    import jala.delivery.models  # noqa: F401
     import jala.files  # noqa: F401
     import jala.jobs  # noqa: F401
     import jala.search.models  # noqa: F401

@@ -1,0 +1,6 @@
+"""Document delivery (文献传递): requests, routing between libraries, delivery by email."""
+from flask import Blueprint
+
+bp = Blueprint("delivery", __name__)
+
+from jala.delivery import routes  # noqa: E402,F401

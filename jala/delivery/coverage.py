@@ -1,0 +1,121 @@
+"""The journals each library holds or subscribes to, kept on a page or loaded from CSV."""
+import csv
+import io
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from jala import clock
+from jala.accounts.services import can_staff_library, get_library, record_audit
+from jala.delivery.models import JournalCoverage
+from jala.errors import NotAllowed, NotFound, RuleViolation
+from jala.extensions import db
+from jala.search.normalize import canonical_issn
+
+CSV_LIMIT = 5 * 1024 * 1024
+HEADER = ("issn", "title", "year_from", "year_to")
+
+
+def _library_for_staff(staff, code):
+    library = get_library(code)
+    if not (can_staff_library(staff, library.id) or staff.is_portal_admin):
+        raise NotAllowed(_("Only staff of %(code)s can change its journal list.",
+                           code=library.code))
+    return library
+
+
+def coverage_of(staff, code):
+    """The library and its journal list, by ISSN."""
+    library = _library_for_staff(staff, code)
+    rows = db.session.execute(
+        select(JournalCoverage).where(JournalCoverage.library_id == library.id)
+        .order_by(JournalCoverage.issn)
+    ).scalars().all()
+    return library, rows
+
+
+def _year(value, what):
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1600 <= int(value) <= clock.local_today().year + 5:
+        raise RuleViolation(_("%(what)s: %(value)s is not a year.", what=what, value=value))
+    return int(value)
+
+
+def parse_coverage(issn, title, year_from, year_to):
+    """Check one journal entry; returns a dict of clean values or raises RuleViolation."""
+    clean_issn = canonical_issn(issn)
+    if clean_issn is None:
+        raise RuleViolation(_("%(value)s is not a valid ISSN.", value=(issn or "").strip()))
+    first = _year(year_from, _("From year"))
+    last = _year(year_to, _("To year"))
+    if first and last and last < first:
+        raise RuleViolation(_("The years run backwards (%(first)d–%(last)d).", first=first,
+                              last=last))
+    return {"issn": clean_issn, "title": (title or "").strip()[:500] or None,
+            "year_from": first, "year_to": last}
+
+
+def _upsert(library, values):
+    statement = insert(JournalCoverage).values(library_id=library.id, updated_at=clock.now(),
+                                               **values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["library_id", "issn"],
+        set_={k: statement.excluded[k] for k in ("title", "year_from", "year_to",
+                                                 "updated_at")}))
+
+
+def save_coverage(staff, code, *, issn, title=None, year_from=None, year_to=None):
+    """Add a journal to the library's list, or change its years."""
+    library = _library_for_staff(staff, code)
+    values = parse_coverage(issn, title, year_from, year_to)
+    _upsert(library, values)
+    record_audit(staff, "coverage.save", "journal_coverage", values["issn"],
+                 library_id=library.id, details={k: v for k, v in values.items()})
+    return values
+
+
+def delete_coverage(staff, code, coverage_id):
+    """Take a journal off the library's list."""
+    library = _library_for_staff(staff, code)
+    row = db.session.get(JournalCoverage, coverage_id)
+    if row is None or row.library_id != library.id:
+        raise NotFound(_("No such journal in this library's list."))
+    db.session.delete(row)
+    record_audit(staff, "coverage.delete", "journal_coverage", row.issn, library_id=library.id)
+
+
+def import_coverage_csv(staff, code, raw):
+    """Load ``issn,title,year_from,year_to`` lines; returns ``(saved, [(line, reason)])``.
+
+    A bad line is reported with its number and skipped; the good ones are kept.
+    """
+    library = _library_for_staff(staff, code)
+    if len(raw) > CSV_LIMIT:
+        raise RuleViolation(_("The file is larger than %(mb)d MB.", mb=CSV_LIMIT // 1024 // 1024))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise RuleViolation(_("The file is not UTF-8 or GB18030 text.")) from exc
+    saved, errors = 0, []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if number == 1 and row[0].strip().lower() == "issn":
+            continue
+        cells = (row + ["", "", "", ""])[:4]
+        try:
+            values = parse_coverage(*cells)
+        except RuleViolation as exc:
+            errors.append((number, exc.message))
+            continue
+        _upsert(library, values)
+        saved += 1
+    record_audit(staff, "coverage.import", "library", library.code, library_id=library.id,
+                 details={"saved": saved, "errors": len(errors)})
+    return saved, errors

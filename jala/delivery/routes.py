@@ -1,0 +1,360 @@
+"""Thin views for document delivery: the reader's requests, the library's queue, downloads."""
+from datetime import datetime, time, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from jala import clock
+from jala.accounts.services import get_library, member_libraries
+from jala.delivery import bp, coverage
+from jala.delivery import services as delivery
+from jala.delivery.forms import (
+    AcceptForm,
+    BulkForm,
+    CoverageForm,
+    CoverageUploadForm,
+    FulfilForm,
+    RejectForm,
+    RequestForm,
+)
+from jala.delivery.models import DeliveryRequest
+from jala.delivery.stats import monthly_stats, stats_csv
+from jala.errors import NotAllowed, NotFound, RuleViolation
+from jala.extensions import db
+from jala.files import check_link, link_token
+from jala.jobs import OutboxEmail, retry_email
+from jala.web import is_htmx
+
+ID = "int(max=2147483647)"
+
+
+# --- readers ------------------------------------------------------------------------------------
+
+def _prefill(form):
+    """Fill a new request form from a record (``?record=``) or an earlier request (``?again=``)."""
+    values = {}
+    record_id = request.args.get("record", "")
+    again = request.args.get("again", "")
+    if record_id.isdigit() and len(record_id) < 19:
+        record = delivery._find_record(int(record_id), None)
+        values = delivery.citation_from_record(record)
+        form.record_id.data = str(record.id)
+    elif again.isdigit() and len(again) < 10:
+        old = delivery.get_request_for_reader(current_user, int(again))
+        values = {k: getattr(old, k) or "" for k in (
+            "kind", "title", "authors", "container_title", "volume", "issue", "pages", "isbn",
+            "issn", "doi")}
+        values["year"] = old.year
+        if old.record_id:
+            form.record_id.data = str(old.record_id)
+    for name, value in values.items():
+        getattr(form, name).data = value
+
+
+@bp.route("/delivery/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    """Ask for a document: pre-filled from a record page, or a citation typed in."""
+    form = RequestForm()
+    blocked = None
+    try:
+        delivery.check_can_request(current_user)
+    except RuleViolation as exc:
+        blocked = exc.message
+    if request.method == "GET":
+        _prefill(form)
+    elif blocked is None and form.validate_on_submit():
+        record_id = form.record_id.data
+        try:
+            req = delivery.submit_request(
+                current_user, kind=form.kind.data, title=form.title.data,
+                record_id=int(record_id) if record_id and record_id.isdigit()
+                and len(record_id) < 19 else None,
+                authors=form.authors.data, container_title=form.container_title.data,
+                year=form.year.data, volume=form.volume.data, issue=form.issue.data,
+                pages=form.pages.data, isbn=form.isbn.data, issn=form.issn.data,
+                doi=form.doi.data, note=form.note.data)
+        except RuleViolation as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Request %(id)d is on its way to %(library)s.", id=req.id,
+                    library=delivery.library_display_name(req.library)), "success")
+            return redirect(url_for("delivery.request_detail", request_id=req.id), code=303)
+    limit, used = delivery.daily_quota(current_user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("delivery/new.html", form=form, blocked=blocked, limit=limit,
+                           used=used), status
+
+
+@bp.get("/delivery/requests")
+@login_required
+def my_requests():
+    """The reader's requests with where each one stands."""
+    return render_template("delivery/my_requests.html",
+                           requests=delivery.my_requests(current_user))
+
+
+@bp.get(f"/delivery/requests/<{ID}:request_id>")
+@login_required
+def request_detail(request_id):
+    """One request and its timeline (its reader, or staff of a library it went to)."""
+    try:
+        req = delivery.get_request_for_reader(current_user, request_id)
+        staff_view = False
+    except NotFound:
+        req = delivery.get_request_for_staff(current_user, request_id)
+        staff_view = True
+    return render_template("delivery/request.html", req=req, staff_view=staff_view,
+                           **_staff_forms())
+
+
+@bp.post(f"/delivery/requests/<{ID}:request_id>/cancel")
+@login_required
+def cancel_request(request_id):
+    """The reader cancels a request no library has accepted yet."""
+    req = delivery.cancel_request(current_user, request_id)
+    if is_htmx():
+        return render_template("delivery/_my_request.html", req=req)
+    flash(_("Request %(id)d is cancelled.", id=req.id), "success")
+    return redirect(url_for("delivery.my_requests"), code=303)
+
+
+@bp.get("/delivery/download/<token>")
+def download_page(token):
+    """What a delivery email links to: the file, its expiry and the downloads left."""
+    try:
+        link = check_link(token)
+    except RuleViolation as exc:
+        return render_template("delivery/download_gone.html", message=exc.message), exc.status
+    req = db.session.execute(
+        select(DeliveryRequest).where(DeliveryRequest.link_id == link.id)
+    ).scalar_one_or_none()
+    if req is None:
+        abort(404)
+    remaining = link.max_downloads - link.downloads
+    return render_template("delivery/download.html", req=req, link=link, token=token,
+                           remaining=remaining)
+
+
+# --- librarians ------------------------------------------------------------------------------
+
+def _staff_forms():
+    return {"accept_form": AcceptForm(), "reject_form": RejectForm(),
+            "fulfil_form": FulfilForm()}
+
+
+def _queue_library(code):
+    library = get_library(code)
+    delivery.require_staff_of(current_user, library.id)
+    return library
+
+
+@bp.get("/libraries/<code>/delivery")
+@login_required
+def library_queue(code):
+    """The library's delivery queue; HTMX swaps the list when the filter changes."""
+    library = _queue_library(code)
+    status = request.args.get("status", "open")
+    if status not in ("open", "pending", "accepted", "fulfilled", "unfilled", "refused", "all"):
+        status = "open"
+    requests = delivery.library_queue(current_user, library, status)
+    failed = db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.library_id == library.id,
+                                  OutboxEmail.status == "failed")
+        .order_by(OutboxEmail.id.desc()).limit(50)).scalars().all()
+    context = dict(library=library, requests=requests, status=status, failed_emails=failed,
+                   bulk_form=BulkForm(), **_staff_forms())
+    if is_htmx() and request.headers.get("HX-Target") == "queue-list":
+        return render_template("delivery/_queue_list.html", **context)
+    return render_template("delivery/queue.html", **context)
+
+
+def _staff_step(request_id, step):
+    """Run a librarian's step; HTMX gets the request's card back, with the error if any."""
+    error = None
+    try:
+        req = step()
+    except RuleViolation as exc:
+        db.session.rollback()
+        if not is_htmx() or exc.status == 404:
+            raise
+        error = exc.message
+        req = delivery.get_request_for_staff(current_user, request_id)
+    if is_htmx():
+        return render_template("delivery/_queue_item.html", req=req, error=error,
+                               **_staff_forms())
+    flash(_("Request %(id)d: %(status)s.", id=req.id, status=delivery.status_label(req.status)),
+          "success")
+    return redirect(url_for("delivery.library_queue", code=req.library.code), code=303)
+
+
+def _require_form(form):
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
+    return form
+
+
+@bp.post(f"/delivery/requests/<{ID}:request_id>/accept")
+@login_required
+def accept_request(request_id):
+    """A librarian takes the request on."""
+    def step():
+        form = _require_form(AcceptForm())
+        return delivery.accept_request(current_user, request_id, page_count=form.page_count.data)
+    return _staff_step(request_id, step)
+
+
+@bp.post(f"/delivery/requests/<{ID}:request_id>/reject")
+@login_required
+def reject_request(request_id):
+    """Pass the request to the next library, or decline it for good."""
+    def step():
+        form = _require_form(RejectForm())
+        return delivery.reject_request(current_user, request_id, form.reason.data,
+                                       final=form.final.data)
+    return _staff_step(request_id, step)
+
+
+@bp.post(f"/delivery/requests/<{ID}:request_id>/fulfil")
+@login_required
+def fulfil_request(request_id):
+    """Send the document: a PDF upload or a URL."""
+    def step():
+        form = _require_form(FulfilForm())
+        upload = form.file.data if form.file.data and form.file.data.filename else None
+        return delivery.fulfil_request(current_user, request_id, upload=upload,
+                                       url=form.url.data)
+    return _staff_step(request_id, step)
+
+
+@bp.post("/libraries/<code>/delivery/bulk")
+@login_required
+def bulk_action(code):
+    """Accept or pass on the ticked requests; each one that cannot be done is listed."""
+    library = _queue_library(code)
+    form = _require_form(BulkForm())
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 10]
+    done, failed = delivery.bulk_action(current_user, form.action.data, ids,
+                                        reason=form.reason.data, final=form.final.data)
+    if done:
+        flash(_("%(n)d requests done.", n=len(done)), "success")
+    for request_id, message in failed:
+        flash(message if str(request_id) in message else f"#{request_id}: {message}", "error")
+    return redirect(url_for("delivery.library_queue", code=library.code), code=303)
+
+
+@bp.post(f"/libraries/<code>/delivery/emails/<{ID}:email_id>/retry")
+@login_required
+def retry_failed_email(code, email_id):
+    """The retry button next to an email that failed for good."""
+    library = _queue_library(code)
+    row = db.session.get(OutboxEmail, email_id)
+    if row is None or row.library_id != library.id:
+        raise NotFound(_("No such email."))
+    retry_email(email_id, current_user)
+    flash(_("The email to %(to)s will be sent again.", to=row.to_addr), "success")
+    return redirect(url_for("delivery.library_queue", code=library.code), code=303)
+
+
+@bp.route("/libraries/<code>/journals", methods=["GET", "POST"])
+@login_required
+def journals(code):
+    """The journals a library holds or subscribes to: add one, or load a CSV file."""
+    form, upload = CoverageForm(prefix="one"), CoverageUploadForm(prefix="csv")
+    report = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if "csv-file" in request.files:
+                if upload.validate_on_submit():
+                    saved, errors = coverage.import_coverage_csv(
+                        current_user, code, upload.file.data.read(coverage.CSV_LIMIT + 1))
+                    report = {"saved": saved, "errors": errors}
+                else:
+                    status = 400
+            elif form.validate_on_submit():
+                values = coverage.save_coverage(current_user, code, issn=form.issn.data,
+                                                title=form.title.data,
+                                                year_from=form.year_from.data,
+                                                year_to=form.year_to.data)
+                flash(_("%(issn)s is on the list.", issn=values["issn"]), "success")
+                return redirect(url_for("delivery.journals", code=code), code=303)
+            else:
+                status = 400
+        except RuleViolation as exc:
+            if exc.status in (403, 404):
+                raise
+            db.session.rollback()
+            (upload.file if "csv-file" in request.files else form.issn).errors.append(exc.message)
+            status = 400
+    library, rows = coverage.coverage_of(current_user, code)
+    return render_template("delivery/journals.html", library=library, rows=rows, form=form,
+                           upload=upload, report=report), status
+
+
+@bp.post(f"/libraries/<code>/journals/<{ID}:coverage_id>/delete")
+@login_required
+def delete_journal(code, coverage_id):
+    """Take a journal off the list."""
+    coverage.delete_coverage(current_user, code, coverage_id)
+    if is_htmx():
+        return ""
+    return redirect(url_for("delivery.journals", code=code), code=303)
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+def _stats_rows():
+    if not current_user.is_staff:
+        raise NotAllowed(_("Delivery statistics are for library staff."))
+    months = request.args.get("months", "12")
+    months = int(months) if months.isdigit() and 1 <= int(months) <= 60 else 12
+    library = get_library(request.args["library"]) if request.args.get("library") else None
+    today = clock.local_today()
+    first = today.replace(day=1)
+    for _step in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
+    until = clock.now() + timedelta(seconds=1)
+    rows = monthly_stats(since, until, library.id if library else None)
+    return rows, library, months
+
+
+@bp.get("/delivery/stats")
+@login_required
+def stats():
+    """Requests received and fulfilled, fill rate and turnaround, per library and month."""
+    rows, library, months = _stats_rows()
+    return render_template("delivery/stats.html", rows=rows, library=library, months=months,
+                           chart=_chart(rows), libraries=member_libraries(include_former=True))
+
+
+@bp.get("/delivery/stats.csv")
+@login_required
+def stats_download():
+    """The same statistics as a CSV file."""
+    rows, _library, _months = _stats_rows()
+    return Response("\ufeff" + stats_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=delivery-stats.csv"})
+
+
+def _chart(rows):
+    """Bars per month (received and fulfilled, all libraries in view) for an inline SVG."""
+    by_month = {}
+    for row in rows:
+        month = by_month.setdefault(row["month"], [0, 0])
+        month[0] += row["received"]
+        month[1] += row["fulfilled"]
+    top = max([v[0] for v in by_month.values()] + [1])
+    return {"months": [(m, r, f, r / top, f / top) for m, (r, f) in sorted(by_month.items())],
+            "top": top}
+
+
+@bp.app_context_processor
+def delivery_helpers():
+    return {"status_label": delivery.status_label, "link_token": link_token,
+            "staff_library_ids": delivery.staff_library_ids}
