@@ -108,4 +108,44 @@ def seed_demo():
         extra = f"  second factor: `jala totp-code {email}`" if user.totp_enabled_at else ""
         lines.append(f"  {label:<30} {email}{extra}")
     db.session.commit()
-    return lines + seed_catalog()
+    lines += seed_catalog()
+    lines += seed_delivery()
+    db.session.commit()
+    return lines
+
+
+def seed_delivery():
+    """Journal lists for a few libraries, and requests waiting in the demo librarian's queue."""
+    import csv
+
+    from sqlalchemy import select
+
+    from jala.accounts.services import get_library
+    from jala.catalog.models import Record
+    from jala.delivery.coverage import parse_coverage, upsert_coverage
+    from jala.delivery.models import DeliveryRequest
+    from jala.delivery.services import submit_request
+
+    with open(DEMO_DIR / "journal-coverage.csv", encoding="utf-8") as raw:
+        rows = list(csv.DictReader(raw))
+    for row in rows:
+        upsert_coverage(get_library(row["library"]), parse_coverage(
+            row["issn"], row["title"], row["year_from"], row["year_to"]))
+    if db.session.execute(select(DeliveryRequest.id).limit(1)).first():
+        return [f"Journal lists: {len(rows)} entries"]
+    public = find_user_by_email("public@demo.jala")
+    jxufe = get_library("JXUFE").id
+    held = db.session.execute(
+        select(Record).where(Record.library_ids.any(jxufe)).order_by(Record.id).limit(2)
+    ).scalars().all()
+    made = 0
+    for record in held:
+        req = submit_request(public, kind="article", title=record.title, record_id=record.id,
+                             note="演示请求 demo request")
+        if req.library_id != jxufe:  # the demo librarian works at JXUFE: ask it first
+            req.rota = [jxufe] + [lib for lib in req.rota if lib != jxufe]
+            req.library_id = req.events[-1].library_id = jxufe
+        made += 1
+    submit_request(public, kind="article", title="高校图书馆联盟文献传递服务研究",
+                   container_title="中国图书馆学报", issn="1001-8867", year=2019, pages="45-52")
+    return [f"Journal lists: {len(rows)} entries", f"Delivery requests: {made + 1}"]

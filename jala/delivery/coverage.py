@@ -58,7 +58,8 @@ def parse_coverage(issn, title, year_from, year_to):
             "year_from": first, "year_to": last}
 
 
-def _upsert(library, values):
+def upsert_coverage(library, values):
+    """Insert a journal into the library's list, or update its title and years."""
     statement = insert(JournalCoverage).values(library_id=library.id, updated_at=clock.now(),
                                                **values)
     db.session.execute(statement.on_conflict_do_update(
@@ -71,7 +72,7 @@ def save_coverage(staff, code, *, issn, title=None, year_from=None, year_to=None
     """Add a journal to the library's list, or change its years."""
     library = _library_for_staff(staff, code)
     values = parse_coverage(issn, title, year_from, year_to)
-    _upsert(library, values)
+    upsert_coverage(library, values)
     record_audit(staff, "coverage.save", "journal_coverage", values["issn"],
                  library_id=library.id, details={k: v for k, v in values.items()})
     return values
@@ -114,7 +115,7 @@ def import_coverage_csv(staff, code, raw):
         except RuleViolation as exc:
             errors.append((number, exc.message))
             continue
-        _upsert(library, values)
+        upsert_coverage(library, values)
         saved += 1
     record_audit(staff, "coverage.import", "library", library.code, library_id=library.id,
                  details={"saved": saved, "errors": len(errors)})

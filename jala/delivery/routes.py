@@ -67,6 +67,7 @@ def new_request():
         _prefill(form)
     elif blocked is None and form.validate_on_submit():
         record_id = form.record_id.data
+        savepoint = db.session.begin_nested()
         try:
             req = delivery.submit_request(
                 current_user, kind=form.kind.data, title=form.title.data,
@@ -76,8 +77,9 @@ def new_request():
                 year=form.year.data, volume=form.volume.data, issue=form.issue.data,
                 pages=form.pages.data, isbn=form.isbn.data, issn=form.issn.data,
                 doi=form.doi.data, note=form.note.data)
+            savepoint.commit()
         except RuleViolation as exc:
-            db.session.rollback()
+            savepoint.rollback()
             form.form_errors.append(exc.message)
         else:
             flash(_("Request %(id)d is on its way to %(library)s.", id=req.id,
@@ -175,10 +177,12 @@ def library_queue(code):
 def _staff_step(request_id, step):
     """Run a librarian's step; HTMX gets the request's card back, with the error if any."""
     error = None
+    savepoint = db.session.begin_nested()
     try:
         req = step()
+        savepoint.commit()
     except RuleViolation as exc:
-        db.session.rollback()
+        savepoint.rollback()  # nothing of a refused step is kept
         if not is_htmx() or exc.status == 404:
             raise
         error = exc.message
@@ -288,7 +292,6 @@ def journals(code):
         except RuleViolation as exc:
             if exc.status in (403, 404):
                 raise
-            db.session.rollback()
             (upload.file if "csv-file" in request.files else form.issn).errors.append(exc.message)
             status = 400
     library, rows = coverage.coverage_of(current_user, code)
@@ -321,30 +324,35 @@ def _stats_rows():
     since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
     until = clock.now() + timedelta(seconds=1)
     rows = monthly_stats(since, until, library.id if library else None)
-    return rows, library, months
+    return rows, library, months, first
 
 
 @bp.get("/delivery/stats")
 @login_required
 def stats():
     """Requests received and fulfilled, fill rate and turnaround, per library and month."""
-    rows, library, months = _stats_rows()
+    rows, library, months, first = _stats_rows()
     return render_template("delivery/stats.html", rows=rows, library=library, months=months,
-                           chart=_chart(rows), libraries=member_libraries(include_former=True))
+                           chart=_chart(rows, first, months),
+                           libraries=member_libraries(include_former=True))
 
 
 @bp.get("/delivery/stats.csv")
 @login_required
 def stats_download():
     """The same statistics as a CSV file."""
-    rows, _library, _months = _stats_rows()
+    rows = _stats_rows()[0]
     return Response("\ufeff" + stats_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=delivery-stats.csv"})
 
 
-def _chart(rows):
+def _chart(rows, first, months):
     """Bars per month (received and fulfilled, all libraries in view) for an inline SVG."""
     by_month = {}
+    day = first
+    for _step in range(months):
+        by_month[day.strftime("%Y-%m")] = [0, 0]
+        day = (day + timedelta(days=32)).replace(day=1)
     for row in rows:
         month = by_month.setdefault(row["month"], [0, 0])
         month[0] += row["received"]

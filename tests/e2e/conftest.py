@@ -40,15 +40,21 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def phone(browser):
-    """A page in a 360×740 phone-sized viewport."""
+def new_phone(browser):
+    """A page in a fresh 360×740 phone-sized browser context (close its ``context`` after)."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a 360×740 phone-sized viewport."""
+    page = new_phone(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def screenshot(page, name):

@@ -4,82 +4,17 @@ Each test commits real rows (other processes must see them), runs `jala worker` 
 process against a redis-server of its own, and checks that every email arrives exactly once.
 """
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from jala.embedded.redis_server import free_port, start_redis_server, stop_redis_server
 from jala.extensions import db
 from jala.jobs import OutboxEmail, queue_email
-from tests.services import CatchingSMTP
+from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class PrivateRedis:
-    def __init__(self, directory):
-        self.directory = directory
-        self.port = free_port()
-        self.proc = None
-
-    def start(self):
-        self.proc, self.url = start_redis_server(self.directory, port=self.port, persist=False)
-        return self
-
-    def stop(self):
-        stop_redis_server(self.proc)
-
-
-@pytest.fixture
-def faults(app, tmp_path):
-    redis_server = PrivateRedis(tmp_path / "redis").start()
-    smtp = CatchingSMTP()
-    queue_name = f"faults-{os.getpid()}-{time.monotonic_ns()}"
-    saved = {k: app.config[k] for k in ("REDIS_URL", "MAIL_PORT", "RQ_QUEUE")}
-    app.config.update(REDIS_URL=redis_server.url, MAIL_PORT=smtp.port, RQ_QUEUE=queue_name)
-    app.extensions.pop("jala_redis", None)
-    workers = []
-
-    def start_worker():
-        env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"],
-                   REDIS_URL=redis_server.url, MAIL_SERVER="127.0.0.1",
-                   MAIL_PORT=str(smtp.port), RQ_QUEUE=queue_name, SWEEP_INTERVAL_SECONDS="1",
-                   JALA_INSTANCE_PATH=str(tmp_path / "instance"),
-                   SECRET_KEY=app.config["SECRET_KEY"])
-        proc = subprocess.Popen([sys.executable, "-m", "jala", "worker"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        workers.append(proc)
-        return proc
-
-    class Env:
-        pass
-
-    env = Env()
-    env.redis, env.smtp, env.start_worker = redis_server, smtp, start_worker
-    yield env
-    for proc in workers:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    smtp.stop()
-    if redis_server.proc.poll() is None:
-        redis_server.stop()
-    app.config.update(saved)
-    app.extensions.pop("jala_redis", None)
 
 
 def commit_email(app, to_addr):
