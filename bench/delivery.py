@@ -209,30 +209,35 @@ class QueueSampler(threading.Thread):
         return [n for t, n in self.samples if start <= t <= end]
 
 
-def cpu_seconds(services):
-    """CPU seconds so far of: this process, each worker, redis-server, all postgres processes."""
+def cpu_seconds(services, dbname):
+    """CPU seconds so far of each process of the benchmark, and of the whole machine.
+
+    The processes: this one, each worker, redis-server, the PostgreSQL backends serving our
+    database; the machine: busy time of all CPUs (so other load shows up).
+    """
     import psutil
 
-    def of(pid):
+    def of(proc):
         try:
-            t = psutil.Process(pid).cpu_times()
+            t = proc.cpu_times()
             return t.user + t.system
         except psutil.Error:
-            return float("nan")
+            return 0.0
 
-    out = {"bench": of(os.getpid())}
+    out = {"bench": of(psutil.Process())}
     for i, proc in enumerate(services.workers):
-        out[f"worker {i + 1}"] = of(proc.pid)
-    out["redis-server"] = of(services.redis_proc.pid)
-    total = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if (proc.info["name"] or "").startswith("postgres"):
-            try:
-                t = proc.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                continue
-    out["postgres (all)"] = total
+        out[f"worker {i + 1}"] = of(psutil.Process(proc.pid))
+    out["redis-server"] = of(psutil.Process(services.redis_proc.pid))
+    backends = 0.0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if (proc.info["name"] or "").startswith("postgres") and f" {dbname} " in cmdline:
+            backends += of(proc)
+    out["postgres backends"] = backends
+    machine = psutil.cpu_times()
+    out["machine"] = (machine.user + machine.nice + machine.system
+                      + getattr(machine, "irq", 0.0) + getattr(machine, "softirq", 0.0))
+    out["wall"] = time.time()
     return out
 
 
@@ -460,8 +465,9 @@ def wait_for_delivery(app, services, message_ids, timeout):
 def measure(app, services, sampler, ids, library_of, staff_of, args, mode):
     """Fulfil ``ids``, wait for their emails, and return the numbers of the phase."""
     rq_before = rq_worker_stats(services.redis_url)
-    cpu_before = cpu_seconds(services)
+    cpu_before = cpu_seconds(services, args.db)
     sink_before = services.sink.handler.count()
+    load_before = os.getloadavg()[0]
     C.log(f"{mode}: fulfilling {len(ids):,} requests (commit every {args.batch})")
     t_start = time.time()
     committed, call_s, errors = fulfil_all(app, ids, library_of, staff_of, args.batch, mode)
@@ -471,7 +477,7 @@ def measure(app, services, sampler, ids, library_of, staff_of, args, mode):
     ok = wait_for_delivery(app, services, [r[0] for r in rows.values()], args.timeout)
     t_drained = time.time()
     time.sleep(args.grace)  # a duplicate would show up now
-    cpu_after = cpu_seconds(services)
+    cpu_after = cpu_seconds(services, args.db)
     rq_after = rq_worker_stats(services.redis_url)
     rows, extra_rows = outbox_rows(app, committed)  # statuses after the wait
 
@@ -516,6 +522,8 @@ def measure(app, services, sampler, ids, library_of, staff_of, args, mode):
                  rq_after[2] - rq_before[2]),
         "queue_max": max(queue_depths, default=0), "queue_samples": queue_depths,
         "cpu": {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after},
+        "cpu_wall": cpu_after["wall"] - cpu_before["wall"],
+        "load": (load_before, os.getloadavg()[0]),
         "wall": t_drained - t_start,
     }
 
@@ -563,9 +571,19 @@ def phase_lines(r, args):
     w(f"  RQ jobs:     {jobs_ok:,} finished, {jobs_failed} failed "
       f"({jobs_ok / max(1, received):.2f} jobs per email); {job_s:.1f} s inside jobs = "
       f"{per_email:.1f} ms per job")
-    cpu = r["cpu"]
-    w(f"  CPU s over {r['wall']:.1f} s wall (2 cores = {2 * r['wall']:.0f} CPU s): "
-      + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+    w(f"               if kept busy at that per-job time, {args.workers} workers could send "
+      f"{args.workers * jobs_ok / job_s if job_s else float('nan'):,.0f} emails/s")
+    cpu = dict(r["cpu"])
+    machine = cpu.pop("machine")
+    cpu.pop("wall")
+    ours = sum(cpu.values())
+    wall = r["cpu_wall"]
+    w(f"  CPU seconds over {wall:.1f} s wall, fulfil start to end of the wait for duplicates "
+      f"({os.cpu_count()} CPUs = {os.cpu_count() * wall:.0f} CPU s): " + ", ".join(f"{k} {v:.1f}"
+                                                             for k, v in cpu.items()))
+    w(f"               the whole machine {machine:.1f}, of which other processes (PostgreSQL "
+      f"background work, anything else running) {machine - ours:.1f}; load average "
+      f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}")
     return out
 
 

@@ -52,7 +52,7 @@ declare("delivery.pages_per_request", 50, 1, 10000, _l("Pages per book request")
 declare("delivery.book_share_percent", 20, 1, 100, _l("Share of one book per reader per week"), "%")
 declare("delivery.public_requests_per_day", 3, 0, 1000,
         _l("Delivery requests per public user per day"))
-declare("delivery.max_upload_mb", 30, 1, 50, _l("Largest delivered PDF"), "MB")
+declare("delivery.max_upload_mb", 30, 1, 50, _l("Maximum size of a delivered PDF"), "MB")
 declare("delivery.response_hours", 24, 1, 24 * 14, _l("Response time before re-routing"),
         _l("hours"))
 

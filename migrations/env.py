@@ -9,6 +9,7 @@ def _import_models():
     import jala.catalog.models  # noqa: F401
     import jala.delivery.models  # noqa: F401
     import jala.files  # noqa: F401
+    import jala.governance.models  # noqa: F401
     import jala.jobs  # noqa: F401
     import jala.search.models  # noqa: F401
     import jala.settings  # noqa: F401

@@ -63,6 +63,9 @@ class ChairTerm(db.Model):
 
     year = Column(Integer, primary_key=True, autoincrement=False)
     library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
+    # set when the library takes office (at the handover); planned terms have none yet
+    took_office_at = Column(DateTime(timezone=True))
+    approved_by_item_id = Column(Integer)
     library = relationship(Library)
 
 

@@ -135,12 +135,23 @@ def member_libraries(include_former=False):
     return db.session.execute(query).scalars().all()
 
 
-def current_chair_library(year=None):
-    """The chair library (轮值主任馆) for ``year`` (default: this year in Shanghai)."""
-    year = year or clock.local_today().year
-    term = db.session.execute(
-        select(ChairTerm).where(ChairTerm.year <= year).order_by(ChairTerm.year.desc()).limit(1)
+def current_chair_term():
+    """The chair library's term now: the latest that took office (at its handover)."""
+    return db.session.execute(
+        select(ChairTerm).where(ChairTerm.took_office_at.is_not(None))
+        .order_by(ChairTerm.year.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def current_chair_library(year=None):
+    """The chair library (轮值主任馆) now, or the one that held office in ``year``."""
+    if year is None:
+        term = current_chair_term()
+    else:
+        term = db.session.execute(
+            select(ChairTerm).where(ChairTerm.year <= year, ChairTerm.took_office_at.is_not(None))
+            .order_by(ChairTerm.year.desc()).limit(1)
+        ).scalar_one_or_none()
     return term.library if term else None
 
 

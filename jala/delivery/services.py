@@ -618,8 +618,9 @@ def citation_text(req):
         parts.append(req.authors)
     if req.container_title:
         parts.append(req.container_title)
-    numbers = ", ".join(str(p) for p in (req.year, req.volume and f"{req.volume}",
-                                         req.issue and f"({req.issue})") if p)
+    numbers = ", ".join(str(p) for p in (
+        req.year, req.volume and _("vol. %(volume)s", volume=req.volume),
+        req.issue and f"({req.issue})") if p)
     if numbers:
         parts.append(numbers)
     if req.pages:

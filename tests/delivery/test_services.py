@@ -59,7 +59,7 @@ def test_nothing_to_route_to_is_refused_with_a_reason(reader):
     record = add_record("r5", ["JXUFE"], page_count=100)  # only the reader's own library
     with pytest.raises(RuleViolation, match="No other member library holds"):
         ask_book(reader, record)
-    assert db.session.query(DeliveryRequest).count() == 0
+    assert db.session.query(DeliveryRequest).filter_by(reader_id=reader.id).count() == 0
 
 
 def test_a_withdrawn_library_is_not_asked(reader, librarians):

@@ -182,7 +182,7 @@ def test_reader_gets_pages_of_a_book_from_another_library_on_a_phone(
         mails = [m for m in smtp.messages if m["To"] == READER_EMAIL]
         assert len(mails) == 1
         body = mails[0].get_body(("plain",)).get_content()
-        assert TITLE in body; print("SUBJECT", mails[0]["Subject"]); print(body)
+        assert TITLE in body
         match = DOWNLOAD_LINK_RE.search(body)
         assert match, body
         download_path = match.group(1)  # the mail names PUBLIC_URL; the test server differs
