@@ -46,6 +46,7 @@ def create_app(config=None):
     from jala.catalog import bp as catalog_bp
     from jala.core import bp as core_bp
     from jala.delivery import bp as delivery_bp
+    from jala.governance import bp as governance_bp
     from jala.search import bp as search_bp
 
     app.register_blueprint(core_bp)
@@ -54,4 +55,5 @@ def create_app(config=None):
     app.register_blueprint(search_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(delivery_bp)
+    app.register_blueprint(governance_bp)
     return app

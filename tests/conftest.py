@@ -52,8 +52,7 @@ def database(postgres):
     postgres.drop(name)
 
 
-@pytest.fixture(scope="session")
-def app(database, redis_service, smtp, tmp_path_factory):
+def _test_app(database, redis_service, smtp, instance_path):
     app = create_app({
         "TESTING": True,
         "DATABASE_URL": database,
@@ -65,7 +64,7 @@ def app(database, redis_service, smtp, tmp_path_factory):
         "JALA_RATELIMIT_DEFAULT": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",
         "RATELIMIT_LOGIN_IP": "100000 per minute",
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RQ_QUEUE": "jala-test",
     })
@@ -73,9 +72,27 @@ def app(database, redis_service, smtp, tmp_path_factory):
     # ``g`` would carry the CSRF token and the logged-in user from one request to the next.
     # A real server gives every request a fresh ``g``; so do we.
     request_started.connect(_fresh_g, app)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database, redis_service, smtp, tmp_path_factory):
+    app = _test_app(database, redis_service, smtp, tmp_path_factory.mktemp("instance"))
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def private_app(postgres, redis_service, smtp, tmp_path):
+    """An app on a database of its own, for tests that commit (races between connections)."""
+    url, name = postgres.create("jala_private")
+    migrate(url)
+    app = _test_app(url, redis_service, smtp, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    postgres.drop(name)
 
 
 def _fresh_g(sender, **extra):

@@ -222,6 +222,12 @@ def _new_email_token(user, purpose, valid_for):
     return token
 
 
+def new_password_link(user, valid_for):
+    """A single-use link for ``user`` to choose a password (invitations)."""
+    token = _new_email_token(user, "reset", valid_for)
+    return external_url("accounts.reset_password", token=token)
+
+
 def _use_email_token(token, purpose):
     digest = hashlib.sha256((token or "").encode()).hexdigest()
     row = db.session.execute(

@@ -6,6 +6,7 @@ own users and records.
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from jala import clock
@@ -16,6 +17,12 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from tests.delivery.conftest import add_record
 from tests.factories import make_user
+
+
+@pytest.fixture
+def app(private_app):
+    """These tests commit, so they get a database of their own."""
+    return private_app
 
 
 def _committed_request(app, tag, holders=("NCU",)):
