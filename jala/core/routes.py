@@ -2,11 +2,13 @@
 from flask import abort, jsonify, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 
+from jala import clock
 from jala.accounts.services import current_chair_library, get_library, member_libraries
 from jala.core import bp
 from jala.core.health import check_postgres, health_report
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link
+from jala.governance.services import library_history
 from jala.web import safe_next
 
 
@@ -21,9 +23,10 @@ def home():
 def libraries():
     """The public directory of member libraries (current and former)."""
     all_libraries = member_libraries(include_former=True)
+    today = clock.local_today()
     return render_template("core/libraries.html",
-                           current=[lib for lib in all_libraries if lib.left_on is None],
-                           former=[lib for lib in all_libraries if lib.left_on is not None],
+                           current=[lib for lib in all_libraries if lib.is_member_on(today)],
+                           former=[lib for lib in all_libraries if not lib.is_member_on(today)],
                            chair=current_chair_library())
 
 
@@ -33,7 +36,8 @@ def library(code):
     lib = get_library(code)
     if lib.code != code:
         return redirect(url_for("core.library", code=lib.code), code=301)
-    return render_template("core/library.html", library=lib, chair=current_chair_library())
+    return render_template("core/library.html", library=lib, chair=current_chair_library(),
+                           history=library_history(lib), today=clock.local_today())
 
 
 @bp.get("/healthz")
