@@ -110,8 +110,62 @@ def seed_demo():
     db.session.commit()
     lines += seed_catalog()
     lines += seed_delivery()
+    lines += seed_governance()
     db.session.commit()
     return lines
+
+
+DIRECTORS = (("ECJTU", "director-ecjtu@demo.jala", "华东交大馆长 Director ECJTU"),
+             ("JXAU", "director-jxau@demo.jala", "江西农大馆长 Director JXAU"),
+             ("NCU", "director-ncu@demo.jala", "南昌大学馆长 Director NCU"))
+DEMO_LETTER = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages"
+               b"/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def seed_governance():
+    """Committee directors, a committee chair, an application and a meeting to vote at."""
+    import io
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from jala.governance import services as gov
+    from jala.governance.models import CommitteeOffice, Meeting
+
+    lines = []
+    for code, email, name in DIRECTORS:
+        if find_user_by_email(email) is None:
+            user = create_user_with_role(email=email, password=DEMO_PASSWORD, display_name=name,
+                                         library_code=code, role=ROLE_COMMITTEE_MEMBER,
+                                         card_number=f"{code}-DIRECTOR")
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enabled_at = clock.now()
+        lines.append(f"  {'committee_member':<30} {email}")
+    if db.session.execute(select(Meeting.id).limit(1)).first():
+        return lines
+    chair = find_user_by_email("committee@demo.jala")
+    db.session.add(CommitteeOffice(office="chair", user_id=chair.id,
+                                   library_id=chair.home_library_id, started_at=clock.now()))
+    db.session.flush()
+
+    class Letter:
+        stream = io.BytesIO(DEMO_LETTER)
+        filename = "jxnu-application.pdf"
+
+    application = gov.submit_application(
+        name_zh="江西师范大学图书馆", name_en="Jiangxi Normal University Library", code="JXNU",
+        city="南昌", contact_name="示例联系人 Demo Contact", contact_email="contact@jxnu.demo.jala",
+        letter=Letter())
+    application.status = "complete"
+    starts = (clock.local_now() + timedelta(days=7)).replace(hour=14, minute=30, second=0,
+                                                             microsecond=0)
+    meeting = gov.convene_meeting(chair, title="联盟委员会年度会议 Annual committee meeting",
+                                  starts_at=starts, place="江西财经大学图书馆",
+                                  online_url="https://meeting.example.cn/jala")
+    gov.add_agenda_item(chair, meeting.id, kind="application", application_id=application.id)
+    gov.add_agenda_item(chair, meeting.id, kind="budget", title="2027 年度经费预算",
+                        amount="150000")
+    return lines + ["  committee chair: committee@demo.jala; a meeting with 2 items is convened"]
 
 
 def seed_delivery():
