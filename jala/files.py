@@ -150,6 +150,21 @@ def link_token(link):
     return _serializer().dumps([link.id, link.nonce])
 
 
+def link_is_usable(link):
+    """Whether the link still downloads (not expired, not used up, file not deleted)."""
+    return (link.file.deleted_at is None and link.expires_at > clock.now()
+            and (link.max_downloads is None or link.downloads < link.max_downloads))
+
+
+def link_id_of(token):
+    """The link id a well-signed token names (expired or not), else None."""
+    try:
+        link_id, _nonce = _serializer().loads(token)
+        return int(link_id)
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
 def check_link(token):
     """Look at a link without counting a download; returns the FileLink or raises."""
     return open_link(token, count=False)[0]

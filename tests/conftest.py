@@ -1,4 +1,5 @@
 """Fixtures: one app and one migrated database per run; a rolled-back transaction per test."""
+import os
 import re
 
 import pytest
@@ -66,7 +67,7 @@ def _test_app(database, redis_service, smtp, instance_path):
         "RATELIMIT_LOGIN_IP": "100000 per minute",
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "RQ_QUEUE": "jala-test",
+        "RQ_QUEUE": f"jala-test-{os.getpid()}",
     })
     # Tests keep an app context open around their requests, and Flask then reuses it, so its
     # ``g`` would carry the CSRF token and the logged-in user from one request to the next.

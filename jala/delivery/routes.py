@@ -23,7 +23,7 @@ from jala.delivery.models import DeliveryRequest
 from jala.delivery.stats import monthly_stats, stats_csv
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.files import check_link, link_token
+from jala.files import check_link, link_id_of, link_is_usable, link_token
 from jala.jobs import OutboxEmail, retry_email
 from jala.web import is_htmx
 
@@ -130,7 +130,12 @@ def download_page(token):
     try:
         link = check_link(token)
     except RuleViolation as exc:
-        return render_template("delivery/download_gone.html", message=exc.message), exc.status
+        link_id = link_id_of(token)
+        req = link_id and db.session.execute(
+            select(DeliveryRequest).where(DeliveryRequest.link_id == link_id)
+        ).scalar_one_or_none()
+        return render_template("delivery/download_gone.html", message=exc.message,
+                               req=req), exc.status
     req = db.session.execute(
         select(DeliveryRequest).where(DeliveryRequest.link_id == link.id)
     ).scalar_one_or_none()
@@ -365,4 +370,5 @@ def _chart(rows, first, months):
 @bp.app_context_processor
 def delivery_helpers():
     return {"status_label": delivery.status_label, "link_token": link_token,
+            "link_is_usable": link_is_usable,
             "staff_library_ids": delivery.staff_library_ids}
