@@ -190,7 +190,7 @@ def seed_delivery():
     public = find_user_by_email("public@demo.jala")
     jxufe = get_library("JXUFE").id
     held = db.session.execute(
-        select(Record).where(Record.library_ids.any(jxufe)).order_by(Record.id).limit(2)
+        select(Record).where(Record.library_ids.contains([jxufe])).order_by(Record.id).limit(2)
     ).scalars().all()
     made = 0
     for record in held:

@@ -667,6 +667,10 @@ def _apply_result(actor, item):
             holder.ended_by_item_id = item.id
         record_audit(actor, "office.remove", "user", item.target_user_id,
                      details={"office": office, "item_id": item.id})
+    elif item.kind == "expense" and item.passed:
+        from jala.governance.center import approve_expenses
+
+        approve_expenses(actor, item)
     elif item.kind == "rotation_order" and item.passed:
         for year, library_id in item.payload["terms"]:
             term = db.session.get(ChairTerm, year)
@@ -709,6 +713,8 @@ def _decide_application(actor, item):
     db.session.flush()
     application.status = "admitted"
     application.library_id = library.id
+    db.session.execute(db.update(MembershipEvent).where(
+        MembershipEvent.application_id == application.id).values(library_id=library.id))
     db.session.add(MembershipEvent(library_id=library.id, application_id=application.id,
                                    kind="admitted", on=clock.local_today(),
                                    detail=_tally_text(item)))

@@ -195,7 +195,7 @@ def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
     admin_grant = db.session.execute(select(RoleGrant).where(
         RoleGrant.library_id == library.id)).scalar_one()
     assert admin_grant.role == "library_admin"
-    assert [e.kind for e in gov.library_history(library)] == ["admitted"]
+    assert [e.kind for e in gov.library_history(library)] == ["applied", "admitted"]
 
 
 def test_a_rejected_applicant_is_told_why(committee):
