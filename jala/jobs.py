@@ -123,6 +123,8 @@ def enqueue_after_commit(func, *args, job_timeout=3600):
 
 @event.listens_for(Session, "after_commit")
 def _relay_after_commit(session):
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released: the rows are not visible to workers yet
     ids = session.info.pop(_PENDING_KEY, None)
     if ids:
         relay(ids)
@@ -138,6 +140,8 @@ def _relay_after_commit(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
+    if session.in_nested_transaction():
+        return  # only a SAVEPOINT rolled back; a job for a vanished row finds nothing to do
     session.info.pop(_PENDING_KEY, None)
     session.info.pop(_AFTER_COMMIT_KEY, None)
 

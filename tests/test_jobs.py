@@ -40,6 +40,21 @@ def test_commit_relays_the_email_to_rq_and_the_worker_sends_it(ctx, app, smtp, r
     assert "正文 body" in message.get_body().get_content()
 
 
+def test_a_released_savepoint_relays_nothing_until_the_commit(ctx, app, redis_service):
+    redis_service.client.flushdb()
+    kept = queue_email("first@example.com", "S", "B", kind="test")
+    savepoint = db.session.begin_nested()
+    inner = queue_email("inner@example.com", "S", "B", kind="test")
+    savepoint.commit()  # a SAVEPOINT release: other connections cannot see the rows yet
+    assert queued_ids(app, redis_service) == []
+    failed = db.session.begin_nested()
+    queue_email("rolled-back@example.com", "S", "B", kind="test")
+    failed.rollback()  # only this savepoint is undone; the emails before it still go
+    db.session.commit()
+    relayed = queued_ids(app, redis_service)
+    assert kept.id in relayed and inner.id in relayed
+
+
 def test_rollback_sends_nothing(ctx, app, smtp, redis_service):
     redis_service.client.flushdb()
     queue_email("reader@example.com", "S", "B", kind="test")

@@ -2,8 +2,9 @@
 
 Each test gets its own Redis (which it may stop, restart or empty), an SMTP server on a fixed
 port (which it may take down and bring back), and ``start_worker()`` for `python -m jala worker`
-child processes sweeping every second. The worker's output goes to a log file in the test's
-temporary directory; ``worker_logs()`` returns its tail for failure messages.
+child processes sweeping every second (``stop_workers()`` kills them). The worker's output goes
+to a log file in the test's temporary directory; ``worker_logs()`` returns its tail for failure
+messages.
 """
 import os
 import subprocess
@@ -79,6 +80,12 @@ def faults(app, tmp_path):
                 out.extend(tail)
             return "\n".join(out)
 
+        def stop_workers(self):
+            for proc, _log in workers:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
         def smtp_down(self):
             """Stop the SMTP server: connections to its port are refused."""
             self.smtp.stop()
@@ -92,10 +99,7 @@ def faults(app, tmp_path):
 
     env = Env()
     yield env
-    for proc, _log in workers:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    env.stop_workers()
     if env.smtp_running:
         env.smtp.stop()
     if redis_server.proc.poll() is None:

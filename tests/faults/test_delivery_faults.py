@@ -4,6 +4,8 @@ As in ``test_outbox_faults``, every row is committed for real (a worker process 
 the worker is `python -m jala worker` against a private redis-server, and each email is checked
 to arrive exactly once, by address and Message-ID. Time is never moved in the worker: where a
 test needs the next retry or a timer now, it sets ``due_at`` or ``respond_by`` in the database.
+The requests, their records and emails are deleted afterwards: other tests count the requests
+of a library (the statistics page), and may run after these.
 """
 import asyncio
 import secrets
@@ -18,12 +20,13 @@ import pyotp
 import pytest
 import redis
 from rq import Queue
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from jala import clock
 from jala.accounts.models import AuditEntry, User
+from jala.catalog.models import Record
 from jala.delivery import services as delivery
-from jala.delivery.models import DeliveryRequest
+from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.extensions import db
 from jala.jobs import MAX_ATTEMPTS, RETRY_DELAYS, OutboxEmail
 from jala.settings import get_setting
@@ -51,6 +54,7 @@ class Case:
 
     tag: str
     request_id: int
+    record_id: int
     reader_email: str
     rota: list
     staff: dict = field(default_factory=dict)  # library id -> Staff
@@ -72,9 +76,31 @@ def new_case(app, name, holders):
             staff[user.home_library_id] = Staff(user.id, user.email, code, user.totp_secret)
         req = delivery.submit_request(reader, kind="book_part", title=record.title,
                                       record_id=record.id, pages="1-10")
-        case = Case(tag, req.id, reader.email, list(req.rota), staff)
+        case = Case(tag, req.id, record.id, reader.email, list(req.rota), staff)
         db.session.commit()
     return case
+
+
+@pytest.fixture
+def cases(app, faults):
+    """``cases(name, holders)`` commits a new case; all of them are deleted after the test."""
+    made = []
+
+    def new(name, holders):
+        made.append(new_case(app, name, holders))
+        return made[-1]
+
+    yield new
+    faults.stop_workers()  # nothing may act on the rows while they go
+    request_ids = [case.request_id for case in made]
+    with app.app_context():
+        db.session.execute(delete(OutboxEmail).where(
+            OutboxEmail.object_type == "delivery_request",
+            OutboxEmail.object_id.in_([str(i) for i in request_ids])))
+        db.session.execute(delete(DeliveryEvent).where(DeliveryEvent.request_id.in_(request_ids)))
+        db.session.execute(delete(DeliveryRequest).where(DeliveryRequest.id.in_(request_ids)))
+        db.session.execute(delete(Record).where(Record.id.in_([c.record_id for c in made])))
+        db.session.commit()
 
 
 def fulfil(app, case, url):
@@ -161,8 +187,8 @@ def staff_client(app, staff):
 
 # --- the faults ---------------------------------------------------------------------------------
 
-def test_redis_down_when_a_librarian_fulfils_the_reader_gets_one_email_later(app, faults):
-    case = new_case(app, "redis-down", ["NCU"])
+def test_redis_down_when_a_librarian_fulfils_the_reader_gets_one_email_later(app, faults, cases):
+    case = cases("redis-down", ["NCU"])
     staff = case.staff_at(0)
     client = staff_client(app, staff)
     token = csrf_token(client, f"/libraries/{staff.code}/delivery")
@@ -188,8 +214,8 @@ def test_redis_down_when_a_librarian_fulfils_the_reader_gets_one_email_later(app
     assert url in message.get_body().get_content()
 
 
-def test_smtp_down_backs_off_fails_visibly_and_the_retry_button_sends_once(app, faults):
-    case = new_case(app, "smtp-down", ["NCU"])
+def test_smtp_down_backs_off_fails_visibly_and_the_retry_button_sends_once(app, faults, cases):
+    case = cases("smtp-down", ["NCU"])
     staff = case.staff_at(0)
     faults.smtp_down()
     faults.start_worker()
@@ -235,8 +261,8 @@ def test_smtp_down_backs_off_fails_visibly_and_the_retry_button_sends_once(app, 
     assert retry_path not in client.get(queue_page).get_data(as_text=True)
 
 
-def test_worker_killed_before_it_sends_the_fulfilment_email_goes_out_once(app, faults):
-    case = new_case(app, "killed", ["NCU"])
+def test_worker_killed_before_it_sends_the_fulfilment_email_goes_out_once(app, faults, cases):
+    case = cases("killed", ["NCU"])
     in_data = threading.Event()
     original = faults.smtp.handler.handle_DATA
     calls = {"n": 0}
@@ -267,11 +293,11 @@ def test_worker_killed_before_it_sends_the_fulfilment_email_goes_out_once(app, f
     assert calls["n"] == 2
 
 
-def test_redis_restarted_empty_the_email_and_the_timer_still_happen(app, faults):
-    sent = new_case(app, "restart-email", ["NCU"])
+def test_redis_restarted_empty_the_email_and_the_timer_still_happen(app, faults, cases):
+    sent = cases("restart-email", ["NCU"])
     fulfil(app, sent, f"https://oa.example.org/{sent.tag}.pdf")
     [email] = emails_about(app, sent.request_id)
-    waiting = new_case(app, "restart-timer", ["NCU", "ECJTU"])
+    waiting = cases("restart-timer", ["NCU", "ECJTU"])
     make_overdue(app, waiting.request_id)
     first, second = waiting.rota
 
