@@ -47,6 +47,9 @@ def create_app(config=None):
     from jala.core import bp as core_bp
     from jala.delivery import bp as delivery_bp
     from jala.governance import bp as governance_bp
+    from jala.loans import bp as loans_bp
+    from jala.reading import bp as reading_bp
+    from jala.reference import bp as reference_bp
     from jala.search import bp as search_bp
 
     app.register_blueprint(core_bp)
@@ -56,4 +59,7 @@ def create_app(config=None):
     app.register_blueprint(catalog_bp)
     app.register_blueprint(delivery_bp)
     app.register_blueprint(governance_bp)
+    app.register_blueprint(reading_bp)
+    app.register_blueprint(loans_bp)
+    app.register_blueprint(reference_bp)
     return app

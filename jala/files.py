@@ -8,10 +8,10 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import relationship
 
@@ -148,6 +148,31 @@ def create_link(stored_file, *, valid_for, max_downloads=None):
 def link_token(link):
     """The signed token naming ``link`` (the same every time it is asked for)."""
     return _serializer().dumps([link.id, link.nonce])
+
+
+def _view_signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="jala.files.view")
+
+
+def signed_view_url(stored_file, max_age_seconds=3600):
+    """A short-lived signed URL that shows a file inline (preview images); no row, no count."""
+    token = _view_signer().dumps([stored_file.id, min(int(max_age_seconds), 86400)])
+    return url_for("core.view_file", token=token)
+
+
+def open_view_token(token):
+    """The StoredFile a view token names, or raise (bad, expired, or the file deleted)."""
+    try:
+        (file_id, max_age), signed_at = _view_signer().loads(token, max_age=86400,
+                                                              return_timestamp=True)
+        if (clock.now() - signed_at).total_seconds() > max_age:
+            raise ValueError("expired")
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise RuleViolation(_("This link is no longer valid."), status=410) from exc
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None or stored.deleted_at is not None:
+        raise RuleViolation(_("This link is no longer valid."), status=410)
+    return stored
 
 
 def link_is_usable(link):

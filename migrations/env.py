@@ -11,6 +11,9 @@ def _import_models():
     import jala.files  # noqa: F401
     import jala.governance.models  # noqa: F401
     import jala.jobs  # noqa: F401
+    import jala.loans.models  # noqa: F401
+    import jala.reading.models  # noqa: F401
+    import jala.reference.models  # noqa: F401
     import jala.search.models  # noqa: F401
     import jala.settings  # noqa: F401
 

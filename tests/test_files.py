@@ -81,3 +81,27 @@ def test_sweeper_deletes_expired_files(ctx):
     clock.advance(timedelta(days=21))
     sweep()
     assert not (storage_dir() / name).exists()
+
+
+def test_a_view_url_shows_the_file_inline_until_it_expires(client, app):
+    import io
+
+    from jala.files import signed_view_url, store_upload
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    with app.test_request_context("/"):
+        stored = store_upload(io.BytesIO(png), "cover.png", allowed_kinds=("png",),
+                              max_bytes=1024)
+        url = signed_view_url(stored, max_age_seconds=600)
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == png
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Content-Disposition"] == "inline"
+    response.close()
+    assert client.get(url[:-3] + "abc").status_code == 410
+    from datetime import timedelta
+
+    from jala import clock
+
+    clock.advance(timedelta(seconds=601))
+    assert client.get(url).status_code == 410

@@ -7,7 +7,7 @@ from jala.accounts.services import current_chair_library, get_library, member_li
 from jala.core import bp
 from jala.core.health import check_postgres, health_report
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
-from jala.files import open_link
+from jala.files import open_link, open_view_token, storage_dir
 from jala.governance.services import library_history
 from jala.web import safe_next
 
@@ -70,6 +70,18 @@ def set_language():
     if current_user.is_authenticated:
         current_user.locale = lang
     return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.get("/files/view/<token>")
+def view_file(token):
+    """Show a file inline through a short-lived signed URL (preview pages, covers)."""
+    stored = open_view_token(token)
+    path = storage_dir() / stored.storage_name
+    if not path.exists():
+        abort(410)
+    response = send_file(path, mimetype=stored.content_type, max_age=300)
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @bp.get("/files/<token>")

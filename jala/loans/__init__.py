@@ -1,0 +1,6 @@
+"""Borrowing between member libraries: interlibrary cards, holds, union borrowing, ILL."""
+from flask import Blueprint
+
+bp = Blueprint("loans", __name__)
+
+from jala.loans import routes  # noqa: E402,F401

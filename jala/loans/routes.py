@@ -1,0 +1,1 @@
+"""Thin views for loans."""

@@ -1,0 +1,6 @@
+"""Ask a librarian (联合虚拟参考咨询): questions, answers, the FAQ."""
+from flask import Blueprint
+
+bp = Blueprint("reference", __name__)
+
+from jala.reference import routes  # noqa: E402,F401
