@@ -35,7 +35,7 @@ class ApplicationForm(FlaskForm):
 class ReviewForm(FlaskForm):
     """The management center's check of an application."""
 
-    decision = RadioField(_l("The application is"), default="complete", choices=[
+    decision = RadioField(_l("Decision"), default="complete", choices=[
         SelectChoice("complete", _l("complete: it can go on a meeting's agenda")),
         SelectChoice("returned", _l("incomplete: return it to the applicant")),
     ])
@@ -76,7 +76,7 @@ class ItemForm(FlaskForm):
         SelectChoice("expense", _l("Large expense")),
         SelectChoice("information", _l("Information (no vote)")),
     ])
-    title = StringField(_l("Title (filled in for you where it can be)"),
+    title = StringField(_l("Title (optional: filled in from the kind where possible)"),
                         validators=[Optional(), Length(max=300)])
     body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20000)])
     application_id = SelectField(_l("Application"), validators=[Optional()], choices=[])

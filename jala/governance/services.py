@@ -445,8 +445,8 @@ def parse_rotation(text):
             raise RuleViolation(_("Rotation line %(n)d: %(code)s is not a member library.",
                                   n=number, code=parts[1]))
         if year < first_year or year > first_year + 30 or year in seen:
-            raise RuleViolation(_("Rotation line %(n)d: each year from %(year)d on, once.",
-                                  n=number, year=first_year))
+            raise RuleViolation(_("Rotation line %(n)d: years must be %(year)d or later, each "
+                                  "only once.", n=number, year=first_year))
         seen.add(year)
         terms.append([year, library.id])
     if not terms:
@@ -841,8 +841,7 @@ def accept_handover(actor, handover_id):
     if handover is None:
         raise NotFound(_("No such handover."))
     if handover.status != "open":
-        raise RuleViolation(_("This handover is already %(status)s.", status=handover.status),
-                            status=409)
+        raise RuleViolation(_("This handover was already accepted or cancelled."), status=409)
     if not actor.has_role(ROLE_COMMITTEE_MEMBER, handover.to_library_id):
         raise NotAllowed(_("Only the director (committee member) of %(code)s accepts the "
                            "handover.", code=handover.to_library.code))

@@ -169,7 +169,7 @@ def test_the_directory_shows_a_withdrawing_library_and_its_history(client):
     assert response.status_code == 303
     page = client.get("/libraries/JDZU").get_data(as_text=True)
     assert "Membership history" in page and effective.isoformat() in page
-    assert "Leaves" in page
+    assert "Leaving on" in page
     directory = client.get("/libraries").get_data(as_text=True)
     assert 'id="lib-JDZU"' in directory  # still a member until the date
     clock.advance(timedelta(days=11))
