@@ -96,9 +96,12 @@ def test_compiled_catalogue_is_up_to_date(catalog):
         return
     # A fresh checkout writes the two files in any order, so an older .mo is only stale
     # when its content differs from the .po.
+    def frozen(value):  # plural entries come back as lists from the .mo, tuples from the .po
+        return tuple(value) if isinstance(value, list | tuple) else value
+
     with open(MO, "rb") as f:
-        compiled = {(m.id, m.context): m.string for m in read_mo(f) if m.id}
-    expected = {(m.id, m.context): m.string for m in catalog
+        compiled = {(frozen(m.id), m.context): frozen(m.string) for m in read_mo(f) if m.id}
+    expected = {(frozen(m.id), m.context): frozen(m.string) for m in catalog
                 if m.id and m.string and not m.fuzzy and any(_forms(m.string))}
     assert compiled == expected, ("messages.mo is older than messages.po and differs from it: "
                                   "run pybabel compile -d jala/translations")
