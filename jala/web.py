@@ -186,4 +186,15 @@ def init_app(app):
     def template_helpers():
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale() or "zh_Hans"), "is_htmx": is_htmx()}
+        return {"current_locale": str(get_locale() or "zh_Hans"), "is_htmx": is_htmx(),
+                "member_count": _member_count}
+
+
+def _member_count():
+    """How many libraries are members today (the footer; asked once per page that shows it)."""
+    from jala import clock
+    from jala.accounts.services import member_libraries
+
+    today = clock.local_today()
+    return sum(1 for library in member_libraries(include_former=True)
+               if library.is_member_on(today))
