@@ -12,7 +12,8 @@
    production) and waits until they are registered. Then fulfils the N requests one by one
    through ``fulfil_request(staff, id, url=...)`` as the librarian of the request's library,
    committing every ``--batch`` requests (default 1: one transaction per request, like a
-   librarian's click). The instant each commit returns from PostgreSQL is recorded (a Session
+   librarian's click; ``--savepoint`` also wraps each step in a SAVEPOINT, as the page
+   does). The instant each commit returns from PostgreSQL is recorded (a Session
    ``after_commit`` listener that runs before the outbox relay).
 4. Waits until every outbox row is sent and its email has reached the sink (or a timeout),
    then prints: fulfil rate, emails/s (first fulfil commit to last email received), latency
@@ -26,7 +27,7 @@
 Exits 1 if any email is lost or duplicated (or a fulfil failed), 2 on a timeout.
 
 Usage:  .venv/bin/python bench/delivery.py [--requests 10000] [--workers 2] [--uploads 500]
-                                           [--batch 1] [--keep]
+                                           [--batch 1] [--savepoint] [--keep]
 """
 import argparse
 import email.policy
@@ -365,8 +366,12 @@ def analyze(dbname):
 
 # --- the measured phase ----------------------------------------------------------------------
 
-def fulfil_all(app, ids, library_of, staff_of, batch, mode):
-    """Fulfil ``ids`` in order; returns ``(commit time by id, call seconds by id, errors)``."""
+def fulfil_all(app, ids, library_of, staff_of, batch, mode, savepoint=False):
+    """Fulfil ``ids`` in order; returns ``(commit time by id, call seconds by id, errors)``.
+
+    ``savepoint``: wrap each step in a SAVEPOINT, as the librarian's page does
+    (``jala.delivery.routes._staff_step``), before the transaction commits.
+    """
     from jala.accounts.models import User
     from jala.delivery.services import fulfil_request
     from jala.extensions import db
@@ -379,11 +384,14 @@ def fulfil_all(app, ids, library_of, staff_of, batch, mode):
             t0 = time.perf_counter()
             try:
                 for rid in chunk:
+                    nested = db.session.begin_nested() if savepoint else None
                     if mode == "url":
                         fulfil_request(staff[library_of[rid]], rid,
                                        url=f"https://example.org/doc/{rid}.pdf")
                     else:
                         fulfil_request(staff[library_of[rid]], rid, upload=Upload(PDF))
+                    if nested is not None:
+                        nested.commit()
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 db.session.rollback()
@@ -470,7 +478,8 @@ def measure(app, services, sampler, ids, library_of, staff_of, args, mode):
     load_before = os.getloadavg()[0]
     C.log(f"{mode}: fulfilling {len(ids):,} requests (commit every {args.batch})")
     t_start = time.time()
-    committed, call_s, errors = fulfil_all(app, ids, library_of, staff_of, args.batch, mode)
+    committed, call_s, errors = fulfil_all(app, ids, library_of, staff_of, args.batch, mode,
+                                           args.savepoint)
     t_fulfilled = time.time()
     C.log(f"{mode}: fulfilled in {t_fulfilled - t_start:.1f} s; waiting for the emails")
     rows, extra_rows = outbox_rows(app, committed)
@@ -536,7 +545,8 @@ def phase_lines(r, args):
     w = out.append
     label = "URL fulfilment" if r["mode"] == "url" else "PDF upload fulfilment"
     n = r["fulfilled"]
-    w(f"{label}: {r['n']:,} requests, {args.workers} workers, commit every {args.batch}")
+    w(f"{label}: {r['n']:,} requests, {args.workers} workers, commit every {args.batch}"
+      + (", each fulfil in a SAVEPOINT" if args.savepoint else ""))
     rate = n / r["fulfil_s"] if r["fulfil_s"] > 0 else float("nan")
     calls = r["call_ms"]
     w(f"  fulfil:      {n:,} fulfilled in {r['fulfil_s']:.1f} s = {rate:,.1f} requests/s "
@@ -635,6 +645,8 @@ def main(argv=None):
                         help="further requests fulfilled with a small PDF upload (500; 0: none)")
     parser.add_argument("--batch", type=int, default=1,
                         help="requests fulfilled per transaction (1: one commit per request)")
+    parser.add_argument("--savepoint", action="store_true",
+                        help="wrap each fulfil in a SAVEPOINT, as the librarian's page does")
     parser.add_argument("--sweep-interval", type=int, default=30,
                         help="SWEEP_INTERVAL_SECONDS of the workers (30, the default)")
     parser.add_argument("--timeout", type=float, default=180,
@@ -649,6 +661,7 @@ def main(argv=None):
     if args.requests < 1 or args.workers < 1 or args.batch < 1 or args.uploads < 0:
         parser.error("--requests, --workers and --batch must be >= 1, --uploads >= 0")
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     t_all = time.perf_counter()
     from sqlalchemy import event
@@ -660,7 +673,8 @@ def main(argv=None):
 
     @event.listens_for(Session, "after_commit", insert=True)
     def _stamp_commit(session):
-        _COMMITTED["t"] = time.time()
+        if not session.in_nested_transaction():  # not a SAVEPOINT release
+            _COMMITTED["t"] = time.time()
 
     args.code_version = C.code_version()
     workdir = Path(tempfile.mkdtemp(prefix="jala-bench-delivery-"))
