@@ -149,6 +149,14 @@ def meeting(meeting_id):
     return _meeting_page(gov.get_meeting(current_user, meeting_id))
 
 
+@bp.get(f"/committee/meetings/<{ID}:meeting_id>/attendance")
+@login_required
+def attendance(meeting_id):
+    """Who has checked in (the meeting page polls this while the meeting is in session)."""
+    meeting = gov.get_meeting(current_user, meeting_id)
+    return render_template("governance/_attendance.html", meeting=meeting)
+
+
 @bp.post(f"/committee/meetings/<{ID}:meeting_id>/sign")
 @login_required
 def cosign(meeting_id):
