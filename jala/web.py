@@ -52,7 +52,9 @@ def safe_next(target, default_endpoint="core.home"):
 
 def is_htmx():
     """Whether the request came from HTMX (and wants a partial)."""
-    return request.headers.get("HX-Request") == "true"
+    # a history restore (back button with an empty cache) needs the whole page
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def redirect_to_login():

@@ -1,1 +1,324 @@
-"""Thin views for reference."""
+"""Thin views for the reference desk: asking, the thread, the group's desk, the FAQ, statistics."""
+from datetime import datetime, time, timedelta
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from jala import clock
+from jala.accounts.services import get_library, member_libraries
+from jala.errors import NotAllowed, RuleViolation
+from jala.extensions import db
+from jala.files import create_link, link_token, signed_view_url
+from jala.reference import bp, faq
+from jala.reference import services as reference
+from jala.reference.forms import AskForm, FaqForm, MessageForm
+from jala.reference.stats import ALL, monthly_stats, stats_csv
+from jala.web import is_htmx
+
+ID = "int(max=2147483647)"
+IMAGE_VIEW_SECONDS = 600
+PDF_LINK_MINUTES = 10
+
+
+def _upload(form):
+    data = form.attachment.data
+    return data if data is not None and getattr(data, "filename", "") else None
+
+
+def _require_form(form):
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
+    return form
+
+
+def _partial_wanted():
+    # a history restore wants the whole page, though HTMX asks for it
+    return is_htmx() and not request.headers.get("HX-History-Restore-Request")
+
+
+# --- asking ---------------------------------------------------------------------------------
+
+@bp.route("/reference/ask", methods=["GET", "POST"])
+@login_required
+def ask():
+    """Ask the librarians of the whole alliance a question (with a PDF or a picture)."""
+    form = AskForm()
+    blocked = None
+    try:
+        reference.check_can_ask(current_user)
+    except RuleViolation as exc:
+        blocked = exc.message
+    if request.method == "POST" and blocked is None and form.validate_on_submit():
+        savepoint = db.session.begin_nested()
+        try:
+            question = reference.ask_question(current_user, subject=form.subject.data,
+                                              body=form.body.data, upload=_upload(form))
+            savepoint.commit()
+        except RuleViolation as exc:
+            savepoint.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Your question is on the reference desk. We email you when a librarian "
+                    "answers."), "success")
+            return redirect(url_for("reference.question", question_id=question.id), code=303)
+    limit, used = reference.daily_quota(current_user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("reference/ask.html", form=form, blocked=blocked, limit=limit,
+                           used=used), status
+
+
+@bp.get("/reference/questions")
+@login_required
+def my_questions():
+    """The user's own questions and where each stands."""
+    return render_template("reference/my_questions.html",
+                           questions=reference.my_questions(current_user))
+
+
+# --- the thread -----------------------------------------------------------------------------
+
+def _question_context(question, error=None, form=None):
+    return {"question": question, "can": reference.can_do(current_user, question),
+            "error": error, "form": form or MessageForm(formdata=None)}
+
+
+@bp.get(f"/reference/questions/<{ID}:question_id>")
+@login_required
+def question(question_id):
+    """One question and its thread (its asker and the reference group only)."""
+    found = reference.get_question(current_user, question_id)
+    return render_template("reference/question.html", **_question_context(found))
+
+
+def _step(question_id, step, done, form=None):
+    """Run a step on a question; HTMX gets the question (or its desk card) back.
+
+    A refused step keeps nothing, and comes back with its error message.
+    """
+    error = None
+    savepoint = db.session.begin_nested()
+    try:
+        found = step()
+        savepoint.commit()
+    except RuleViolation as exc:
+        savepoint.rollback()
+        if exc.status in (403, 404):
+            raise
+        error = exc.message
+        found = reference.get_question(current_user, question_id)
+        if not is_htmx():
+            return render_template("reference/question.html",
+                                   **_question_context(found, error, form)), exc.status
+    if is_htmx():
+        if request.headers.get("HX-Target", "").startswith("q-"):
+            return render_template("reference/_desk_item.html", question=found, error=error,
+                                   is_lead=reference.is_reference_lead(current_user))
+        return render_template("reference/_question.html",
+                               **_question_context(found, error, form if error else None))
+    flash(done(found), "success")
+    return redirect(url_for("reference.question", question_id=found.id), code=303)
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/reply")
+@login_required
+def reply(question_id):
+    """The asker writes in the thread."""
+    form = MessageForm()
+
+    def step():
+        _require_form(form)
+        return reference.reply_to_question(current_user, question_id, form.body.data,
+                                           upload=_upload(form))
+    return _step(question_id, step, lambda q: _("Your message was sent."), form)
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/answer")
+@login_required
+def answer(question_id):
+    """The claimant answers; the reader is emailed."""
+    form = MessageForm()
+
+    def step():
+        _require_form(form)
+        return reference.answer_question(current_user, question_id, form.body.data,
+                                         upload=_upload(form))
+    return _step(question_id, step, lambda q: _("Your answer was sent to the reader."), form)
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/claim")
+@login_required
+def claim(question_id):
+    """A member of the reference group takes the question on."""
+    return _step(question_id, lambda: reference.claim_question(current_user, question_id),
+                 lambda q: _("Question %(id)d is yours to answer.", id=q.id))
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/release")
+@login_required
+def release(question_id):
+    """Give the question back to the whole group."""
+    return _step(question_id, lambda: reference.release_question(current_user, question_id),
+                 lambda q: _("Question %(id)d is back on the desk.", id=q.id))
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/close")
+@login_required
+def close(question_id):
+    """The asker or the claimant closes the question."""
+    return _step(question_id, lambda: reference.close_question(current_user, question_id),
+                 lambda q: _("Question %(id)d is closed.", id=q.id))
+
+
+@bp.get(f"/reference/questions/<{ID}:question_id>/attachments/<{ID}:message_id>")
+@login_required
+def attachment(question_id, message_id):
+    """An attachment, through a fresh short-lived signed link (participants and group only)."""
+    stored = reference.attachment_of(current_user, question_id, message_id)
+    if stored.content_type in reference.IMAGE_TYPES:
+        return redirect(signed_view_url(stored, IMAGE_VIEW_SECONDS))
+    link, _url = create_link(stored, valid_for=timedelta(minutes=PDF_LINK_MINUTES),
+                             max_downloads=3)
+    return redirect(url_for("core.download_file", token=link_token(link)))
+
+
+# --- the group's desk ---------------------------------------------------------------------
+
+@bp.get("/reference/desk")
+@login_required
+def desk():
+    """Every question of the alliance, by tab; HTMX swaps the list when the tab changes."""
+    tab = request.args.get("tab", "unclaimed")
+    if tab not in reference.DESK_TABS:
+        tab = "unclaimed"
+    context = {"questions": reference.desk_questions(current_user, tab), "tab": tab,
+               "is_lead": reference.is_reference_lead(current_user)}
+    if _partial_wanted() and request.headers.get("HX-Target") == "desk-list":
+        return render_template("reference/_desk_list.html", **context)
+    return render_template("reference/desk.html", **context)
+
+
+# --- the FAQ ----------------------------------------------------------------------------------
+
+@bp.route(f"/reference/questions/<{ID}:question_id>/faq", methods=["GET", "POST"])
+@login_required
+def faq_edit(question_id):
+    """Write the anonymised question and answer, and publish them in the FAQ."""
+    found = reference.get_question(current_user, question_id)
+    reference.require_reference_librarian(current_user)
+    form = FaqForm()
+    status = 200
+    if request.method == "GET":
+        form.faq_question.data, form.faq_answer.data = faq.draft(current_user, found.id)
+    elif form.validate_on_submit():
+        savepoint = db.session.begin_nested()
+        try:
+            faq.publish(current_user, found.id, form.faq_question.data, form.faq_answer.data)
+            savepoint.commit()
+        except RuleViolation as exc:
+            savepoint.rollback()
+            if exc.status in (403, 404):
+                raise
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("Published in the FAQ."), "success")
+            return redirect(url_for("reference.faq_entry", question_id=found.id), code=303)
+    else:
+        status = 400
+    return render_template("reference/faq_edit.html", question=found, form=form), status
+
+
+@bp.post(f"/reference/questions/<{ID}:question_id>/faq/unpublish")
+@login_required
+def faq_unpublish(question_id):
+    """Take the entry out of the FAQ."""
+    reference.get_question(current_user, question_id)
+    faq.unpublish(current_user, question_id)
+    flash(_("Taken out of the FAQ."), "success")
+    return redirect(url_for("reference.question", question_id=question_id), code=303)
+
+
+@bp.get("/reference/faq")
+def faq_search():
+    """The public FAQ with a search box; HTMX (typing) gets just the results."""
+    page = request.args.get("page", "1")
+    results = faq.search(request.args.get("q", "")[:500],
+                         int(page) if page.isdigit() and len(page) < 4 else 1)
+    if _partial_wanted():
+        return render_template("reference/_faq_results.html", results=results)
+    return render_template("reference/faq.html", results=results)
+
+
+@bp.get(f"/reference/faq/<{ID}:question_id>")
+def faq_entry(question_id):
+    """One published FAQ entry."""
+    entry = faq.get_entry(question_id)
+    return render_template("reference/faq_entry.html", entry=entry,
+                           library=faq.answering_library(entry))
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+def _stats_rows():
+    if not current_user.is_staff:
+        raise NotAllowed(_("Reference statistics are for library staff."))
+    months = request.args.get("months", "12")
+    months = int(months) if months.isdigit() and 1 <= int(months) <= 60 else 12
+    library = get_library(request.args["library"]) if request.args.get("library") else None
+    first = clock.local_today().replace(day=1)
+    for _step_back in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
+    until = clock.now() + timedelta(seconds=1)
+    rows = monthly_stats(since, until, library.code if library else None)
+    return rows, library, months, first
+
+
+@bp.get("/reference/stats")
+@login_required
+def stats():
+    """Questions per month, answers, escalations and median first-response time, per library."""
+    rows, library, months, first = _stats_rows()
+    return render_template("reference/stats.html", rows=rows, library=library, months=months,
+                           chart=_chart(rows, first, months, library),
+                           libraries=member_libraries(include_former=True), ALL=ALL)
+
+
+@bp.get("/reference/stats.csv")
+@login_required
+def stats_download():
+    """The same statistics as a CSV file."""
+    rows = _stats_rows()[0]
+    return Response("\ufeff" + stats_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=reference-stats.csv"})
+
+
+def _chart(rows, first, months, library):
+    """Bars per month (asked and answered) for an inline SVG."""
+    by_month = {}
+    day = first
+    for _month in range(months):
+        by_month[day.strftime("%Y-%m")] = [0, 0]
+        day = (day + timedelta(days=32)).replace(day=1)
+    wanted = library.code if library else ALL
+    for row in rows:
+        if row["library"] == wanted:
+            by_month.setdefault(row["month"], [0, 0])[:] = [row["questions"], row["answered"]]
+    top = max([v[0] for v in by_month.values()] + [1])
+    return {"months": [(m, a, b, a / top, b / top) for m, (a, b) in sorted(by_month.items())],
+            "top": top}
+
+
+@bp.app_context_processor
+def reference_helpers():
+    """Template helpers: the question's status words, image previews, group membership."""
+    def image_url(stored):
+        if stored is None or stored.content_type not in reference.IMAGE_TYPES:
+            return None
+        return signed_view_url(stored, IMAGE_VIEW_SECONDS)
+
+    return {"question_status_label": reference.status_label,
+            "attachment_image_url": image_url,
+            "is_reference_librarian": reference.is_reference_librarian}
