@@ -1,1 +1,416 @@
-"""Thin views for reading."""
+"""Thin views for reading: preview pages, full-text links, citations, saved lists."""
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from jala.catalog.service import get_record
+from jala.errors import NotFound, RuleViolation
+from jala.extensions import db
+from jala.reading import bp, citations
+from jala.reading import services as reading
+from jala.reading.forms import (
+    ConfirmForm,
+    LinkResolverForm,
+    ListForm,
+    MoveForm,
+    PreviewUploadForm,
+    SaveForm,
+)
+from jala.reading.openurl import coins
+from jala.web import is_htmx
+
+ID = "int(max=2147483647)"
+EXTENSIONS = {"txt": "gbt7714", "ris": "ris", "bib": "bibtex"}
+EXT = "any(txt, ris, bib)"
+
+
+def _require_form(form):
+    """Raise the form's errors as one rule violation (for HTMX steps and buttons)."""
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
+    return form
+
+
+def _download(records, fmt, stem):
+    text = citations.export(records, fmt)
+    _label, ext, mimetype = citations.FORMATS[fmt]
+    return Response(text, content_type=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename={stem}.{ext}"})
+
+
+# --- what the record page shows ------------------------------------------------------------
+
+def preview_items(record):
+    """The record's preview pages with what the templates need to show each one."""
+    pages = reading.preview_pages(record.id)
+    return [{"page": page, "number": number, "total": len(pages),
+             "pdf": reading.is_pdf(page),
+             "src": None if reading.is_pdf(page) else reading.preview_view_url(page),
+             "file_url": url_for("reading.preview_file", record_id=record.id, page_id=page.id),
+             "kind": reading.kind_label(page.kind)}
+            for number, page in enumerate(pages, start=1)]
+
+
+def _save_box(record, error=None):
+    """What the save button needs: the user's lists and those that hold the record."""
+    user = current_user
+    signed_in = getattr(user, "is_authenticated", False)
+    return {"record": record, "error": error,
+            "lists": reading.my_lists(user) if signed_in else [],
+            "saved_in": reading.lists_with_record(user, record.id) if signed_in else []}
+
+
+def record_panel(record):
+    """Everything the reading panel of a record page shows, computed once."""
+    links = reading.resolver_links(current_user, record)
+    home_id = getattr(current_user, "home_library_id", None)
+    home = links[0] if links and home_id is not None and links[0][0].id == home_id else None
+    return {
+        "previews": preview_items(record),
+        "home_link": home,
+        "other_links": links[1:] if home else links,
+        "doi": citations.clean_doi(record.doi),
+        "gbt7714": citations.gbt7714(record),
+        "coins": coins(record),
+        "can_manage": reading.can_manage_previews(current_user, record),
+        "save": _save_box(record),
+    }
+
+
+@bp.app_context_processor
+def reading_helpers():
+    """Helpers for the record page and search results (covers: one query per page)."""
+    return {"cover_urls": reading.cover_urls, "reading_panel": record_panel,
+            "preview_kind_label": reading.kind_label}
+
+
+# --- previews: readers --------------------------------------------------------------------
+
+@bp.get("/records/<record_id>/preview")
+def preview(record_id):
+    """Page through a record's preview at full width (swipe; pinch to zoom)."""
+    record = get_record(record_id)
+    return render_template("reading/preview.html", record=record, items=preview_items(record))
+
+
+@bp.get(f"/records/<record_id>/preview/<{ID}:page_id>/file")
+def preview_file(record_id, page_id):
+    """One preview file (a PDF, or an image at full size) through a fresh short-lived link."""
+    record = get_record(record_id)
+    page = reading.get_preview_page(record.id, page_id)
+    return redirect(reading.preview_view_url(page), code=302)
+
+
+# --- previews: staff ----------------------------------------------------------------------
+
+def _manage_context(record, **extra):
+    return dict(record=record, items=preview_items(record), move_form=MoveForm(),
+                confirm_form=ConfirmForm(), **extra)
+
+
+@bp.route("/records/<record_id>/previews", methods=["GET", "POST"])
+@login_required
+def manage_previews(record_id):
+    """Staff upload a record's cover, front matter, contents and sample pages."""
+    record = get_record(record_id)
+    reading.require_preview_manager(current_user, record)
+    form = PreviewUploadForm()
+    status = 200
+    if form.validate_on_submit():
+        uploads = [f for f in form.files.data or [] if f and f.filename]
+        if not uploads:
+            form.files.errors.append(_("Choose at least one file."))
+            status = 400
+        else:
+            savepoint = db.session.begin_nested()
+            try:
+                for upload in uploads:
+                    reading.upload_preview(current_user, record.id, kind=form.kind.data,
+                                           upload=upload, caption=form.caption.data)
+                savepoint.commit()
+            except RuleViolation as exc:
+                savepoint.rollback()  # all the files or none
+                if exc.status in (403, 404):
+                    raise
+                name = upload.filename if len(uploads) > 1 else None
+                form.files.errors.append(f"{name}: {exc.message}" if name else exc.message)
+                status = 400
+            else:
+                flash(_("%(n)d files added to the preview.", n=len(uploads)), "success")
+                return redirect(url_for("reading.manage_previews", record_id=record.id),
+                                code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("reading/manage_previews.html", form=form,
+                           **_manage_context(record)), status
+
+
+def _preview_step(record_id, step):
+    """Run a staff step on a preview page; HTMX gets the list back, with the error if any."""
+    record = get_record(record_id)
+    error = None
+    savepoint = db.session.begin_nested()
+    try:
+        step(record)
+        savepoint.commit()
+    except RuleViolation as exc:
+        savepoint.rollback()
+        if not is_htmx() or exc.status in (403, 404):
+            raise
+        error = exc.message
+    if is_htmx():
+        return render_template("reading/_preview_admin_list.html",
+                               **_manage_context(record, error=error))
+    return redirect(url_for("reading.manage_previews", record_id=record.id), code=303)
+
+
+@bp.post(f"/records/<record_id>/previews/<{ID}:page_id>/move")
+@login_required
+def move_preview(record_id, page_id):
+    """Move a preview page one place up or down."""
+    def step(record):
+        form = _require_form(MoveForm())
+        reading.move_preview(current_user, record.id, page_id, form.direction.data)
+    return _preview_step(record_id, step)
+
+
+@bp.post(f"/records/<record_id>/previews/<{ID}:page_id>/delete")
+@login_required
+def delete_preview(record_id, page_id):
+    """Take a page out of the preview."""
+    def step(record):
+        _require_form(ConfirmForm())
+        reading.delete_preview(current_user, record.id, page_id)
+    return _preview_step(record_id, step)
+
+
+# --- citations ------------------------------------------------------------------------------
+
+@bp.get("/records/<record_id>/cite")
+def cite(record_id):
+    """The record's citation in GB/T 7714, RIS and BibTeX, each ready to copy."""
+    record = get_record(record_id)
+    texts = {fmt: citations.export([record], fmt) for fmt in citations.FORMATS}
+    return render_template("reading/cite.html", record=record, texts=texts,
+                           formats=citations.FORMATS)
+
+
+@bp.get(f"/records/<record_id>/cite.<{EXT}:ext>")
+def cite_download(record_id, ext):
+    """The record's citation as a file (``.txt`` GB/T 7714, ``.ris``, ``.bib``)."""
+    record = get_record(record_id)
+    return _download([record], EXTENSIONS[ext], f"jala-record-{record.id}")
+
+
+# --- link resolvers -----------------------------------------------------------------------
+
+@bp.route("/libraries/<code>/link-resolver", methods=["GET", "POST"])
+@login_required
+def link_resolver(code):
+    """A library admin sets the OpenURL resolver its readers are sent to for full text."""
+    library, resolver = reading.link_resolver_of(current_user, code)
+    form = LinkResolverForm(obj=resolver)
+    status = 200
+    if form.validate_on_submit():
+        savepoint = db.session.begin_nested()
+        try:
+            reading.save_link_resolver(current_user, library.code, form.base_url.data,
+                                       form.label.data)
+            savepoint.commit()
+        except RuleViolation as exc:
+            savepoint.rollback()
+            if exc.status in (403, 404):
+                raise
+            form.base_url.errors.append(exc.message)
+            status = 400
+        else:
+            flash(_("The link resolver is saved."), "success")
+            return redirect(url_for("reading.link_resolver", code=library.code), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("reading/link_resolver.html", library=library, resolver=resolver,
+                           form=form, confirm_form=ConfirmForm()), status
+
+
+@bp.post("/libraries/<code>/link-resolver/delete")
+@login_required
+def delete_link_resolver(code):
+    """Remove the library's link resolver."""
+    _require_form(ConfirmForm())
+    library = reading.delete_link_resolver(current_user, code)
+    if library is not None:
+        flash(_("The link resolver is removed."), "success")
+    return redirect(url_for("reading.link_resolver", code=code.upper()), code=303)
+
+
+# --- saved lists: the owner -----------------------------------------------------------------
+
+@bp.route("/lists", methods=["GET", "POST"])
+@login_required
+def my_lists():
+    """The user's saved lists; a form starts a new one."""
+    form = ListForm()
+    status = 200
+    if form.validate_on_submit():
+        savepoint = db.session.begin_nested()
+        try:
+            saved = reading.create_list(current_user, form.name.data)
+            savepoint.commit()
+        except RuleViolation as exc:
+            savepoint.rollback()
+            form.name.errors.append(exc.message)
+            status = 400
+        else:
+            return redirect(url_for("reading.list_detail", list_id=saved.id), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("reading/lists.html", lists=reading.my_lists(current_user),
+                           sizes=reading.list_sizes(current_user), form=form), status
+
+
+def _list_context(saved, **extra):
+    records = reading.list_records(saved)
+    return dict(saved=saved, records=records, gbt7714=citations.export(records, "gbt7714"),
+                rename_form=ListForm(obj=saved), confirm_form=ConfirmForm(), **extra)
+
+
+@bp.get(f"/lists/<{ID}:list_id>")
+@login_required
+def list_detail(list_id):
+    """One of the user's lists: its records, citations, sharing."""
+    saved = reading.get_own_list(current_user, list_id)
+    return render_template("reading/list.html", **_list_context(saved))
+
+
+@bp.post(f"/lists/<{ID}:list_id>/rename")
+@login_required
+def rename_list(list_id):
+    """Rename a list."""
+    saved = reading.get_own_list(current_user, list_id)
+    form = ListForm()
+    if form.validate_on_submit():
+        savepoint = db.session.begin_nested()
+        try:
+            reading.rename_list(current_user, list_id, form.name.data)
+            savepoint.commit()
+        except RuleViolation as exc:
+            savepoint.rollback()
+            form.name.errors.append(exc.message)
+        else:
+            return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
+    context = _list_context(saved)
+    context["rename_form"] = form
+    return render_template("reading/list.html", **context), 400
+
+
+@bp.post(f"/lists/<{ID}:list_id>/delete")
+@login_required
+def delete_list(list_id):
+    """Delete a list."""
+    _require_form(ConfirmForm())
+    reading.delete_list(current_user, list_id)
+    flash(_("The list is deleted."), "success")
+    return redirect(url_for("reading.my_lists"), code=303)
+
+
+def _share_step(list_id, service):
+    _require_form(ConfirmForm())
+    saved = service(current_user, list_id)
+    if is_htmx():
+        return render_template("reading/_share_box.html", saved=saved,
+                               confirm_form=ConfirmForm())
+    return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
+
+
+@bp.post(f"/lists/<{ID}:list_id>/share")
+@login_required
+def share_list(list_id):
+    """Make a read-only link to the list."""
+    return _share_step(list_id, reading.share_list)
+
+
+@bp.post(f"/lists/<{ID}:list_id>/unshare")
+@login_required
+def stop_sharing(list_id):
+    """Stop sharing the list: its link stops working."""
+    return _share_step(list_id, reading.stop_sharing)
+
+
+@bp.get(f"/lists/<{ID}:list_id>/export.<{EXT}:ext>")
+@login_required
+def export_list(list_id, ext):
+    """The list's citations as a file."""
+    saved = reading.get_own_list(current_user, list_id)
+    return _download(reading.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
+
+
+# --- saving from a record page --------------------------------------------------------------
+
+def _parse_id(value, limit=18):
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= limit else None
+
+
+@bp.post("/lists/save")
+@login_required
+def save_record():
+    """Save a record to a list; HTMX gets the save box back (with the error if any)."""
+    form = SaveForm()
+    record = get_record(request.form.get("record_id", ""))
+    error = None
+    savepoint = db.session.begin_nested()
+    try:
+        _require_form(form)
+        saved, _item = reading.save_record(current_user, record.id,
+                                           _parse_id(form.list_id.data, 10))
+        savepoint.commit()
+    except RuleViolation as exc:
+        savepoint.rollback()
+        if not is_htmx() or exc.status in (403, 404):
+            raise
+        error = exc.message
+    if is_htmx():
+        return render_template("reading/_save_box.html", **_save_box(record, error))
+    flash(_("Saved in “%(name)s”.", name=saved.name), "success")
+    return redirect(url_for("catalog.record", record_id=record.id), code=303)
+
+
+@bp.post(f"/lists/<{ID}:list_id>/records/<record_id>/remove")
+@login_required
+def remove_record(list_id, record_id):
+    """Take a record out of a list (from the list page, or the record page's save box)."""
+    _require_form(ConfirmForm())
+    record_id = _parse_id(record_id)
+    if record_id is None:
+        raise NotFound(_("No such record."))
+    reading.remove_record(current_user, list_id, record_id)
+    if is_htmx():
+        if request.headers.get("HX-Target", "").startswith("save-"):
+            return render_template("reading/_save_box.html",
+                                   **_save_box(get_record(record_id)))
+        return ""
+    if request.form.get("back") == "record":
+        return redirect(url_for("catalog.record", record_id=record_id), code=303)
+    return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
+
+
+# --- a shared list: anyone with the link --------------------------------------------------
+
+@bp.get("/shared/lists/<token>")
+def shared_list(token):
+    """A shared list, read-only, for anyone who has its link."""
+    saved = reading.shared_list(token)
+    records = reading.list_records(saved)
+    response = Response(render_template(
+        "reading/shared_list.html", saved=saved, records=records, token=token,
+        gbt7714=citations.export(records, "gbt7714")))
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get(f"/shared/lists/<token>/export.<{EXT}:ext>")
+def export_shared_list(token, ext):
+    """A shared list's citations as a file."""
+    saved = reading.shared_list(token)
+    return _download(reading.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
