@@ -6,7 +6,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -17,6 +18,14 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _locked_rows_are_read_fresh(state):
+    # A row locked with SELECT … FOR UPDATE must be checked as it is now: without this, an
+    # object the request loaded earlier keeps its old values and the rule runs on stale data.
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 def _default_limit():

@@ -114,9 +114,11 @@ def store_stream(stream, original_name, *, head=b"", content_type, max_bytes, ow
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+    clean_name = "".join(ch for ch in Path(original_name or "file").name
+                         if ch.isprintable()).strip()
     row = StoredFile(
         storage_name=storage_name,
-        original_name=Path(original_name or "file").name[:255] or "file",
+        original_name=clean_name[:255] or "file",
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
@@ -125,7 +127,29 @@ def store_stream(stream, original_name, *, head=b"", content_type, max_bytes, ow
     )
     db.session.add(row)
     db.session.flush()
+    db.session.info.setdefault(_WRITTEN_KEY, []).append(target)
     return row
+
+
+_WRITTEN_KEY = "jala_files_written"
+
+
+def written_mark():
+    """A mark in the list of files this transaction wrote (see ``discard_written_since``)."""
+    return len(db.session.info.get(_WRITTEN_KEY, ()))
+
+
+def discard_written_since(mark=0):
+    """Delete the files written after ``mark`` (rolled back: no sweep would find them)."""
+    written = db.session.info.get(_WRITTEN_KEY, [])
+    for path in written[mark:]:
+        path.unlink(missing_ok=True)
+    del written[mark:]
+
+
+def forget_written():
+    """The transaction committed: its files are kept (and swept by their rows' dates)."""
+    db.session.info.pop(_WRITTEN_KEY, None)
 
 
 def _serializer():
@@ -170,7 +194,8 @@ def open_view_token(token):
     except (BadSignature, ValueError, TypeError) as exc:
         raise RuleViolation(_("This link is no longer valid."), status=410) from exc
     stored = db.session.get(StoredFile, file_id)
-    if stored is None or stored.deleted_at is not None:
+    if stored is None or stored.deleted_at is not None or (
+            stored.delete_after is not None and stored.delete_after <= clock.now()):
         raise RuleViolation(_("This link is no longer valid."), status=410)
     return stored
 

@@ -94,7 +94,7 @@ def queue_email(to_addr, subject, body_text, *, kind, body_html=None, related=No
     row = OutboxEmail(
         kind=kind,
         to_addr=to_addr,
-        subject=subject,
+        subject=" ".join(str(subject).split())[:300],  # a header: no line breaks
         body_text=body_text,
         body_html=body_html,
         message_id=message_id,
@@ -212,7 +212,15 @@ def _send(outbox_id):
     if row.due_at > clock.now() + timedelta(seconds=1):
         return "not-due"
     try:
-        smtp_send(_build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
+        message = _build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+    except ValueError as exc:  # a header Python refuses: retrying cannot help
+        row.attempts += 1
+        row.status = "failed"
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning("email %s cannot be built: %s", row.id, row.last_error)
+        return "failed"
+    try:
+        smtp_send(message)
     except (OSError, smtplib.SMTPException, RuntimeError) as exc:
         row.attempts += 1
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]

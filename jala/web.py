@@ -129,10 +129,14 @@ def init_app(app):
 
     @app.after_request
     def commit_and_secure(response):
+        from jala.files import discard_written_since, forget_written
+
         if response.status_code < 400:
             db.session.commit()
+            forget_written()
         else:
             db.session.rollback()
+            discard_written_since(0)
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -179,6 +183,12 @@ def init_app(app):
         log.exception("unhandled error")
         db.session.rollback()
         return render_error(500, ERROR_TEXT[500]())
+
+    @app.template_filter("web_url")
+    def web_url(value):
+        """``value`` if it is an http(s) URL, else None (imported data may hold anything)."""
+        value = (value or "").strip()
+        return value if urlsplit(value).scheme in ("http", "https") else None
 
     @app.template_filter("dict_without")
     def dict_without(mapping, *keys):

@@ -97,10 +97,19 @@ def normalise_email(email):
 
 
 def user_locale(user):
-    """The language to write to a user in: their choice, else the one in use, else Chinese."""
-    from flask_babel import get_locale
+    """The language to write to a user in.
 
-    return user.locale or str(get_locale() or "zh_Hans")
+    Their choice; else, when they are the one asking now, the language of the page they use;
+    else Chinese (never the language of the librarian who acts on their request).
+    """
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    if user.locale:
+        return user.locale
+    if has_request_context() and getattr(current_user, "id", None) == user.id:
+        return str(get_locale() or "zh_Hans")
+    return "zh_Hans"
 
 
 def find_user_by_email(email):

@@ -42,7 +42,7 @@ def get_record(record_id):
     """A record by its public id (a string of digits), or NotFound."""
     record_id = str(record_id)
     record = None
-    if record_id.isdigit() and len(record_id) <= 18:
+    if record_id.isdecimal() and len(record_id) <= 18:
         record = db.session.get(Record, int(record_id))
     if record is None:
         raise NotFound(_("No record has the id %(id)s.", id=record_id[:40]))

@@ -79,8 +79,10 @@ def view_file(token):
     path = storage_dir() / stored.storage_name
     if not path.exists():
         abort(410)
-    response = send_file(path, mimetype=stored.content_type, max_age=300)
+    response = send_file(path, mimetype=stored.content_type, max_age=0)
     response.headers["Content-Disposition"] = "inline"
+    # some of these are private (a reader's attachment): never kept by shared caches
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -39,7 +39,7 @@ def _year(value, what):
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not 1600 <= int(value) <= clock.local_today().year + 5:
+    if not value.isdecimal() or not 1600 <= int(value) <= clock.local_today().year + 5:
         raise RuleViolation(_("%(what)s: %(value)s is not a year.", what=what, value=value))
     return int(value)
 

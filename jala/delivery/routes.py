@@ -23,7 +23,14 @@ from jala.delivery.models import DeliveryRequest
 from jala.delivery.stats import monthly_stats, stats_csv
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.files import check_link, link_id_of, link_is_usable, link_token
+from jala.files import (
+    check_link,
+    discard_written_since,
+    link_id_of,
+    link_is_usable,
+    link_token,
+    written_mark,
+)
 from jala.jobs import OutboxEmail, retry_email
 from jala.web import is_htmx
 
@@ -37,11 +44,11 @@ def _prefill(form):
     values = {}
     record_id = request.args.get("record", "")
     again = request.args.get("again", "")
-    if record_id.isdigit() and len(record_id) < 19:
+    if record_id.isdecimal() and len(record_id) < 19:
         record = delivery._find_record(int(record_id), None)
         values = delivery.citation_from_record(record)
         form.record_id.data = str(record.id)
-    elif again.isdigit() and len(again) < 10:
+    elif again.isdecimal() and len(again) < 10:
         old = delivery.get_request_for_reader(current_user, int(again))
         values = {k: getattr(old, k) or "" for k in (
             "kind", "title", "authors", "container_title", "volume", "issue", "pages", "isbn",
@@ -71,7 +78,7 @@ def new_request():
         try:
             req = delivery.submit_request(
                 current_user, kind=form.kind.data, title=form.title.data,
-                record_id=int(record_id) if record_id and record_id.isdigit()
+                record_id=int(record_id) if record_id and record_id.isdecimal()
                 and len(record_id) < 19 else None,
                 authors=form.authors.data, container_title=form.container_title.data,
                 year=form.year.data, volume=form.volume.data, issue=form.issue.data,
@@ -182,12 +189,14 @@ def library_queue(code):
 def _staff_step(request_id, step):
     """Run a librarian's step; HTMX gets the request's card back, with the error if any."""
     error = None
+    mark = written_mark()
     savepoint = db.session.begin_nested()
     try:
         req = step()
         savepoint.commit()
     except RuleViolation as exc:
         savepoint.rollback()  # nothing of a refused step is kept
+        discard_written_since(mark)
         if not is_htmx() or exc.status == 404:
             raise
         error = exc.message
@@ -246,7 +255,7 @@ def bulk_action(code):
     """Accept or pass on the ticked requests; each one that cannot be done is listed."""
     library = _queue_library(code)
     form = _require_form(BulkForm())
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 10]
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdecimal() and len(v) < 10]
     done, failed = delivery.bulk_action(current_user, form.action.data, ids,
                                         reason=form.reason.data, final=form.final.data)
     if done:
@@ -320,7 +329,7 @@ def _stats_rows():
     if not current_user.is_staff:
         raise NotAllowed(_("Delivery statistics are for library staff."))
     months = request.args.get("months", "12")
-    months = int(months) if months.isdigit() and 1 <= int(months) <= 60 else 12
+    months = int(months) if months.isdecimal() and 1 <= int(months) <= 60 else 12
     library = get_library(request.args["library"]) if request.args.get("library") else None
     today = clock.local_today()
     first = today.replace(day=1)

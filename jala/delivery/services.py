@@ -214,6 +214,8 @@ def submit_request(reader, *, kind, title, record_id=None, authors=None, contain
     check_can_request(reader)
     if kind not in ("article", "book_part", "other"):
         raise RuleViolation(_("Choose what you are asking for."))
+    # one reader's requests are decided one at a time, so the quota and the share hold
+    db.session.execute(select(User.id).where(User.id == reader.id).with_for_update())
     limit, used = daily_quota(reader)
     if used >= limit:
         raise RuleViolation(_("You have made %(used)d requests today, the daily limit. You can "
@@ -225,6 +227,8 @@ def submit_request(reader, *, kind, title, record_id=None, authors=None, contain
     if issn and issn.strip() and issn_value is None:
         raise RuleViolation(_("%(value)s is not a valid ISSN.", value=issn.strip()))
     record = _find_record(record_id, isbn_value)
+    if record is not None and record.type in BOOK_TYPES:
+        kind = "book_part"  # a book's pages are limited whatever the reader ticked
     title = _clean(title, 1000) or (record.title if record is not None else None)
     if not title:
         raise RuleViolation(_("Give the title of what you need."))
@@ -363,6 +367,9 @@ def _lock_for_staff(staff, request_id, statuses):
     if req.library_id is None or not can_staff_library(staff, req.library_id):
         # not at this librarian's library (any more): the same answer as a missing request
         raise NotFound(_("Request %(id)d is not in your library's queue.", id=request_id))
+    if not req.library.is_member_on(clock.local_today()):
+        raise NotAllowed(_("Your library has left the alliance: it takes no more delivery "
+                           "requests."))
     if req.status not in statuses:
         raise RuleViolation(_("Request %(id)d is already %(status)s.", id=req.id,
                               status=status_label(req.status)), status=409)
@@ -547,7 +554,8 @@ def bulk_action(staff, action, request_ids, *, reason=None, final=False):
 def get_request_for_staff(staff, request_id):
     """A request a librarian may see: one now at, or once routed to, their library."""
     req = db.session.get(DeliveryRequest, request_id)
-    if req is None or not (set(req.rota) & staff_library_ids(staff)):
+    # only libraries already asked see it (the rest of the rota has not been sent anything)
+    if req is None or not (set(req.rota[:req.rota_position + 1]) & staff_library_ids(staff)):
         raise NotFound(_("No such request."))
     return req
 

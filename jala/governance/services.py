@@ -36,7 +36,6 @@ from jala.accounts.services import (
     new_password_link,
     normalise_email,
     record_audit,
-    require_portal_admin,
     user_locale,
 )
 from jala.errors import NotAllowed, NotFound, RuleViolation
@@ -59,9 +58,18 @@ from jala.governance.models import (
 from jala.jobs import queue_email
 from jala.web import external_url
 
+
+def require_center_admin(actor):
+    """Raise unless ``actor`` is a portal admin of the chair library (the management center)."""
+    from jala.governance.center import require_center_admin as check
+
+    return check(actor)
+
+
 LETTER_LIMIT = 20 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 JOINT_SIGNATURES = 3
+CHECK_IN_OPENS = timedelta(hours=1)
 OPEN_APPLICATION = ("submitted", "complete", "on_agenda")
 
 
@@ -144,8 +152,9 @@ def submit_application(*, name_zh, code, city, contact_name, contact_email, lett
         raise RuleViolation(_("A library with the code %(code)s is already in the alliance.",
                               code=code))
     pending = db.session.execute(
-        select(MembershipApplication.id).where(MembershipApplication.code == code,
-                                               MembershipApplication.status.in_(OPEN_APPLICATION))
+        select(MembershipApplication.id).where(
+            MembershipApplication.code == code,
+            MembershipApplication.status.in_(OPEN_APPLICATION))
     ).first()
     if pending:
         raise RuleViolation(_("An application for %(code)s is already being handled.",
@@ -180,7 +189,7 @@ def submit_application(*, name_zh, code, city, contact_name, contact_email, lett
 
 def applications(actor, open_only=False):
     """Applications for the management center (portal admins), newest first."""
-    require_portal_admin(actor)
+    require_center_admin(actor)
     query = select(MembershipApplication).order_by(MembershipApplication.id.desc())
     if open_only:
         query = query.where(MembershipApplication.status.in_(OPEN_APPLICATION))
@@ -199,13 +208,14 @@ def get_application(actor, application_id):
 
 def review_application(actor, application_id, complete, note=None):
     """The management center finds an application complete, or returns it with a reason."""
-    require_portal_admin(actor)
+    require_center_admin(actor)
     application = db.session.execute(
         select(MembershipApplication).where(MembershipApplication.id == application_id)
         .with_for_update()).scalar_one_or_none()
     if application is None:
         raise NotFound(_("No such application."))
-    if application.status not in ("submitted", "returned"):
+    if application.status != "submitted":
+        # a returned application stays returned: the library applies again with a new one
         raise RuleViolation(_("This application has already been reviewed."), status=409)
     note = (note or "").strip()[:2000]
     if not complete and not note:
@@ -352,7 +362,8 @@ def cosign_meeting(actor, meeting_id):
     db.session.flush()
     db.session.expire(meeting, ["signatures"])
     record_audit(actor, "meeting.cosign", "meeting", meeting.id, library_id=library.id)
-    if len(meeting.signatures) >= JOINT_SIGNATURES:
+    members = set(_member_library_ids())
+    if len({s.library_id for s in meeting.signatures} & members) >= JOINT_SIGNATURES:
         chair = db.session.execute(
             select(CommitteeOffice).where(CommitteeOffice.office == "chair",
                                           CommitteeOffice.ended_at.is_(None))
@@ -407,8 +418,15 @@ def meetings_for(actor):
 
 
 def can_preside(user, meeting):
-    """The presiding member, or the committee chair, runs the votes."""
+    """The presiding member, or the committee chair, runs the votes (while holding a seat)."""
+    if committee_seat(user) is None:
+        return False
     return meeting.presiding_id == user.id or office_of(user) == "chair"
+
+
+def check_in_open(meeting):
+    """Check-in (and so voting) opens an hour before the meeting starts."""
+    return clock.now() >= meeting.starts_at - CHECK_IN_OPENS
 
 
 def can_edit_agenda(user, meeting):
@@ -437,7 +455,7 @@ def parse_rotation(text):
         if not line.strip():
             continue
         parts = line.replace(",", " ").replace("，", " ").split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2 or not parts[0].isdecimal():
             raise RuleViolation(_("Rotation line %(n)d: write a year and a library code, for "
                                   "example 2027 NCU.", n=number))
         year, library = int(parts[0]), find_library(parts[1])
@@ -511,7 +529,7 @@ def add_agenda_item(actor, meeting_id, *, kind, title=None, body=None, applicati
                 value = Decimal(str(amount)).quantize(Decimal("0.01"))
             except InvalidOperation as exc:
                 raise RuleViolation(_("The amount must be a number of yuan.")) from exc
-            if value < 0 or value > Decimal("1e11"):
+            if not value.is_finite() or value < 0 or value > Decimal("1e11"):
                 raise RuleViolation(_("The amount must be a number of yuan."))
             fields["amount"] = value
     if not title:
@@ -532,6 +550,8 @@ def check_in(actor, meeting_id, mode):
         raise NotFound(_("No such meeting."))
     if meeting.status != "convened":
         raise RuleViolation(_("Check-in is open only while the meeting is convened."), status=409)
+    if not check_in_open(meeting):
+        raise RuleViolation(_("Check-in opens an hour before the meeting starts."), status=409)
     statement = insert(Attendance).values(meeting_id=meeting.id, library_id=library.id,
                                           user_id=actor.id, mode=mode, checked_in_at=clock.now())
     inserted = db.session.execute(statement.on_conflict_do_nothing(
@@ -597,18 +617,22 @@ def close_item(actor, item_id):
     meeting = item.meeting
     if not can_preside(actor, meeting):
         raise NotAllowed(_("Only the presiding member or the committee chair closes a vote."))
-    if meeting.status != "convened":
+    if meeting.status != "convened" or not check_in_open(meeting):
         raise RuleViolation(_("The meeting is not in session."), status=409)
     if item.status != "open":
         raise RuleViolation(_("This item is already closed."), status=409)
     now = clock.now()
     if item.kind != "information":
+        # a library that left (or was revoked) during the meeting no longer decides
+        members = _member_library_ids()
         counts = dict(db.session.execute(
-            select(Vote.choice, func.count()).where(Vote.item_id == item.id)
+            select(Vote.choice, func.count()).where(Vote.item_id == item.id,
+                                                    Vote.library_id.in_(members))
             .group_by(Vote.choice)).all())
         attending = db.session.execute(
             select(func.count()).select_from(Attendance)
-            .where(Attendance.meeting_id == meeting.id)).scalar_one()
+            .where(Attendance.meeting_id == meeting.id,
+                   Attendance.library_id.in_(members))).scalar_one()
         item.yes = counts.get("yes", 0)
         item.no = counts.get("no", 0)
         item.abstain = counts.get("abstain", 0)
@@ -623,6 +647,12 @@ def close_item(actor, item_id):
         "meeting_id": meeting.id, "kind": item.kind, "yes": item.yes, "no": item.no,
         "abstain": item.abstain, "attending": item.attending, "passed": item.passed})
     return item
+
+
+def _member_library_ids():
+    today = clock.local_today()
+    return [lib.id for lib in db.session.execute(select(Library)).scalars()
+            if lib.is_member_on(today)]
 
 
 def _tally_text(item):
@@ -652,9 +682,13 @@ def _apply_result(actor, item):
                 holder.ended_at = clock.now()
                 holder.ended_by_item_id = item.id
             db.session.flush()
-        db.session.add(CommitteeOffice(office=office, user_id=item.target_user_id,
-                                       library_id=item.target_library_id,
-                                       started_at=clock.now(), elected_by_item_id=item.id))
+        holds = db.session.execute(select(CommitteeOffice.id).where(
+            CommitteeOffice.office == office, CommitteeOffice.user_id == item.target_user_id,
+            CommitteeOffice.ended_at.is_(None))).first()
+        if holds is None:  # elected twice in one meeting: the first election stands
+            db.session.add(CommitteeOffice(office=office, user_id=item.target_user_id,
+                                           library_id=item.target_library_id,
+                                           started_at=clock.now(), elected_by_item_id=item.id))
         record_audit(actor, "office.elect", "user", item.target_user_id,
                      library_id=item.target_library_id, details={"office": office,
                                                                  "item_id": item.id})
@@ -798,7 +832,7 @@ def open_handover():
 
 def start_handover(actor, note=None):
     """The outgoing chair library starts handing the management center to the next one."""
-    require_portal_admin(actor)
+    require_center_admin(actor)
     current = current_chair_term()
     nxt = next_chair_term()
     if nxt is None:
@@ -850,7 +884,7 @@ def accept_handover(actor, handover_id):
         select(RoleGrant).where(RoleGrant.role == ROLE_PORTAL_ADMIN,
                                 RoleGrant.revoked_at.is_(None)).with_for_update()
     ).scalars().all()
-    term = db.session.get(ChairTerm, handover.year, with_for_update=True)
+    term = db.session.get(ChairTerm, handover.year, with_for_update=True, populate_existing=True)
     term.took_office_at = now
     db.session.flush()
     for grant in outgoing:
@@ -875,7 +909,7 @@ def accept_handover(actor, handover_id):
 
 def cancel_handover(actor, handover_id):
     """The outgoing chair library withdraws a handover not yet accepted."""
-    require_portal_admin(actor)
+    require_center_admin(actor)
     handover = db.session.execute(
         select(Handover).where(Handover.id == handover_id).with_for_update()
     ).scalar_one_or_none()

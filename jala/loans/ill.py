@@ -25,6 +25,7 @@ from jala.loans.services import (
     insert_unique,
     is_overdue,
     library_label,
+    lock_lender,
     lock_reader,
     signature,
 )
@@ -39,8 +40,12 @@ TRANSITIONS = {
     ("requested", "refuse"): ("refused", LENDER),
     ("requested", "cancel"): ("cancelled", READER),
     ("approved", "ship"): ("shipped", LENDER),
+    # the lender cannot send it after all (the copy is lost or damaged): with a reason
+    ("approved", "refuse"): ("refused", LENDER),
     ("shipped", "receive"): ("received", HOME),
     ("received", "lend"): ("on_loan", HOME),
+    # the reader never collected it: it goes back to the lender
+    ("received", "return"): ("returned", HOME),
     ("on_loan", "renew"): ("on_loan", READER),
     ("on_loan", "return"): ("returned", HOME),
     ("returned", "receive_back"): ("back_at_lender", LENDER),
@@ -86,6 +91,7 @@ def request_loan(reader, holding_id, note=None):
         raise RuleViolation(_("You have %(n)d interlibrary loans open, the limit. You can ask "
                               "for more once one is returned.", n=per_reader))
     per_library = get_setting("loans.ill_open_per_library")
+    lock_lender(holding.library_id)
     if open_count(lending_library_id=holding.library_id) >= per_library:
         raise RuleViolation(_("%(code)s cannot take more interlibrary loans at the moment. Try "
                               "another library's copy, or ask again later.",
@@ -194,9 +200,11 @@ def _refuse(req, note):
 
 def _approve(req, note):
     check_library_lends(req.lending_library)
+    check_can_borrow(req.reader, staff_view=True)
 
 
 def _lend(req, note):
+    check_can_borrow(req.reader, staff_view=True)
     req.due_on = clock.local_today() + timedelta(days=get_setting("loans.ill_loan_days"))
     req.remind_at = first_reminder_at(req.due_on)
     req.overdue_notices = 0

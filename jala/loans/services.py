@@ -44,6 +44,7 @@ declare("loans.overdue_notices", 3, 1, 10, _l("Overdue notices per loan"))
 REMIND_AT = time(9, 0)
 # namespace of the advisory locks that serialise one reader's new loans (their limits)
 _READER_LOCK = 7201
+_LENDER_LOCK = 7202
 
 
 # --- who may borrow ---------------------------------------------------------------------------
@@ -110,14 +111,28 @@ def insert_unique(row, index_name, message):
 # --- staff --------------------------------------------------------------------------------------
 
 def staff_library_ids(user):
-    """The libraries whose loans desk ``user`` works."""
-    return user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
+    """The member libraries whose loans desk ``user`` works (a former member's staff: none)."""
+    ids = user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
+    if not ids:
+        return ids
+    today = clock.local_today()
+    return {lib.id for lib in db.session.execute(select(Library).where(Library.id.in_(ids)))
+            .scalars() if lib.is_member_on(today)}
 
 
 def require_staff_of(user, library_id):
-    """Raise unless ``user`` works at ``library_id``."""
+    """Raise unless ``user`` works at ``library_id`` and it is still a member library."""
     if not can_staff_library(user, library_id):
         raise NotAllowed(_("Only librarians of that library can do this."))
+    library = db.session.get(Library, library_id)
+    if library is None or not library.is_member_on(clock.local_today()):
+        raise NotAllowed(_("Your library has left the alliance: its desk takes no more "
+                           "alliance loans."))
+
+
+def lock_lender(library_id):
+    """Serialise new loans from one library until the transaction ends (its limit holds)."""
+    db.session.execute(select(func.pg_advisory_xact_lock(_LENDER_LOCK, library_id)))
 
 
 def staff_libraries(user):

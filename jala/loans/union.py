@@ -23,6 +23,7 @@ from jala.loans.services import (
     first_reminder_at,
     insert_unique,
     is_overdue,
+    lock_lender,
     lock_reader,
     require_staff_of,
     staff_library_ids,
@@ -54,7 +55,7 @@ def find_record(reference):
         ).scalar_one_or_none()
         if record_id is not None:
             return db.session.get(Record, record_id)
-    if reference.isdigit() and len(reference) < 19:
+    if reference.isdecimal() and len(reference) < 19:
         record = db.session.get(Record, int(reference))
         if record is not None:
             return record
@@ -89,6 +90,7 @@ def lend(staff, library_id, *, card_code, item_barcode, record_ref=None):
     if open_count(reader_id=reader.id) >= per_reader:
         raise RuleViolation(_("The reader has %(n)d union loans out, the limit.", n=per_reader))
     per_library = get_setting("loans.union_open_per_library")
+    lock_lender(library_id)
     if open_count(lending_library_id=library_id) >= per_library:
         raise RuleViolation(_("Your library has %(n)d union loans out, the limit set for the "
                               "alliance.", n=per_library))
@@ -180,6 +182,9 @@ def renew(reader, loan_id):
         raise RuleViolation(_("Union loan %(id)d is already %(status)s.", id=loan.id,
                               status=union_status_label(loan.status)), status=409)
     check_can_borrow(reader)
+    problem = card_problem(db.session.get(InterlibraryCard, loan.card_id))
+    if problem:
+        raise RuleViolation(problem)
     if is_overdue(loan.due_on):
         raise RuleViolation(_("This loan is overdue, so it cannot be renewed. Please return "
                               "it to any member library."))
@@ -208,7 +213,7 @@ def reader_loans(reader, limit=100):
 
 def find_open_by_barcode(staff, barcode):
     """Loans on loan with this barcode, from any library (what the return desk looks up)."""
-    if not staff_library_ids(staff):
+    if not staff_library_ids(staff):  # member libraries only
         raise NotAllowed(_("Only librarians of member libraries can do this."))
     barcode = "".join((barcode or "").split())
     if not barcode:
@@ -242,7 +247,7 @@ def library_desk(staff, library, limit=200):
 def get_for_staff(staff, loan_id):
     """A union loan its lending or return library's staff may see (any desk's, while out)."""
     loan = db.session.get(UnionLoan, loan_id)
-    if loan is None or not (
+    if loan is None or not staff_library_ids(staff) or not (
             can_staff_library(staff, loan.lending_library_id)
             or (loan.return_library_id and can_staff_library(staff, loan.return_library_id))
             or (loan.status == "on_loan" and staff_library_ids(staff))):

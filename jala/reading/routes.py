@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from jala.catalog.service import get_record
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
+from jala.files import discard_written_since, written_mark
 from jala.reading import bp, citations
 from jala.reading import services as reading
 from jala.reading.forms import (
@@ -123,6 +124,7 @@ def manage_previews(record_id):
             form.files.errors.append(_("Choose at least one file."))
             status = 400
         else:
+            mark = written_mark()
             savepoint = db.session.begin_nested()
             try:
                 for upload in uploads:
@@ -131,6 +133,7 @@ def manage_previews(record_id):
                 savepoint.commit()
             except RuleViolation as exc:
                 savepoint.rollback()  # all the files or none
+                discard_written_since(mark)
                 if exc.status in (403, 404):
                     raise
                 name = upload.filename if len(uploads) > 1 else None
@@ -349,7 +352,7 @@ def export_list(list_id, ext):
 
 def _parse_id(value, limit=18):
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= limit else None
+    return int(value) if value.isdecimal() and len(value) <= limit else None
 
 
 @bp.post("/lists/save")

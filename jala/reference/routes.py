@@ -245,7 +245,7 @@ def faq_search():
     """The public FAQ with a search box; HTMX (typing) gets just the results."""
     page = request.args.get("page", "1")
     results = faq.search(request.args.get("q", "")[:500],
-                         int(page) if page.isdigit() and len(page) < 4 else 1)
+                         int(page) if page.isdecimal() and len(page) < 4 else 1)
     if _partial_wanted():
         return render_template("reference/_faq_results.html", results=results)
     return render_template("reference/faq.html", results=results)
@@ -265,7 +265,7 @@ def _stats_rows():
     if not current_user.is_staff:
         raise NotAllowed(_("Reference statistics are for library staff."))
     months = request.args.get("months", "12")
-    months = int(months) if months.isdigit() and 1 <= int(months) <= 60 else 12
+    months = int(months) if months.isdecimal() and 1 <= int(months) <= 60 else 12
     library = get_library(request.args["library"]) if request.args.get("library") else None
     first = clock.local_today().replace(day=1)
     for _step_back in range(months - 1):

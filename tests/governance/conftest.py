@@ -41,7 +41,7 @@ def make_chair(user):
 
 def convened_meeting(chair, **kwargs):
     return gov.convene_meeting(chair, title=kwargs.get("title", "Annual meeting"),
-                               starts_at=clock.now() + timedelta(days=7),
+                               starts_at=clock.now() + timedelta(minutes=30),
                                place=kwargs.get("place", "南昌大学图书馆"))
 
 

@@ -68,7 +68,7 @@ def committed_committee(app):
                                        library_id=chair.home_library_id, started_at=clock.now()))
         db.session.flush()
         meeting = gov.convene_meeting(chair, title="Race meeting", place="NCU",
-                                      starts_at=clock.now() + timedelta(days=1))
+                                      starts_at=clock.now() + timedelta(minutes=30))
         item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Race motion")
         for member in members.values():
             gov.check_in(member, meeting.id, "online")

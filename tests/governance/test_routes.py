@@ -61,7 +61,7 @@ def test_a_meeting_on_the_phone_check_in_vote_close(client):
     make_chair(members["NCU"])
     chair = members["NCU"]
     as_user(client, chair)
-    starts = (clock.now() + timedelta(days=2)).astimezone(clock.SHANGHAI)
+    starts = (clock.now() + timedelta(minutes=40)).astimezone(clock.SHANGHAI)
     response = post_form(client, "/committee/meetings/new", {
         "title": "第十五次委员会会议", "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
         "place": "南昌大学图书馆", "online_url": "", "how": "convene"},

@@ -356,3 +356,28 @@ def test_every_step_is_audited(committee):
 
 def test_unused(committee):
     assert MembershipApplication and date
+
+
+def test_check_in_and_decisions_wait_until_an_hour_before_the_start(committee):
+    chair = committee["NCU"]
+    meeting = gov.convene_meeting(chair, title="Later", place="NCU",
+                                  starts_at=clock.now() + timedelta(days=3))
+    item = gov.add_agenda_item(chair, meeting.id, kind="revocation", target_library_code="JCU")
+    with pytest.raises(RuleViolation, match="an hour before"):
+        gov.check_in(chair, meeting.id, "in_person")
+    with pytest.raises(RuleViolation, match="not in session"):
+        gov.close_item(chair, item.id)
+    clock.advance(timedelta(days=3) - timedelta(minutes=59))
+    gov.check_in(chair, meeting.id, "in_person")
+    gov.cast_vote(chair, item.id, "yes")
+    assert gov.close_item(chair, item.id).passed is True
+
+
+def test_a_returned_application_stays_returned_and_the_library_applies_again(committee):
+    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    first = apply(code="RTN", email="a@rtn.edu.cn")
+    gov.review_application(admin, first.id, complete=False, note="The seal is missing.")
+    with pytest.raises(RuleViolation, match="already been reviewed"):
+        gov.review_application(admin, first.id, complete=True)
+    second = apply(code="RTN", email="a@rtn.edu.cn")
+    assert gov.review_application(admin, second.id, complete=True).status == "complete"

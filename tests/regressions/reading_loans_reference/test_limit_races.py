@@ -1,0 +1,65 @@
+"""Per-library limits are checked without a lock that both racers take (READ COMMITTED)."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from jala.errors import RuleViolation
+from jala.extensions import db
+from jala.loans import ill
+from jala.loans.models import IllRequest
+from tests.factories import make_user
+from tests.loans.conftest import add_record, copy_at, set_setting
+
+
+@pytest.fixture
+def app(private_app):
+    return private_app
+
+
+def _race(app, *steps):
+    barrier = threading.Barrier(len(steps))
+    outcomes = [None] * len(steps)
+
+    def run(position, step):
+        with app.test_request_context("/?lang=en"):
+            barrier.wait()
+            try:
+                outcomes[position] = step()
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                outcomes[position] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def _user(user_id):
+    from jala.accounts.models import User
+
+    return db.session.get(User, user_id)
+
+
+def test_two_readers_cannot_push_a_lender_past_its_open_ill_limit(app):
+    # jala/loans/ill.py request_loan: lock_reader() serialises one *reader*; the
+    # 'loans.ill_open_per_library' count (line 89) is read with no lock on the lender, so
+    # readers of different libraries asking at once all pass the check.
+    with app.test_request_context("/?lang=en"):
+        set_setting("loans.ill_open_per_library", 1)
+        records = [add_record(f"rlr-limit-{i}", ["NCU"]) for i in range(3)]
+        copies = [copy_at(r, "NCU").id for r in records]
+        readers = [make_user(library=code).id for code in ("JXUFE", "JXAU", "ECJTU")]
+        db.session.commit()
+    _race(app, *[lambda r=r, c=c: ill.request_loan(_user(r), c).id
+                 for r, c in zip(readers, copies, strict=True)])
+    with app.app_context():
+        open_at_ncu = db.session.execute(select(func.count()).select_from(IllRequest).where(
+            IllRequest.status == "requested")).scalar_one()
+    assert open_at_ncu <= 1
