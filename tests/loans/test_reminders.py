@@ -48,6 +48,7 @@ def days_until(due_on):
 
 
 def test_an_interlibrary_loan_is_reminded_then_noticed_as_overdue(reader, ill_loan):
+    reader.locale = "en"  # timer emails follow the reader's own language
     set_setting("loans.overdue_notices", 2)
     assert days_until(ill_loan.due_on) == 30
     clock.advance(timedelta(days=26))  # the reminder is due 3 days before, at 09:00
@@ -89,6 +90,7 @@ def test_a_renewal_moves_the_reminder(reader, ill_loan):
 
 
 def test_a_union_loan_is_reminded_and_noticed_too(reader, union_loan):
+    reader.locale = "en"
     clock.advance(timedelta(days=28))
     reminders.remind_union_loans()
     [reminder] = notices(reader.email, "loans.union_reminder")
