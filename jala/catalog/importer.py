@@ -7,6 +7,7 @@ library + source_id, compared by content hash). A bad record is reported with it
 and skipped; the rest of the batch and the file go on.
 """
 import concurrent.futures
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -34,6 +35,7 @@ RECORD_COLUMNS = ("type", "title", "title_key", "title_pinyin", "authors", "keyw
                   "subjects", "abstract", "publisher", "year", "isbn", "issn", "clc", "journal",
                   "volume", "issue", "pages", "page_count", "doi", "language", "discipline",
                   "category", "url", "extra", "match_key", "search_text")
+COPY_COLUMNS = (*RECORD_COLUMNS, "search_vector", "title_vector")
 
 
 class InvalidRecord(Exception):
@@ -68,13 +70,13 @@ class Prepared:
 
     position: int
     source_id: str
-    raw: dict
+    raw: str
     content_hash: str
-    columns: dict
+    copy_row: str  # COPY_COLUMNS as COPY text (tab-separated), for a new record
+    columns: dict | None  # the same values for an UPDATE (None for a record known to be new)
     holdings: list
     identifiers: list
     match_key: str
-    vectors: tuple
 
 
 def _text(value, name):
@@ -153,11 +155,37 @@ def encode_source(stored):
     return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
 
-def prepare(raw, position, library_id, libraries, stored=None):
+def _encoded_and_hash(stored):
+    encoded = encode_source(stored)
+    return encoded, hashlib.sha1(encoded.encode()).hexdigest()
+
+
+def _copy_field(value):
+    """One value in COPY's text format, as psycopg's write_row would send it.
+
+    The workers write whole rows this way, so that the process talking to the database only
+    adds the ids.
+    """
+    if value is None:
+        return "\\N"
+    if isinstance(value, list):  # text[]: every element quoted
+        value = "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                for v in value]) + "}"
+    elif not isinstance(value, str):
+        return str(value)
+    if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+        return (value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+                .replace("\t", "\\t"))
+    return value
+
+
+def prepare(raw, position, library_id, libraries, stored=None, source=None, columns=True):
     """Check one record against the contract and compute everything the database needs.
 
     ``stored`` is the record as the library sent it (MARC as a dict), kept for provenance;
-    by default the JSON record itself.
+    by default the JSON record itself. ``source`` is ``(encoded, content hash)`` of it when the
+    caller has them. ``columns`` false leaves out the values an UPDATE would need (a record
+    known to be new is written by COPY alone).
     """
     source_id = raw.get("source_id")
     if isinstance(source_id, int) and not isinstance(source_id, bool):
@@ -207,17 +235,18 @@ def prepare(raw, position, library_id, libraries, stored=None):
         identifiers += [("isbn", v) for v in fields["isbn_list"]]
     if record_type == "journal":
         identifiers += [("issn", v) for v in fields["issn_list"]]
-    columns = {k: v for k, v in fields.items() if k not in ("isbn_list", "issn_list", "series",
-                                                             "notes")}
-    columns.update(isbn=fields["isbn_list"], issn=fields["issn_list"], extra=json.dumps(
-        extra, ensure_ascii=False), title_key=document["title_key"],
-        match_key=document["match_key"], search_text=document["search_text"])
-    encoded = encode_source(raw if stored is None else stored)
+    values = dict(fields, isbn=fields["isbn_list"], issn=fields["issn_list"],
+                  extra=json.dumps(extra, ensure_ascii=False) if extra else "{}",
+                  title_key=document["title_key"], match_key=document["match_key"],
+                  search_text=document["search_text"], search_vector=document["search_vector"],
+                  title_vector=document["title_vector"])
+    row = [values[c] for c in COPY_COLUMNS]
+    encoded, content_hash = source or _encoded_and_hash(raw if stored is None else stored)
     return Prepared(
-        position=position, source_id=source_id, raw=encoded,
-        content_hash=hashlib.sha1(encoded.encode()).hexdigest(), columns=columns,
+        position=position, source_id=source_id, raw=encoded, content_hash=content_hash,
+        copy_row="\t".join([_copy_field(v) for v in row]),
+        columns=dict(zip(COPY_COLUMNS, row, strict=True)) if columns else None,
         holdings=holdings, identifiers=identifiers, match_key=document["match_key"],
-        vectors=(document["search_vector"], document["title_vector"]),
     )
 
 
@@ -227,7 +256,13 @@ def _libraries():
 
 
 def _cursor():
-    return db.session.connection().connection.driver_connection.cursor()
+    """A cursor on the session's connection, set up for the import's statements."""
+    cur = db.session.connection().connection.driver_connection.cursor()
+    # an interrupted import is simply run again (it is idempotent): no need to wait for the
+    # WAL flush at every batch. JIT compilation never pays for the import's index probes, and
+    # the planner's guesses on tables without current statistics would trigger it.
+    cur.execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
+    return cur
 
 
 _UPDATE_RECORD = (
@@ -252,44 +287,91 @@ def _source_id_of(raw):
 
 
 def _prepare_or_reason(args):
-    fields, position, library_id, libraries, stored = args
+    """``prepare`` as the pool runs it: Prepared, why the record is bad, or None if unchanged.
+
+    ``known_hash`` is the content hash the database has for the record, if any; ``known``
+    asks for the values an UPDATE needs.
+    """
+    fields, position, library_id, libraries, stored, known_hash, known = args
+    source = _encoded_and_hash(fields if stored is None else stored)
+    if known_hash is not None and source[1] == known_hash:
+        return None
     try:
-        return prepare(fields, position, library_id, libraries, stored=stored)
+        return prepare(fields, position, library_id, libraries, stored=stored, source=source,
+                       columns=known)
     except InvalidRecord as exc:
         return str(exc)
 
 
-def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
-    """Write one batch of ``(position, fields, stored)`` entries (the caller commits).
+# The lookups of a batch probe an index once per key: "CROSS JOIN LATERAL (… OFFSET 0)" keeps
+# the planner to that. A bulk load outgrows the tables' statistics (and there are none before
+# the first ANALYZE), and then "key = ANY(…)" or a plain join is planned as a scan of the
+# library's rows or of the whole table, once per batch.
 
-    ``pool`` (a process pool) prepares records in parallel: tokenising and romanising are
-    the CPU-heavy part of an import.
+
+def _existing_sources(cur, library_id, source_ids):
+    cur.execute("SELECT s.source_id, s.id, s.record_id, s.content_hash "
+                "FROM unnest(%s::text[]) AS wanted(source_id) CROSS JOIN LATERAL ("
+                "  SELECT source_id, id, record_id, content_hash FROM source_records"
+                "  WHERE library_id = %s AND source_id = wanted.source_id OFFSET 0) s",
+                (source_ids, library_id))
+    return {row[0]: row[1:] for row in cur.fetchall()}
+
+
+@dataclass
+class _Started:
+    """A batch looked up and handed to the pool, not written yet."""
+
+    work: list
+    prepared: object  # iterator over the results of _prepare_or_reason, in order
+    existing: dict
+    source_ids: list
+    look_again: bool
+
+
+def _start_batch(pending, library_id, libraries, pool, unwritten=frozenset()):
+    """Look up a batch of ``(position, fields, stored)`` and start preparing it.
+
+    ``unwritten`` holds the source ids of the batch before, not written yet: the lookup cannot
+    see what that batch will write, so those records are prepared in full and this batch is
+    looked up again when it is written.
     """
-    hashes = {}
-    for position, fields, stored in pending:
-        encoded = encode_source(fields if stored is None else stored)
-        hashes[position] = hashlib.sha1(encoded.encode()).hexdigest()
-    now = clock.now()
     cur = _cursor()
-    # an interrupted import is simply run again (it is idempotent): no need to wait for the
-    # WAL flush at every batch
-    cur.execute("SET LOCAL synchronous_commit = off")
-    cur.execute("SELECT source_id, id, record_id, content_hash FROM source_records "
-                "WHERE library_id = %s AND source_id = ANY(%s)",
-                (library_id, [_source_id_of(f) for _, f, _ in pending if _source_id_of(f)]))
-    existing = {row[0]: row[1:] for row in cur.fetchall()}
+    source_ids = [sid for _, fields, _ in pending if (sid := _source_id_of(fields))]
+    existing = _existing_sources(cur, library_id, source_ids)
     work = []
     for position, fields, stored in pending:
-        known = existing.get(_source_id_of(fields))
-        if known is not None and known[2] == hashes[position]:
-            stats.unchanged += 1
-            continue
-        work.append((fields, position, library_id, libraries, stored))
+        source_id = _source_id_of(fields)
+        if source_id in unwritten:
+            work.append((fields, position, library_id, libraries, stored, None, True))
+        else:
+            known = existing.get(source_id)
+            work.append((fields, position, library_id, libraries, stored,
+                         known[2] if known else None, known is not None))
     prepared = pool.map(_prepare_or_reason, work, chunksize=64) if pool and len(work) > 64 \
         else map(_prepare_or_reason, work)
+    return _Started(work, prepared, existing, source_ids,
+                    look_again=any(sid in unwritten for sid in source_ids))
+
+
+def _write_batch(started, library_id, format_name, stats):
+    """Match the prepared records of a batch to union records and write them (caller commits).
+
+    The pool prepares records in parallel (tokenising and romanising are the CPU-heavy part
+    of an import), the next batch while this one is written.
+    """
+    cur = _cursor()
+    existing = started.existing
+    if started.look_again:
+        existing = _existing_sources(cur, library_id, started.source_ids)
+    now = clock.now()
+    stamp = now.isoformat()  # as COPY text
     by_source = {}  # the last occurrence of a source_id in a batch wins
-    for args, item in zip(work, prepared, strict=True):
-        if isinstance(item, str):
+    for args, item in zip(started.work, started.prepared, strict=True):
+        if item is None or (not isinstance(item, str) and (
+                known := existing.get(item.source_id)) and known[2] == item.content_hash):
+            stats.unchanged += 1
+        elif isinstance(item, str):
             stats.skip(args[1], item)
         else:
             by_source[item.source_id] = item
@@ -307,16 +389,21 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
     idents = [(k, v) for item in fresh for k, v in item.identifiers]
     by_identifier = {}
     if idents:
-        cur.execute("SELECT kind, value, record_id FROM record_identifiers WHERE (kind, value) "
-                    "IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+        cur.execute("SELECT i.kind, i.value, i.record_id "
+                    "FROM unnest(%s::text[], %s::text[]) AS wanted(kind, value) "
+                    "CROSS JOIN LATERAL ("
+                    "  SELECT kind, value, record_id FROM record_identifiers"
+                    "  WHERE kind = wanted.kind AND value = wanted.value OFFSET 0) i",
                     ([k for k, _ in idents], [v for _, v in idents]))
         by_identifier = {(k, v): rid for k, v, rid in cur.fetchall()}
-    keys = [item.match_key for item in fresh if item.match_key]
-    by_key = {}
+    keys = list(dict.fromkeys(item.match_key for item in fresh if item.match_key))
+    by_key = {}  # match key -> the lowest record id with it
     if keys:
-        cur.execute("SELECT match_key, min(id) FROM records WHERE match_key = ANY(%s) "
-                    "GROUP BY match_key", (keys,))
-        by_key = dict(cur.fetchall())
+        cur.execute("SELECT wanted.key, r.id FROM unnest(%s::text[]) AS wanted(key) "
+                    "CROSS JOIN LATERAL ("
+                    "  SELECT id FROM records WHERE match_key = wanted.key OFFSET 0) r", (keys,))
+        for key, record_id in cur.fetchall():
+            by_key[key] = min(record_id, by_key.get(key, record_id))
 
     targets = {}  # source_id -> record id (known) or index into to_create
     to_create = []
@@ -352,12 +439,13 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
         if isinstance(target, tuple):
             new_libraries[target[1]].update(lib for lib, _, _, _ in item.holdings)
     new_ids = _allocate_ids(cur, "records_id_seq", len(to_create))
-    with cur.copy("COPY records (id, " + ", ".join(RECORD_COLUMNS)
-                  + ", search_vector, title_vector, holdings_count, library_ids, created_at, "
-                  "updated_at) FROM STDIN") as copy:
-        for record_id, item, libs in zip(new_ids, to_create, new_libraries, strict=True):
-            copy.write_row((record_id, *(item.columns[c] for c in RECORD_COLUMNS),
-                            item.vectors[0], item.vectors[1], len(libs), sorted(libs), now, now))
+    with cur.copy("COPY records (id, " + ", ".join(COPY_COLUMNS)
+                  + ", holdings_count, library_ids, created_at, updated_at) FROM STDIN") as copy:
+        # the rows come from the workers as COPY text already: only the ids are added here
+        copy.write("".join([
+            f"{record_id}\t{item.copy_row}\t{len(libs)}\t{{{','.join(map(str, sorted(libs)))}}}"
+            f"\t{stamp}\t{stamp}\n"
+            for record_id, item, libs in zip(new_ids, to_create, new_libraries, strict=True)]))
     existing_targets = {t for t in targets.values() if not isinstance(t, tuple)}
     for source_id, target in targets.items():
         if isinstance(target, tuple):
@@ -368,8 +456,7 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
         cur.execute("SELECT record_id, count(*) FROM source_records WHERE record_id = ANY(%s) "
                     "GROUP BY record_id", ([rid for _, _, rid in changed],))
         source_counts = dict(cur.fetchall())
-        updates = [dict(item.columns, search_vector=item.vectors[0],
-                        title_vector=item.vectors[1], now=now, record_id=rid)
+        updates = [dict(item.columns, now=now, record_id=rid)
                    for item, _, rid in changed if source_counts.get(rid) == 1]
         if updates:
             cur.executemany(_UPDATE_RECORD, updates)
@@ -384,10 +471,11 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
     source_ids = _allocate_ids(cur, "source_records_id_seq", len(fresh))
     with cur.copy("COPY source_records (id, library_id, source_id, record_id, format, raw, "
                   "content_hash, imported_at, updated_at) FROM STDIN") as copy:
-        for source_record_id, item in zip(source_ids, fresh, strict=True):
-            copy.write_row((source_record_id, library_id, item.source_id,
-                            targets[item.source_id], format_name, item.raw, item.content_hash,
-                            now, now))
+        copy.write("".join([
+            f"{source_record_id}\t{library_id}\t{_copy_field(item.source_id)}\t"
+            f"{targets[item.source_id]}\t{_copy_field(format_name)}\t{_copy_field(item.raw)}\t"
+            f"{item.content_hash}\t{stamp}\t{stamp}\n"
+            for source_record_id, item in zip(source_ids, fresh, strict=True)]))
     if changed:
         cur.executemany("UPDATE source_records SET raw = %s::jsonb, content_hash = %s, "
                         "format = %s, updated_at = %s WHERE id = %s",
@@ -395,19 +483,21 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
                          for item, sid, _ in changed])
         source_ids += [sid for _, sid, _ in changed]
     if changed:
-        cur.execute("DELETE FROM holdings WHERE source_record_id = ANY(%s)",
-                    ([sid for _, sid, _ in changed],))
-    holding_rows = [(targets[item.source_id], lib, sid, call, status, loc, now)
-                    for item, sid in zip(written, source_ids, strict=True)
-                    for lib, call, status, loc in item.holdings]
+        _update_holdings_in_place(cur, changed, targets, now)
     with cur.copy("COPY holdings (record_id, library_id, source_record_id, call_number, status, "
                   "location, updated_at) FROM STDIN") as copy:
-        for row in holding_rows:
-            copy.write_row(row)
+        copy.write("".join([
+            f"{targets[item.source_id]}\t{lib}\t{sid}\t{_copy_field(call)}\t{status}\t"
+            f"{_copy_field(loc)}\t{stamp}\n"
+            for item, sid in zip(fresh, source_ids[:len(fresh)], strict=True)
+            for lib, call, status, loc in item.holdings]))
     ident_rows = [(k, v, targets[item.source_id]) for item in written for k, v in item.identifiers]
     if ident_rows:
-        cur.executemany("INSERT INTO record_identifiers (kind, value, record_id) "
-                        "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", ident_rows)
+        cur.execute("INSERT INTO record_identifiers (kind, value, record_id) "
+                    "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+                    "ON CONFLICT DO NOTHING", ([k for k, _, _ in ident_rows],
+                                               [v for _, v, _ in ident_rows],
+                                               [r for _, _, r in ident_rows]))
     touched = sorted(existing_targets | {rid for _, _, rid in changed})
     if not touched:
         return
@@ -417,6 +507,45 @@ def import_batch(pending, library_id, libraries, format_name, stats, pool=None):
         "         array_agg(DISTINCT library_id ORDER BY library_id) AS libs "
         "  FROM holdings WHERE record_id = ANY(%s) GROUP BY record_id) s "
         "WHERE r.id = s.record_id", (touched,))
+
+
+def _update_holdings_in_place(cur, changed, targets, now):
+    """Bring the holdings of changed source records up to date without replacing their rows.
+
+    Loans and requests point at a copy's row, so a copy that is still there (same library and
+    call number) keeps its id; a copy the library no longer lists is deleted, unless a loan or
+    request points at it: then it stays, with its status unknown.
+    """
+    cur.execute("SELECT id, source_record_id, library_id, coalesce(call_number, '') "
+                "FROM holdings WHERE source_record_id = ANY(%s) ORDER BY id",
+                ([sid for _, sid, _ in changed],))
+    existing = {}
+    for holding_id, sid, library_id, call in cur.fetchall():
+        existing.setdefault((sid, library_id, call), []).append(holding_id)
+    updates, inserts = [], []
+    for item, sid, _rid in changed:
+        record_id = targets[item.source_id]
+        for library_id, call, status, location in item.holdings:
+            same = existing.get((sid, library_id, call or ""))
+            if same:
+                updates.append((record_id, status, location, now, same.pop(0)))
+            else:
+                inserts.append((record_id, library_id, sid, call, status, location, now))
+    if updates:
+        cur.executemany("UPDATE holdings SET record_id = %s, status = %s, location = %s, "
+                        "updated_at = %s WHERE id = %s", updates)
+    gone = [holding_id for ids in existing.values() for holding_id in ids]
+    if gone:
+        cur.execute("DELETE FROM holdings h WHERE h.id = ANY(%s) "
+                    "AND NOT EXISTS (SELECT 1 FROM ill_requests r WHERE r.holding_id = h.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM union_loans u WHERE u.holding_id = h.id)",
+                    (gone,))
+        cur.execute("UPDATE holdings SET status = 'unknown', updated_at = %s WHERE id = ANY(%s)",
+                    (now, gone))
+    if inserts:
+        cur.executemany("INSERT INTO holdings (record_id, library_id, source_record_id, "
+                        "call_number, status, location, updated_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s)", inserts)
 
 
 def import_stream(items, library_code, *, format_name, flavour=None, progress=None,
@@ -429,7 +558,10 @@ def import_stream(items, library_code, *, format_name, flavour=None, progress=No
     """
     if workers > 1:
         context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        # the workers leave what they inherit out of their garbage collections (gc.freeze):
+        # scanning it would cost time and unshare the pages
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context,
+                                                    initializer=gc.freeze) as pool:
             return _import_stream(items, library_code, format_name, flavour, progress,
                                   batch_size, commit, pool)
     return _import_stream(items, library_code, format_name, flavour, progress, batch_size,
@@ -444,13 +576,21 @@ def _import_stream(items, library_code, format_name, flavour, progress, batch_si
         raise InvalidRecord(f"{library_code!r} is not a member library")
     stats = ImportStats()
     pending = []
+    writing = None  # the batch started before, written while the pool prepares the next one
 
-    def flush():
+    def flush(last=False):
+        nonlocal writing
+        started = None
         if pending:
-            import_batch(pending, library_id, libraries, format_name, stats, pool)
+            started = _start_batch(list(pending), library_id, libraries, pool,
+                                   unwritten=set(writing.source_ids) if writing else frozenset())
             pending.clear()
-            if commit:
-                db.session.commit()
+        for batch in (writing, started) if last else (writing,):
+            if batch is not None:
+                _write_batch(batch, library_id, format_name, stats)
+                if commit:
+                    db.session.commit()
+        writing = None if last else started
         if progress:
             progress(stats)
 
@@ -469,5 +609,5 @@ def _import_stream(items, library_code, format_name, flavour, progress, batch_si
                 continue
         if len(pending) >= batch_size:
             flush()
-    flush()
+    flush(last=True)
     return stats

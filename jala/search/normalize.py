@@ -18,6 +18,7 @@ _t2s = opencc.OpenCC("t2s")
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 CJK_RE = re.compile(f"[{CJK_CLASS}]")
 _IDENT_CHARS_RE = re.compile(r"[\s\-‐‑–—]")
+_NOT_ALNUM_RE = re.compile(r"[\W_]+")  # [^\W_] is exactly str.isalnum()
 
 
 def normalize_text(text):
@@ -65,7 +66,12 @@ def trigram_text(normalized):
     return _SCRIPT_BOUNDARY_RE.sub(" ", normalized)
 
 
+def alnum_only(normalized):
+    """Letters and digits only, of text that is already normalised (for keys)."""
+    return _NOT_ALNUM_RE.sub("", normalized)
+
+
 @lru_cache(maxsize=4096)
 def normalize_key_part(text):
     """Letters and digits only, normalised: for match keys (title + author + year)."""
-    return "".join(ch for ch in normalize_text(text) if ch.isalnum())
+    return alnum_only(normalize_text(text))

@@ -4,6 +4,7 @@ import unicodedata
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.seg.simpleseg import seg as pinyin_words
 
 from jala.search.normalize import CJK_RE
 
@@ -36,11 +37,21 @@ _WORD_RE = re.compile(r"[a-z]+")
 
 def romanize(text):
     """Toneless pinyin syllables of the CJK characters in ``text`` (other characters skipped)."""
-    if not CJK_RE.search(text):
+    cjk_only = "".join(CJK_RE.findall(text))
+    if not cjk_only:
         return []
-    cjk_only = "".join(ch for ch in text if CJK_RE.match(ch))
-    return [s.replace("ü", "v") for s in lazy_pinyin(cjk_only, style=Style.NORMAL,
-                                                     v_to_u=False, errors="ignore")]
+    # lazy_pinyin splits the text into dictionary words and reads each word on its own; doing
+    # the split here lets the reading of each word be remembered (titles share their words)
+    out = []
+    for word in pinyin_words(cjk_only):
+        out.extend(_word_syllables(word))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _word_syllables(word):
+    return tuple(s.replace("ü", "v") for s in lazy_pinyin(word, style=Style.NORMAL,
+                                                          v_to_u=False, errors="ignore"))
 
 
 def syllables_from_romanisation(text):

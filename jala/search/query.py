@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-from jala.search.normalize import canonical_isbn, canonical_issn, normalize_text
+from jala.search.normalize import alnum_only, canonical_isbn, canonical_issn, normalize_text
 from jala.search.pinyin import split_pinyin
 from jala.search.tokens import pinyin_pair_lexemes, units
 
@@ -220,4 +220,4 @@ def parse_query(raw):
 
 def title_key(text):
     """The comparison form of a title: normalised, letters and digits only."""
-    return "".join(ch for ch in normalize_text(text) if ch.isalnum())
+    return alnum_only(normalize_text(text))

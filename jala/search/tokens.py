@@ -15,6 +15,9 @@ FIELD_GAP = 8
 MAX_POSITION = 16383
 MAX_POSITIONS_PER_LEXEME = 255
 PINYIN_PREFIX = "~"
+# '12A': a position with its weight, as the tsvector literal writes it (made once, not per lexeme)
+_POSITION_LABELS = {weight: [f"{pos}{weight}" for pos in range(MAX_POSITION + 1)]
+                    for weight in "ABCD"}
 
 
 def units(normalized):
@@ -31,14 +34,23 @@ def units(normalized):
 
 def positioned_lexemes(normalized, start=1):
     """``[(lexeme, position)]`` for the index, and the next free position."""
-    seq = units(normalized)
+    # units() inlined: this runs for every field of every imported record
     out = []
+    append = out.append
     pos = start
-    for i, (kind, text) in enumerate(seq):
-        out.append((text, pos))
-        if kind == "cjk" and i + 1 < len(seq) and seq[i + 1][0] == "cjk":
-            out.append((text + seq[i + 1][1], pos))
-        pos += 1
+    previous = None  # the previous unit, when it is a CJK character
+    for cjk, word in TOKEN_RE.findall(_CJK_RUN_JOIN_RE.sub("", normalized)):
+        if cjk:
+            for ch in cjk:
+                if previous is not None:
+                    append((previous + ch, pos - 1))
+                append((ch, pos))
+                previous = ch
+                pos += 1
+        else:
+            append((word, pos))
+            previous = None
+            pos += 1
     return out, pos
 
 
@@ -67,10 +79,10 @@ class VectorBuilder:
         self._add(pairs, weight)
         self.position = end + FIELD_GAP
 
-    def add_values(self, values, weight):
+    def add_values(self, values, weight, normalized=False):
         """Index several values of one field (authors, keywords) with gaps between them."""
         for value in values or ():
-            self.add_text(value, weight)
+            self.add_text(value, weight, normalized=normalized)
 
     def add_pinyin(self, syllables, weight):
         """Index romanised syllables as pair lexemes."""
@@ -85,25 +97,35 @@ class VectorBuilder:
             self._add([(lexeme, self.position)], weight)
             self.position += 1 + FIELD_GAP
 
+    def copy(self):
+        """A builder holding the same lexemes, to be continued on its own."""
+        other = VectorBuilder()
+        other.lexemes = {lexeme: positions[:] for lexeme, positions in self.lexemes.items()}
+        other.position = self.position
+        return other
+
     def _add(self, pairs, weight):
         lexemes = self.lexemes
+        labels = _POSITION_LABELS[weight]
         for lexeme, pos in pairs:
             if pos > MAX_POSITION:
                 break
             entries = lexemes.get(lexeme)
             if entries is None:
-                lexemes[lexeme] = [f"{pos}{weight}"]
+                lexemes[lexeme] = [labels[pos]]
             elif len(entries) < MAX_POSITIONS_PER_LEXEME:
-                entries.append(f"{pos}{weight}")
+                entries.append(labels[pos])
 
     def literal(self):
         """The tsvector in PostgreSQL's input syntax (positions arrive in increasing order)."""
-        return " ".join(f"'{_escape(lexeme)}':{','.join(positions)}"
-                        for lexeme, positions in self.lexemes.items())
+        text = " ".join([f"'{lexeme}':{','.join(positions)}"
+                         for lexeme, positions in self.lexemes.items()])
+        # lexemes are letters, digits and '~' by construction; quote defensively all the same
+        if "\\" in text or text.count("'") != 2 * len(self.lexemes):
+            text = " ".join([f"'{_escape(lexeme)}':{','.join(positions)}"
+                             for lexeme, positions in self.lexemes.items()])
+        return text
 
 
 def _escape(lexeme):
-    # lexemes are letters, digits and '~' by construction; quote defensively all the same
-    if "'" in lexeme or "\\" in lexeme:
-        return lexeme.replace("\\", "\\\\").replace("'", "''")
-    return lexeme
+    return lexeme.replace("\\", "\\\\").replace("'", "''")

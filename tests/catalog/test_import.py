@@ -189,3 +189,29 @@ def test_holdings_are_replaced_when_a_source_record_changes(ctx):
     statuses = db.session.execute(select(Holding.status).where(
         Holding.record_id == record.id)).scalars().all()
     assert statuses == ["on_loan"]
+
+
+def test_values_with_tabs_backslashes_quotes_and_line_breaks_are_stored_as_sent(ctx):
+    # rows go to PostgreSQL as COPY text written by the importer itself
+    tricky = ["tab\there", "back\\slash", 'quote"d', "line\nbreak", "NULL", "{a,b}", "\\N"]
+    import_lines([{"source_id": "esc\t1", "title": "转义\\标题\t测试", "authors": tricky,
+                   "keywords": ["", *tricky], "abstract": "第一行\r\n第二行\\n", "note": tricky,
+                   "holdings": [{"call_number": "TP\t3\\1", "location": "二楼\n东"}]}])
+    [record] = records_titled("转义\\标题\t测试")
+    assert record.authors == tricky and record.keywords == tricky
+    assert record.abstract == "第一行\r\n第二行\\n" and record.extra == {"note": tricky}
+    [source] = record.sources
+    assert source.source_id == "esc\t1" and source.raw["note"] == tricky
+    assert [(h.call_number, h.location) for h in record.holdings] == [("TP\t3\\1", "二楼\n东")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_record_repeated_in_the_next_batch_is_seen_as_written(ctx, workers):
+    # the next batch is looked up and prepared while the one before is being written
+    batch = [{"source_id": f"r{i}", "title": f"重复{i}"} for i in range(100)]
+    stats = import_lines(batch + batch[:50] + [dict(r, title="改了") for r in batch[50:60]]
+                         + batch[60:100], batch_size=100, workers=workers)
+    assert (stats.created, stats.unchanged, stats.updated) == (100, 90, 10)
+    assert len(records_titled("改了")) == 10 and not records_titled("重复55")
+    again = import_lines(batch, batch_size=100, workers=workers)
+    assert (again.unchanged, again.updated) == (90, 10) and records_titled("重复55")
