@@ -3,7 +3,6 @@
 These commit real rows (each thread has its own session and connection), so they use their
 own users and records.
 """
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from tests.delivery.conftest import add_record
 from tests.factories import make_user
+from tests.races import race as _race
 
 
 @pytest.fixture
@@ -39,29 +39,6 @@ def _committed_request(app, tag, holders=("NCU",)):
         return req.id, [s.id for s in staff]
 
 
-def _race(app, *steps):
-    """Run each step in its own thread, app context and connection, all released at once."""
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def _user(user_id):

@@ -1,6 +1,5 @@
 """Races between real connections: double votes, a vote racing the close, two accepts, the
 third signature. Each thread has its own session; the rows are committed for real."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from jala.extensions import db
 from jala.governance import services as gov
 from jala.governance.models import AgendaItem, CommitteeOffice, Handover, Meeting, Vote
 from tests.factories import make_user
+from tests.races import race
 
 CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "NCU")
 
@@ -24,29 +24,6 @@ def app(private_app):
     return private_app
 
 
-def race(app, *steps):
-    """Run the steps at the same moment, each in its own thread, context and connection."""
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def user(user_id):

@@ -3,7 +3,6 @@
 These commit real rows (each thread has its own session and connection), so they run on a
 database of their own.
 """
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from jala.loans import cards, ill
 from jala.loans.models import IllEvent, IllRequest
 from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at
+from tests.races import race as _race
 
 
 @pytest.fixture
@@ -22,29 +22,6 @@ def app(private_app):
     return private_app
 
 
-def _race(app, *steps):
-    """Run each step in its own thread, app context and connection, all released at once."""
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def _user(user_id):

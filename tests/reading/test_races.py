@@ -3,17 +3,16 @@
 These commit real rows (each thread has its own session and connection), so they run on a
 database of their own.
 """
-import threading
 
 import pytest
 from sqlalchemy import func, select
 
 from jala.accounts.models import User
-from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.reading import services as reading
 from jala.reading.models import SavedList, SavedListItem
 from tests.factories import make_user
+from tests.races import race as _race
 from tests.reading.conftest import Upload, add_record, png
 
 
@@ -23,29 +22,6 @@ def app(private_app):
     return private_app
 
 
-def _race(app, *steps):
-    """Run each step in its own thread, app context and connection, all released at once."""
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def test_a_double_tap_on_save_makes_one_default_list_and_one_item(app):

@@ -3,7 +3,6 @@
 These commit real rows (each thread has its own session and connection), so they run on a
 database of their own.
 """
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from jala.extensions import db
 from jala.reference import services as reference
 from jala.reference.models import Question
 from tests.factories import make_user
+from tests.races import race as _race
 from tests.reference.conftest import join_group
 
 
@@ -37,29 +37,6 @@ def _setup(app, librarians=("NCU", "ECJTU", "JXAU")):
         return question.id, [s.id for s in staff]
 
 
-def _race(app, *steps):
-    """Run each step in its own thread, app context and connection, all released at once."""
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def _claim(question_id, user_id):

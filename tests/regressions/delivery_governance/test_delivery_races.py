@@ -3,7 +3,6 @@
 submit_request checks the daily quota and the weekly share of a book with a plain COUNT/SUM
 and then inserts: nothing serialises two submissions of the same reader.
 """
-import threading
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from jala.extensions import db
 from jala.settings import get_setting
 from tests.delivery.conftest import add_record
 from tests.factories import make_user
+from tests.races import race as _race
 
 
 @pytest.fixture
@@ -38,28 +38,6 @@ def slow_routing(monkeypatch):
     monkeypatch.setattr(delivery, "build_rota", slow)
 
 
-def _race(app, *steps):
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def _count(app, reader_id):

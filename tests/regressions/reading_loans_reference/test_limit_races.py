@@ -1,15 +1,14 @@
 """Per-library limits are checked without a lock that both racers take (READ COMMITTED)."""
-import threading
 
 import pytest
 from sqlalchemy import func, select
 
-from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.loans import ill
 from jala.loans.models import IllRequest
 from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at, set_setting
+from tests.races import race as _race
 
 
 @pytest.fixture
@@ -17,28 +16,6 @@ def app(private_app):
     return private_app
 
 
-def _race(app, *steps):
-    barrier = threading.Barrier(len(steps))
-    outcomes = [None] * len(steps)
-
-    def run(position, step):
-        with app.test_request_context("/?lang=en"):
-            barrier.wait()
-            try:
-                outcomes[position] = step()
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcomes[position] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def _user(user_id):
