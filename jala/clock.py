@@ -24,6 +24,14 @@ def local_today():
     return local_now().date()
 
 
+def first_of_month_back(months):
+    """The first day of the month ``months - 1`` months before this one (Shanghai dates)."""
+    first = local_today().replace(day=1)
+    for _step in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
 def advance(delta):
     """Move the clock forward (tests only)."""
     global _offset, _frozen

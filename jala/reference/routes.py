@@ -267,9 +267,7 @@ def _stats_rows():
     months = request.args.get("months", "12")
     months = int(months) if months.isdecimal() and 1 <= int(months) <= 60 else 12
     library = get_library(request.args["library"]) if request.args.get("library") else None
-    first = clock.local_today().replace(day=1)
-    for _step_back in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
+    first = clock.first_of_month_back(months)
     since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
     until = clock.now() + timedelta(seconds=1)
     rows = monthly_stats(since, until, library.code if library else None)
