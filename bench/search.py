@@ -402,7 +402,7 @@ class TantivyIndex:
         inter = self.interleave
         count = 0
         for position, rec in records:
-            syllables = title_syllables(rec["title"])
+            syllables, _key = title_syllables(rec["title"])
             doc = tantivy.Document(
                 title=inter(rec["title"]),
                 names=[inter(v) for v in (rec.get("authors") or []) + (rec.get("keywords")

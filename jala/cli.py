@@ -182,6 +182,22 @@ def import_command(path, library_code, format_name, flavour, encoding, workers):
     click.echo(stats.summary())
 
 
+@cli.command("reindex")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def reindex_command(batch_size):
+    """Rebuild the search index columns of every record (after the indexing rules change)."""
+    from sqlalchemy import func, select
+
+    from jala.catalog.models import Record
+    from jala.extensions import db as database
+    from jala.search.indexing import reindex
+
+    total = database.session.execute(select(func.count()).select_from(Record)).scalar()
+    with click.progressbar(length=total, label="reindexing", file=sys.stderr) as bar:
+        done = reindex(batch_size, progress=lambda n: bar.update(n - bar.pos))
+    click.echo(f"{done} records reindexed")
+
+
 # --- processes ---------------------------------------------------------------------------
 
 @cli.command("worker")

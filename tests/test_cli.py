@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import text
 
 from jala.accounts.services import find_user_by_email
-from jala.cli import create_admin, seed_demo_command
+from jala.cli import create_admin, reindex_command, seed_demo_command
 from jala.extensions import db
 
 
@@ -51,3 +51,9 @@ def test_seed_demo_prints_a_login_for_every_role_and_is_repeatable(
     accounts_part = first.output.split("CSL articles")[0]
     assert again.output.startswith(accounts_part)
     assert "8999 unchanged" in again.output  # the demo catalogue is not loaded twice
+
+
+def test_reindex_command_reports_what_it_rewrote(app):
+    result = app.test_cli_runner().invoke(reindex_command, ["--batch-size", "500"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("records reindexed")

@@ -34,7 +34,8 @@ TEXT_LIMITS = {"title": 2000, "abstract": 20000, "publisher": 500, "clc": 100, "
 RECORD_COLUMNS = ("type", "title", "title_key", "title_pinyin", "authors", "keywords",
                   "subjects", "abstract", "publisher", "year", "isbn", "issn", "clc", "journal",
                   "volume", "issue", "pages", "page_count", "doi", "language", "discipline",
-                  "category", "url", "extra", "match_key", "search_text")
+                  "category", "url", "extra", "match_key", "search_text",
+                  "pinyin_key")
 COPY_COLUMNS = (*RECORD_COLUMNS, "search_vector", "title_vector")
 
 
@@ -238,7 +239,8 @@ def prepare(raw, position, library_id, libraries, stored=None, source=None, colu
     values = dict(fields, isbn=fields["isbn_list"], issn=fields["issn_list"],
                   extra=json.dumps(extra, ensure_ascii=False) if extra else "{}",
                   title_key=document["title_key"], match_key=document["match_key"],
-                  search_text=document["search_text"], search_vector=document["search_vector"],
+                  search_text=document["search_text"], pinyin_key=document["pinyin_key"],
+                  search_vector=document["search_vector"],
                   title_vector=document["title_vector"])
     row = [values[c] for c in COPY_COLUMNS]
     encoded, content_hash = source or _encoded_and_hash(raw if stored is None else stored)

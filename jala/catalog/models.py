@@ -59,6 +59,8 @@ class Record(db.Model):
     search_vector = Column(TSVECTOR, nullable=False)
     title_vector = Column(TSVECTOR, nullable=False)
     search_text = Column(Text, nullable=False)
+    # the title run together in pinyin (jala.search.pinyin.romanize_with_key)
+    pinyin_key = Column(Text, nullable=False, server_default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
 
@@ -72,6 +74,8 @@ class Record(db.Model):
         Index("ix_records_search_text_trgm", search_text, postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
         Index("ix_records_title_key", title_key),
+        Index("ix_records_pinyin_key", pinyin_key,
+              postgresql_ops={"pinyin_key": "text_pattern_ops"}),
         Index("ix_records_year", year),
         Index("ix_records_match_key", match_key, postgresql_where=text("match_key IS NOT NULL")),
     )

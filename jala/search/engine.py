@@ -30,6 +30,7 @@ from jala.search.query import parse_query
 
 CANDIDATES = 1000  # >= MAX_WINDOW, so that every reachable page is ranked
 FIRST_CANDIDATES = 300  # most searches stop at page 1: rank fewer unless asked for more
+PINYIN_PREFIX_CANDIDATES = 200
 COUNT_CAP = 10_000
 MAX_WINDOW = 1000
 MAX_PER_PAGE = 100
@@ -141,7 +142,7 @@ def withdrawn_library_ids():
 
 
 CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, library_ids, "
-                     "holdings_count, title_key")
+                     "holdings_count, title_key, pinyin_key")
 COUNT_BUDGET_MS = 40
 
 
@@ -158,6 +159,7 @@ class Candidate:
     library_ids: list
     holdings_count: int
     title_key: str
+    pinyin_key: str
     base: float = 0.0
     score: float = 0.0
 
@@ -191,14 +193,26 @@ def _candidates(parsed, where, params):
         for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
                         f"WHERE title_key = :title_key AND {where}", params):
             found.setdefault(c.id, c)
+    if parsed.pinyin_key:
+        # titles whose pinyin begins with what was typed ('zhongguofazhan…', 'jiyuGPS…'): found
+        # by the key however the pinyin splits and whatever Latin is mixed in
+        for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
+                        f"WHERE pinyin_key LIKE :pinyin_prefix AND {where} "
+                        f"LIMIT {PINYIN_PREFIX_CANDIDATES}",
+                        dict(params, pinyin_prefix=parsed.pinyin_key + "%")):
+            found.setdefault(c.id, c)
     return list(found.values()), complete, title_full
 
 
-def _score(candidates, title_key):
+def _score(candidates, title_key, pinyin_key):
     for c in candidates:
+        exact = (title_key and c.title_key == title_key) or \
+            (pinyin_key and c.pinyin_key == pinyin_key)
+        partial = (title_key and title_key in c.title_key) or \
+            (pinyin_key and c.pinyin_key.startswith(pinyin_key))
         c.score = (c.base
-                   + (10 if title_key and c.title_key == title_key else 0)
-                   + (2 if title_key and title_key in c.title_key else 0)
+                   + (10 if exact else 0)
+                   + (2 if partial else 0)
                    + 0.1 * math.log1p(c.holdings_count)
                    + 0.002 * max((c.year or 1950) - 1950, 0))
 
@@ -325,7 +339,7 @@ def search(request, channel="page"):
     else:
         candidates, complete, title_full = _candidates(parsed, where, params)
         match = "search_vector @@ CAST(:q AS tsquery)"
-        _score(candidates, parsed.title_key)
+        _score(candidates, parsed.title_key, parsed.pinyin_key)
         _order(candidates, request)
     total, lower_bound = len(candidates), False
     if not parsed.is_empty and not complete and title_full:

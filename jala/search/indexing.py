@@ -4,18 +4,21 @@ Weights: A title (and its pinyin, ISBN/ISSN), B authors and keywords, C subjects
 series and journal, D abstract and notes.
 """
 from jala.search.normalize import alnum_only, normalize_key_part, normalize_text, trigram_text
-from jala.search.pinyin import romanize, syllables_from_romanisation
+from jala.search.pinyin import pinyin_key, romanize_with_key, syllables_from_romanisation
 from jala.search.query import title_key
 from jala.search.tokens import VectorBuilder
 
 
 def title_syllables(title, romanisation=None, normalized=False):
-    """The title's pinyin: the catalogue's own romanisation when usable, else pypinyin's."""
+    """``(syllables, key)`` of the title's pinyin (see ``romanize_with_key``).
+
+    The catalogue's own romanisation when usable, else pypinyin's.
+    """
     if romanisation:
         syllables = syllables_from_romanisation(romanisation)
         if syllables:
-            return syllables
-    return romanize(title if normalized else normalize_text(title))
+            return syllables, pinyin_key(normalize_text(romanisation))
+    return romanize_with_key(title if normalized else normalize_text(title))
 
 
 def match_key(fields, key=None):
@@ -39,7 +42,8 @@ def build_document(fields):
     # each text is normalised once, and the title tokenised once: this runs for every record
     # of an import
     normalized_title = normalize_text(fields["title"])
-    syllables = title_syllables(normalized_title, fields.get("title_pinyin"), normalized=True)
+    syllables, key_in_pinyin = title_syllables(normalized_title, fields.get("title_pinyin"),
+                                               normalized=True)
     key = alnum_only(normalized_title)
     authors = [normalize_text(a) for a in fields.get("authors") or ()]
 
@@ -66,4 +70,45 @@ def build_document(fields):
         "title_vector": title_vector.literal(),
         "search_text": trigram_text(normalized_title + " " + " ".join(authors)).strip()[:2000],
         "match_key": match_key(fields, key),
+        "pinyin_key": key_in_pinyin,
     }
+
+
+REINDEXED_COLUMNS = ("title_key", "search_vector", "title_vector", "search_text", "pinyin_key")
+
+
+def reindex(batch_size=1000, progress=None):
+    """Rebuild every record's index columns from its fields, in batches, each committed.
+
+    For when the indexing rules change (a new column, a new tokenisation): the records stay
+    searchable throughout. Match keys are left as they are, so union records never split or
+    merge behind an import's back. Returns the number of records rewritten.
+    """
+    from sqlalchemy import text
+
+    from jala.extensions import db
+
+    done, after = 0, 0
+    while True:
+        rows = db.session.execute(text(
+            "SELECT id, title, title_pinyin, authors, keywords, subjects, publisher, "
+            "extra->>'series', journal, abstract, extra->>'notes', isbn, issn FROM records "
+            "WHERE id > :after ORDER BY id LIMIT :n"), {"after": after, "n": batch_size}).all()
+        if not rows:
+            return done
+        updates = []
+        for row in rows:
+            fields = dict(zip(("title", "title_pinyin", "authors", "keywords", "subjects",
+                               "publisher", "series", "journal", "abstract", "notes",
+                               "isbn_list", "issn_list"), row[1:], strict=True))
+            document = build_document(fields)
+            updates.append({"id": row[0], **{c: document[c] for c in REINDEXED_COLUMNS}})
+        db.session.execute(text(
+            "UPDATE records SET title_key = :title_key, search_text = :search_text, "
+            "pinyin_key = :pinyin_key, search_vector = CAST(:search_vector AS tsvector), "
+            "title_vector = CAST(:title_vector AS tsvector) WHERE id = :id"), updates)
+        db.session.commit()
+        done += len(rows)
+        after = rows[-1][0]
+        if progress:
+            progress(done)

@@ -1,4 +1,10 @@
-"""Toneless pinyin: romanising titles for the index, and splitting typed pinyin into syllables."""
+"""Toneless pinyin: romanising titles for the index, and splitting typed pinyin into syllables.
+
+Typed pinyin run together is ambiguous: 'fangan' is 方案 (fang an) or 反感 (fan gan), 'xian'
+is 县 (xian) or 西安 (xi an). Splitting keeps several readings, best first: fewer syllables,
+and neighbouring syllables that form a word of pypinyin's phrase dictionary. The search ORs
+them, so whichever reading the catalogue holds is found.
+"""
 import re
 import unicodedata
 from functools import lru_cache
@@ -6,13 +12,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 from pypinyin.seg.simpleseg import seg as pinyin_words
 
-from jala.search.normalize import CJK_RE
-
-INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q",
-            "x", "r", "z", "c", "s", "y", "w", "")
-FINALS = ("a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "er", "i", "ia",
-          "ie", "iao", "iu", "ian", "in", "iang", "ing", "iong", "u", "ua", "uo", "uai", "ui",
-          "uan", "un", "uang", "ueng", "v", "ve", "ue", "van", "vn", "n", "ng", "m", "io")
+from jala.search.normalize import CJK_CLASS, CJK_RE
 
 
 def _all_syllables():
@@ -21,13 +21,21 @@ def _all_syllables():
     found = set()
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
-            # ü (also inside ǚ/ǜ) is u + a combining diaeresis once decomposed: write it v,
-            # then strip the tone marks
-            decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
-            plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+            plain = _toneless(reading)
             if plain.isalpha():
-                found.add(plain.lower())
+                found.add(plain)
     return frozenset(found)
+
+
+@lru_cache(maxsize=4096)
+def _toneless(reading):
+    """'lǚ' → 'lv', a reading without its tone.
+
+    ü (also inside ǚ/ǜ) is u + a combining diaeresis once decomposed: it is written v, then
+    the tone marks are stripped.
+    """
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 SYLLABLES = _all_syllables() | {"lue", "nue"}
@@ -65,28 +73,104 @@ def syllables_from_romanisation(text):
     return out
 
 
+_RUN_RE = re.compile(f"([{CJK_CLASS}]+)|([^\\W_{CJK_CLASS}]+)")
+PINYIN_KEY_LENGTH = 120
+
+
+def romanize_with_key(normalized):
+    """``(syllables, key)`` of normalised text.
+
+    ``syllables`` are the toneless pinyin of its CJK characters (as ``romanize``); ``key`` is
+    the whole text run together, CJK in pinyin, Latin words and digits kept, everything else
+    dropped: 'sol-gel法合成' → 'solgelfahecheng'. The key lets a title typed as one run of
+    pinyin be found by its beginning, whatever is mixed into it.
+    """
+    syllables, parts = [], []
+    for cjk, other in _RUN_RE.findall(normalized):
+        if cjk:
+            for word in pinyin_words(cjk):
+                read = _word_syllables(word)
+                syllables.extend(read)
+                parts.extend(read)
+        else:
+            parts.append(other)
+    return syllables, "".join(parts)[:PINYIN_KEY_LENGTH]
+
+
+def pinyin_key(normalized):
+    """The key of ``romanize_with_key`` alone (for typed queries and catalogue romanisation)."""
+    return romanize_with_key(normalized)[1]
+
+
+# interjections (嗯 ń, 呣 m̀, 噷 hm) are never what a reader means inside a run of pinyin
+_SPLIT_SYLLABLES = SYLLABLES - {"n", "ng", "m", "hm", "hng"}
+# a neighbour that makes a dictionary word is worth a third of a syllable: enough to choose
+# 方案 fang an over fan gan, not enough to prefer xi an over xian
+WORD_PAIR_BONUS = 0.3
+MAX_READINGS = 8
+
+
+@lru_cache(maxsize=1)
+def _word_pairs():
+    """Syllable pairs that occur inside the words of pypinyin's phrase dictionary."""
+    from pypinyin.phrases_dict import phrases_dict
+
+    pairs = set()
+    for readings in phrases_dict.values():
+        syllables = [_toneless(reading[0]) for reading in readings]
+        pairs.update(zip(syllables, syllables[1:], strict=False))
+    return frozenset(pairs)
+
+
 @lru_cache(maxsize=8192)
-def _split(word):
-    # fewest syllables wins: 'xian' stays xian, 'zhongguo' → zhong guo
-    best = [None] * (len(word) + 1)
-    best[0] = ()
-    for end in range(1, len(word) + 1):
+def _readings(text, boundaries):
+    """Up to MAX_READINGS splits of ``text`` into syllables, best first.
+
+    No syllable crosses a position in ``boundaries`` (where the reader typed a space).
+    """
+    pairs = _word_pairs()
+    # best[end]: the best few (cost, syllables) for text[:end]
+    best = [[] for _ in range(len(text) + 1)]
+    best[0] = [(0.0, ())]
+    for end in range(1, len(text) + 1):
+        options = []
         for start in range(max(0, end - MAX_SYLLABLE), end):
-            if best[start] is not None and word[start:end] in SYLLABLES:
-                candidate = best[start] + (word[start:end],)
-                if best[end] is None or len(candidate) < len(best[end]):
-                    best[end] = candidate
-    return best[len(word)]
+            syllable = text[start:end]
+            if not best[start] or syllable not in _SPLIT_SYLLABLES or \
+                    any(start < b < end for b in boundaries):
+                continue
+            for cost, syllables in best[start]:
+                bonus = WORD_PAIR_BONUS if syllables and (syllables[-1], syllable) in pairs \
+                    else 0.0
+                options.append((cost + 1.0 - bonus, (*syllables, syllable)))
+        options.sort()
+        best[end] = options[:MAX_READINGS]
+    return tuple(syllables for _cost, syllables in best[len(text)])
 
 
 # what people type for lüe/nüe, as the index spells them
 TYPED_FORMS = {"lue": "lve", "nue": "nve"}
 
 
+def pinyin_readings(words):
+    """The likely syllable readings of typed pinyin words, best first; [] if not pinyin.
+
+    ``words`` is what the reader typed, split at spaces: ['zhongguo', 'fazhan'] or
+    ['zhongguofazhan'] or ['zhong', 'guo', 'fa', 'zhan'].
+    """
+    words = [w.lower().replace("ü", "v") for w in words]
+    text = "".join(words)
+    if not text or not text.isascii() or not text.isalpha() or len(text) > 120:
+        return []
+    boundaries, position = [], 0
+    for word in words[:-1]:
+        position += len(word)
+        boundaries.append(position)
+    return [[TYPED_FORMS.get(s, s) for s in reading]
+            for reading in _readings(text, tuple(boundaries))]
+
+
 def split_pinyin(word):
-    """Split a run of toneless pinyin into syllables, or None if it is not pinyin."""
-    word = word.lower().replace("ü", "v")
-    if not word.isascii() or not word.isalpha() or len(word) > 120:
-        return None
-    result = _split(word)
-    return [TYPED_FORMS.get(s, s) for s in result] if result else None
+    """The best split of a run of toneless pinyin into syllables, or None if it is not pinyin."""
+    readings = pinyin_readings([word])
+    return readings[0] if readings else None

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from jala.search.normalize import alnum_only, canonical_isbn, canonical_issn, normalize_text
-from jala.search.pinyin import split_pinyin
+from jala.search.pinyin import pinyin_key, pinyin_readings
 from jala.search.tokens import pinyin_pair_lexemes, units
 
 FIELD_WEIGHTS = {"title": "A", "author": "B", "keyword": "B", "subject": "C"}
 FIELDS = set(FIELD_WEIGHTS) | {"isbn", "issn", "year"}
 MAX_CLAUSES = 12
+MIN_PINYIN_KEY = 4
 MAX_QUERY_LENGTH = 500
 _TOKEN_RE = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _YEAR_RE = re.compile(r"^(\d{4})?(?:-|–|\.\.)?(\d{4})?$")
@@ -39,6 +40,7 @@ class ParsedQuery:
     raw: str
     tsquery: str = ""
     title_key: str = ""
+    pinyin_key: str = ""  # a Latin-script query run together, to meet titles' pinyin keys
     highlight: list = dataclass_field(default_factory=list)
     year_from: int = None
     year_to: int = None
@@ -109,8 +111,9 @@ def _clause_tsquery(clause, is_last):
 def _pinyin_alternative(clauses):
     """The query read as toneless pinyin ('zhongguo fazhan' → 中国发展), if it can be.
 
-    Runs of pinyin words become phrases of syllable pairs; other words (Latin, numbers) stay
-    as they are, so 'Sol gel fa he cheng' finds Sol-gel法合成.
+    Runs of pinyin words become phrases of syllable pairs, one for each likely reading of the
+    run (OR-ed: 'fangan' is read fang an and fan gan); other words (Latin, numbers) stay as
+    they are, so 'Sol gel fa he cheng' finds Sol-gel法合成.
     """
     if not clauses or any(c.negate or c.field or c.alternatives for c in clauses):
         return None
@@ -118,26 +121,38 @@ def _pinyin_alternative(clauses):
 
     def close_run():
         nonlocal pinyin_syllables
-        if len(run) >= 2:  # a lone syllable says too little: it is left out
-            parts.append(_phrase(pinyin_pair_lexemes(run, 0)[0]))
-            pinyin_syllables += len(run)
+        readings = [r for r in pinyin_readings(run) if len(r) >= 2]
+        if readings:  # a lone syllable says too little: it is left out
+            # readings can spell the same pairs ('fang an' and 'fan gan' both give '~fangan')
+            phrases = list(dict.fromkeys(_phrase(pinyin_pair_lexemes(r, 0)[0])
+                                         for r in readings))
+            parts.append(phrases[0] if len(phrases) == 1 else "(" + " | ".join(phrases) + ")")
+            pinyin_syllables += len(readings[0])
         run.clear()
 
     for clause in clauses:
         # acronyms (MRI, GPS) are not pinyin
-        split = None if clause.text.isupper() and len(clause.text) > 1 else \
-            split_pinyin(clause.text)
-        if split is None:
+        is_pinyin = not (clause.text.isupper() and len(clause.text) > 1) and \
+            bool(pinyin_readings([clause.text]))
+        if is_pinyin:
+            run.append(clause.text)
+        else:
             close_run()
             term = _clause_tsquery(clause, False)
             if term:
                 parts.append(term)
-        else:
-            run.extend(split)
     close_run()
     if pinyin_syllables < 2:
         return None
     return " & ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def _pinyin_key(clauses):
+    """The query run together as a pinyin key, when it is plain Latin-script text."""
+    if any(c.negate or c.field or c.alternatives or not c.text.isascii() for c in clauses):
+        return ""
+    key = pinyin_key(normalize_text(" ".join(c.text for c in clauses)))
+    return key if len(key) >= MIN_PINYIN_KEY else ""
 
 
 def tokenize(raw):
@@ -215,6 +230,8 @@ def parse_query(raw):
     plain = [c.text for c in clauses if not c.negate and not c.field and not c.alternatives]
     if plain and len(plain) == len(clauses):
         parsed.title_key = title_key(" ".join(plain))
+    if parsed.tsquery and clauses:
+        parsed.pinyin_key = _pinyin_key(clauses)
     return parsed
 
 

@@ -1,9 +1,12 @@
 import pytest
+from sqlalchemy import text
 
 from jala import clock
 from jala.accounts.services import get_library
 from jala.errors import RuleViolation
+from jala.extensions import db
 from jala.search.engine import MAX_WINDOW, SearchRequest, search
+from jala.search.indexing import reindex
 from tests.catalog.conftest import import_lines
 
 BOOKS = [
@@ -70,6 +73,50 @@ def test_single_character_query(catalog):
                                "zhongguofazhanbaogao", "ZhongGuo FaZhan"])
 def test_pinyin_finds_the_chinese_title(catalog, q):
     assert titles(search(SearchRequest(q=q)))[0] == "中国发展报告"
+
+
+RUN_TOGETHER = [
+    {"source_id": "r1", "type": "article", "title": "桥梁设计方案优化", "year": 2020},
+    {"source_id": "r2", "type": "book", "title": "西安城市史", "year": 2010},
+    {"source_id": "r3", "type": "article", "title": "基于GPS的车辆定位研究", "year": 2012},
+    {"source_id": "r4", "type": "book", "title": "La0.8Sr0.2CoO3材料的制备", "year": 2016},
+]
+
+
+@pytest.mark.parametrize("q, title", [
+    ("qiaoliangshejifanganyouhua", "桥梁设计方案优化"),  # fang an, not fan gan
+    ("fanganyouhua", "桥梁设计方案优化"),  # the same, cut from the middle of the title
+    ("xianchengshishi", "西安城市史"),  # xi an, not xian
+    ("xi'an chengshi", "西安城市史"),
+    ("jiyuGPSdecheliangdingwei", "基于GPS的车辆定位研究"),  # Latin inside the run
+    ("jiyugps", "基于GPS的车辆定位研究"),  # the beginning of the title, typed so far
+    ("la08sr02coo3cailiaodezhibei", "La0.8Sr0.2CoO3材料的制备"),
+])
+def test_pinyin_run_together_finds_the_title_however_it_splits(ctx, q, title):
+    import_lines(RUN_TOGETHER)
+    assert titles(search(SearchRequest(q=q)))[0] == title
+
+
+def test_pinyin_key_matches_obey_the_filters(ctx):
+    import_lines(RUN_TOGETHER)
+    assert titles(search(SearchRequest(q="jiyugps", types=["article"])))[0] == \
+        "基于GPS的车辆定位研究"
+    assert "基于GPS的车辆定位研究" not in titles(search(SearchRequest(q="jiyugps",
+                                                                    types=["book"])))
+    assert "基于GPS的车辆定位研究" not in titles(search(SearchRequest(q="jiyugps year:2013")))
+
+
+def test_reindex_rebuilds_the_index_columns_of_existing_records(ctx):
+    import_lines(RUN_TOGETHER)
+    db.session.execute(text("UPDATE records SET pinyin_key = '', search_text = '', "
+                            "search_vector = '', title_vector = ''"))
+    assert titles(search(SearchRequest(q="jiyugps"))) == []
+    total = db.session.execute(text("SELECT count(*) FROM records")).scalar()
+    seen = []
+    assert reindex(batch_size=3, progress=seen.append) == total
+    assert seen[-1] == total and len(seen) == -(-total // 3)
+    assert titles(search(SearchRequest(q="jiyugps")))[0] == "基于GPS的车辆定位研究"
+    assert titles(search(SearchRequest(q="西安城市")))[0] == "西安城市史"
 
 
 def test_isbn_in_any_form(catalog):

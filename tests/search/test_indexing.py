@@ -28,6 +28,7 @@ def test_document_of_a_mixed_title_keeps_its_lexemes_positions_and_weights():
           "'版社':89C '社':90C",
         "search_text": "图书馆学 abc:理论_方法 2.0 版 张三 o'brien",
         "match_key": "图书馆学abc理论方法20版|张三|2001",
+        "pinyin_key": "tushuguanxueabclilunfangfa20ban",
     }
 
 
@@ -37,6 +38,13 @@ def test_catalogue_romanisation_gives_the_pinyin_lexemes():
     assert document["title_vector"].endswith(
         "'~zhongguo':15A '~guofa':16A '~fazhan':17A '~zhanbao':18A '~baogao':19A")
     assert document["match_key"] is None
+    assert document["pinyin_key"] == "zhongguofazhanbaogao"
+
+
+def test_pinyin_key_runs_the_title_together_and_is_bounded():
+    document = build_document({"title": "Sol-gel法合成La0.8Sr0.2Co1-yFeyO3及其电性能研究"})
+    assert document["pinyin_key"] == "solgelfahechengla08sr02co1yfeyo3jiqidianxingnengyanjiu"
+    assert len(build_document({"title": "图书馆" * 100})["pinyin_key"]) == 120
 
 
 def test_romanisation_reads_polyphonic_words_as_in_a_dictionary():

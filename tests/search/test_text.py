@@ -2,7 +2,13 @@
 import pytest
 
 from jala.search.normalize import canonical_isbn, canonical_issn, normalize_text
-from jala.search.pinyin import romanize, split_pinyin
+from jala.search.pinyin import (
+    pinyin_key,
+    pinyin_readings,
+    romanize,
+    romanize_with_key,
+    split_pinyin,
+)
 from jala.search.query import parse_query
 from jala.search.tokens import VectorBuilder, positioned_lexemes
 
@@ -52,6 +58,29 @@ def test_pinyin_splits_run_together_syllables():
     assert split_pinyin("xian") == ["xian"]
     assert split_pinyin("hello") is None
     assert romanize("重庆银行") == ["chong", "qing", "yin", "hang"]
+
+
+def test_ambiguous_pinyin_keeps_the_likely_readings_best_first():
+    # 方案 is a word: fang an first, fan gan kept as the second reading
+    assert pinyin_readings(["fangan"])[:2] == [["fang", "an"], ["fan", "gan"]]
+    assert pinyin_readings(["zhangai"])[0] == ["zhang", "ai"]  # 障碍
+    assert ["xi", "an"] in pinyin_readings(["xian"])
+    # where the reader typed a space, no syllable crosses it
+    assert pinyin_readings(["xi", "an"]) == [["xi", "an"]]
+    assert all(len(r) >= 2 for r in pinyin_readings(["fang", "an"]))
+    # interjections (嗯 n, 呣 m) are never read inside a run
+    assert not any({"n", "ng", "m"} & set(r) for r in pinyin_readings(["binanzhan"]))
+    assert pinyin_readings(["hello"]) == [] and pinyin_readings(["x1"]) == []
+
+
+def test_the_pinyin_key_is_the_same_for_index_and_query():
+    assert romanize_with_key("基于gps的车辆定位") == (
+        ["ji", "yu", "de", "che", "liang", "ding", "wei"], "jiyugpsdecheliangdingwei")
+    assert pinyin_key(normalize_text("JiYu GPS de")) == "jiyugpsde"
+    assert parse_query("jiyu GPS").pinyin_key == "jiyugps"
+    assert parse_query("zhongguofazhan -baogao").pinyin_key == ""  # exclusions are not bypassed
+    assert parse_query("title:zhongguo").pinyin_key == ""
+    assert parse_query("abc").pinyin_key == ""  # too short to say anything
 
 
 @pytest.mark.parametrize("hostile", [
