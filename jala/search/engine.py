@@ -293,6 +293,19 @@ def _like_fallback(where, params, raw_query, limit, offset):
     return ids, total
 
 
+def _newest_candidates(match, where, params):
+    """The newest k matches (then those without a year), for sorting by year."""
+    # ordered as the year index runs, so that a common term walks the index from the newest
+    # end and stops after k rows instead of sorting every match
+    dated = _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {match} AND {where} "
+                   f"AND year IS NOT NULL ORDER BY year DESC, id DESC LIMIT :k", params)
+    if len(dated) == params["k"]:
+        return dated
+    return dated + _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {match} "
+                          f"AND {where} AND year IS NULL ORDER BY id DESC LIMIT :rest",
+                          dict(params, rest=params["k"] - len(dated)))
+
+
 def _browse_candidates(request, where, params):
     order = "year DESC NULLS LAST, id DESC" if request.sort == "year" else \
         "holdings_count DESC, year DESC NULLS LAST, id DESC"
@@ -339,6 +352,10 @@ def search(request, channel="page"):
     else:
         candidates, complete, title_full = _candidates(parsed, where, params)
         match = "search_vector @@ CAST(:q AS tsquery)"
+        if request.sort == "year" and not complete:
+            # the candidates are the best-ranked few, not the newest: newest first means
+            # newest of every match
+            candidates = _newest_candidates(match, where, params)
         _score(candidates, parsed.title_key, parsed.pinyin_key)
         _order(candidates, request)
     total, lower_bound = len(candidates), False

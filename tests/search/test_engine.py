@@ -162,6 +162,23 @@ def test_sort_by_year(catalog):
     assert years == sorted(years, reverse=True)
 
 
+def test_sort_by_year_takes_the_newest_of_every_match_not_of_the_best_few(ctx, monkeypatch):
+    from jala.search import engine
+
+    # twelve matches, oldest imported first; only five are ranked (the first title matches)
+    import_lines([{"source_id": f"y{i}", "title": f"河流研究 第{i}卷", "year": 2000 + i}
+                  for i in range(12)] + [{"source_id": "y-none", "title": "河流研究 无年"}])
+    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 5)
+    first = search(SearchRequest(q="河流", sort="year", per_page=2))
+    assert [h.year for h in first.hits] == [2011, 2010]
+    assert first.total_relation == "gte"  # titles alone filled the candidates: not counted
+    third = search(SearchRequest(q="河流", sort="year", per_page=2, page=3))
+    assert [h.year for h in third.hits] == [2007, 2006]
+    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 13)
+    last = search(SearchRequest(q="河流", sort="year", per_page=2, page=7))
+    assert [h.title for h in last.hits] == ["河流研究 无年"]  # the undated come last
+
+
 def test_filters_without_a_query_browse(catalog):
     result = search(SearchRequest(types=["thesis"]))
     assert titles(result) == ["图书馆"]
