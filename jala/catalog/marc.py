@@ -73,6 +73,7 @@ def unimarc_to_dict(record):
         "title": title,
         "title_pinyin": pinyin,
         "authors": authors,
+        "authors_pinyin": _values(record, ("700", "701", "702"), "A"),
         "subjects": _values(record, ("600", "601", "605", "606", "607"), "a"),
         "keywords": _values(record, ("610",), "a"),
         "abstract": _first(record, ("330",), "a"),

@@ -4,7 +4,12 @@ Weights: A title (and its pinyin, ISBN/ISSN), B authors and keywords, C subjects
 series and journal, D abstract and notes.
 """
 from jala.search.normalize import alnum_only, normalize_key_part, normalize_text, trigram_text
-from jala.search.pinyin import pinyin_key, romanize_with_key, syllables_from_romanisation
+from jala.search.pinyin import (
+    pinyin_key,
+    romanize_name,
+    romanize_with_key,
+    syllables_from_romanisation,
+)
 from jala.search.query import title_key
 from jala.search.tokens import VectorBuilder
 
@@ -19,6 +24,18 @@ def title_syllables(title, romanisation=None, normalized=False):
         if syllables:
             return syllables, pinyin_key(normalize_text(romanisation))
     return romanize_with_key(title if normalized else normalize_text(title))
+
+
+def author_syllables(normalized_authors, romanisations=None):
+    """Each author's pinyin syllables: the catalogue's romanisations (CNMARC 70x $A) first.
+
+    pypinyin's readings of the CJK names join them where they differ, since a reader may type
+    either: the catalogue knows the polyphones (曾 zeng), and pypinyin the everyday sound.
+    """
+    readings = [syllables_from_romanisation(r) for r in romanisations or ()
+                if isinstance(r, str)]
+    readings += [romanize_name(a) for a in normalized_authors]
+    return [list(r) for r in dict.fromkeys(tuple(r) for r in readings if r)]
 
 
 def match_key(fields, key=None):
@@ -57,6 +74,8 @@ def build_document(fields):
     for issn in fields.get("issn_list") or ():
         vector.add_exact(issn.replace("-", "").lower(), "A")
     vector.add_values(authors, "B", normalized=True)
+    for syllables in author_syllables(authors, fields.get("authors_pinyin")):
+        vector.add_pinyin(syllables, "B")
     vector.add_values(fields.get("keywords"), "B")
     vector.add_values(fields.get("subjects"), "C")
     for name in ("publisher", "series", "journal"):
@@ -92,7 +111,8 @@ def reindex(batch_size=1000, progress=None):
     while True:
         rows = db.session.execute(text(
             "SELECT id, title, title_pinyin, authors, keywords, subjects, publisher, "
-            "extra->>'series', journal, abstract, extra->>'notes', isbn, issn FROM records "
+            "extra->>'series', journal, abstract, extra->>'notes', isbn, issn, "
+            "extra->'authors_pinyin' FROM records "
             "WHERE id > :after ORDER BY id LIMIT :n"), {"after": after, "n": batch_size}).all()
         if not rows:
             return done
@@ -100,7 +120,8 @@ def reindex(batch_size=1000, progress=None):
         for row in rows:
             fields = dict(zip(("title", "title_pinyin", "authors", "keywords", "subjects",
                                "publisher", "series", "journal", "abstract", "notes",
-                               "isbn_list", "issn_list"), row[1:], strict=True))
+                               "isbn_list", "issn_list", "authors_pinyin"), row[1:],
+                              strict=True))
             document = build_document(fields)
             updates.append({"id": row[0], **{c: document[c] for c in REINDEXED_COLUMNS}})
         db.session.execute(text(

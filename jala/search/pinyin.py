@@ -62,6 +62,28 @@ def _word_syllables(word):
                                                           v_to_u=False, errors="ignore"))
 
 
+# surnames that pypinyin reads with the sound of the common word (曾经 ceng, 单独 dan)
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha", "区": "ou",
+    "盖": "ge", "乐": "yue", "缪": "miao", "翟": "zhai", "覃": "qin", "种": "chong", "秘": "bi",
+    "繁": "po", "员": "yun", "句": "gou", "召": "shao", "折": "she", "隗": "wei", "宓": "fu",
+    "薄": "bo", "都": "du", "能": "nai", "祭": "zhai", "莘": "shen", "尉": "yu",
+}
+
+
+def romanize_name(normalized):
+    """Syllables of a personal name, its surname read as a surname (曾国藩 → zeng guo fan).
+
+    A name of two to four characters is read a character at a time (given names are not
+    dictionary words, and single characters are what the reading cache holds well).
+    """
+    if 2 <= len(normalized) <= 4 and len(CJK_RE.findall(normalized)) == len(normalized):
+        first = SURNAME_READINGS.get(normalized[0])
+        return [first or _word_syllables(normalized[0])[0],
+                *(_word_syllables(ch)[0] for ch in normalized[1:])]
+    return romanize(normalized)
+
+
 def syllables_from_romanisation(text):
     """Syllables of a catalogue's own romanisation (CNMARC 200$A: 'Zhong Guo Fa Zhan')."""
     out = []

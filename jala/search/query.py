@@ -105,7 +105,13 @@ def _clause_tsquery(clause, is_last):
         return None
     prefix = (is_last and not clause.phrase and seq[-1][0] == "word" and len(seq[-1][1]) >= 2
               and not clause.negate)
-    return _phrase(positioned, weight, prefix_last=prefix)
+    term = _phrase(positioned, weight, prefix_last=prefix)
+    if clause.field == "author":  # author:zengguofan, author:"zeng guofan" → 曾国藩
+        names = dict.fromkeys(_phrase(pinyin_pair_lexemes(r, 0)[0], weight)
+                              for r in pinyin_readings(clause.text.split()) if len(r) >= 2)
+        if names:
+            return "(" + " | ".join([term, *names]) + ")"
+    return term
 
 
 def _pinyin_alternative(clauses):

@@ -134,3 +134,9 @@ def test_lue_typed_with_u_matches_the_indexed_v_spelling():
 
 def test_a_query_of_one_hyphenated_fragment_is_not_an_exclusion():
     assert parse_query("-金属复").tsquery == "('金属' <1> '属复')"
+
+
+def test_author_field_queries_also_match_the_names_pinyin():
+    tsquery = parse_query("author:zengguofan").tsquery
+    assert "'~zengguo':B <1> '~guofan':B" in tsquery and "'zengguofan':*B" in tsquery
+    assert "~" not in parse_query("author:曾国藩").tsquery
