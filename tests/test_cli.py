@@ -53,7 +53,18 @@ def test_seed_demo_prints_a_login_for_every_role_and_is_repeatable(
     assert "8999 unchanged" in again.output  # the demo catalogue is not loaded twice
 
 
-def test_reindex_command_reports_what_it_rewrote(app):
-    result = app.test_cli_runner().invoke(reindex_command, ["--batch-size", "500"])
+def test_reindex_command_rebuilds_every_record(private_app):
+    from jala.search.engine import SearchRequest, search
+    from tests.catalog.conftest import import_lines
+
+    with private_app.test_request_context("/"):
+        import_lines([{"source_id": f"r{i}", "title": f"基于GPS的定位 第{i}卷"}
+                      for i in range(5)])
+        db.session.execute(text("UPDATE records SET pinyin_key = ''"))
+        db.session.commit()
+    result = private_app.test_cli_runner().invoke(reindex_command, ["--batch-size", "2"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("records reindexed")
+    assert result.output.strip().endswith("5 records reindexed")
+    with private_app.test_request_context("/"):
+        assert len(search(SearchRequest(q="jiyugps")).hits) == 5
+        db.session.rollback()

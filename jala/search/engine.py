@@ -31,6 +31,8 @@ from jala.search.query import parse_query
 CANDIDATES = 1000  # >= MAX_WINDOW, so that every reachable page is ranked
 FIRST_CANDIDATES = 300  # most searches stop at page 1: rank fewer unless asked for more
 PINYIN_PREFIX_CANDIDATES = 200
+TSQUERY_MATCH = "search_vector @@ CAST(:q AS tsquery)"
+PINYIN_KEY_MATCH = "pinyin_key LIKE :pinyin_prefix"
 COUNT_CAP = 10_000
 MAX_WINDOW = 1000
 MAX_PER_PAGE = 100
@@ -197,9 +199,8 @@ def _candidates(parsed, where, params):
         # titles whose pinyin begins with what was typed ('zhongguofazhan…', 'jiyuGPS…'): found
         # by the key however the pinyin splits and whatever Latin is mixed in
         for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
-                        f"WHERE pinyin_key LIKE :pinyin_prefix AND {where} "
-                        f"LIMIT {PINYIN_PREFIX_CANDIDATES}",
-                        dict(params, pinyin_prefix=parsed.pinyin_key + "%")):
+                        f"WHERE {PINYIN_KEY_MATCH} AND {where} "
+                        f"LIMIT {PINYIN_PREFIX_CANDIDATES}", params):
             found.setdefault(c.id, c)
     return list(found.values()), complete, title_full
 
@@ -219,7 +220,8 @@ def _score(candidates, title_key, pinyin_key):
 
 def _order(candidates, request):
     if request.sort == "year":
-        candidates.sort(key=lambda c: (-(c.year or 0), -c.score, c.id))
+        # the order _newest_candidates reads them in, so that pages neither repeat nor skip
+        candidates.sort(key=lambda c: (c.year is None, -(c.year or 0), -c.id))
     else:
         candidates.sort(key=lambda c: (-c.score, c.id))
 
@@ -294,16 +296,20 @@ def _like_fallback(where, params, raw_query, limit, offset):
 
 
 def _newest_candidates(match, where, params):
-    """The newest k matches (then those without a year), for sorting by year."""
+    """The newest k matches (then those without a year), for sorting by year.
+
+    Returns ``(candidates, complete)``, complete meaning every match was seen.
+    """
     # ordered as the year index runs, so that a common term walks the index from the newest
     # end and stops after k rows instead of sorting every match
     dated = _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {match} AND {where} "
                    f"AND year IS NOT NULL ORDER BY year DESC, id DESC LIMIT :k", params)
     if len(dated) == params["k"]:
-        return dated
-    return dated + _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {match} "
-                          f"AND {where} AND year IS NULL ORDER BY id DESC LIMIT :rest",
-                          dict(params, rest=params["k"] - len(dated)))
+        return dated, False
+    rest = params["k"] - len(dated)
+    undated = _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {match} AND {where} "
+                     f"AND year IS NULL ORDER BY id DESC LIMIT :rest", dict(params, rest=rest))
+    return dated + undated, len(undated) < rest
 
 
 def _browse_candidates(request, where, params):
@@ -350,12 +356,15 @@ def search(request, channel="page"):
         candidates = _browse_candidates(request, where, params)
         complete, match = len(candidates) < params["k"], "TRUE"
     else:
-        candidates, complete, title_full = _candidates(parsed, where, params)
-        match = "search_vector @@ CAST(:q AS tsquery)"
-        if request.sort == "year" and not complete:
-            # the candidates are the best-ranked few, not the newest: newest first means
-            # newest of every match
-            candidates = _newest_candidates(match, where, params)
+        match = TSQUERY_MATCH
+        if parsed.pinyin_key:
+            match = f"({TSQUERY_MATCH} OR {PINYIN_KEY_MATCH})"
+            params["pinyin_prefix"] = parsed.pinyin_key + "%"
+        if request.sort == "year":
+            # newest first means the newest of every match, not of the best-ranked few
+            candidates, complete = _newest_candidates(match, where, params)
+        else:
+            candidates, complete, title_full = _candidates(parsed, where, params)
         _score(candidates, parsed.title_key, parsed.pinyin_key)
         _order(candidates, request)
     total, lower_bound = len(candidates), False

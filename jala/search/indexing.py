@@ -93,15 +93,35 @@ def build_document(fields):
     }
 
 
+def extra_fields(extra):
+    """What the index reads from a record's extra fields (the ones the contract doesn't name).
+
+    Libraries send whatever they like there: a value of the wrong shape is ignored.
+    """
+    series, notes, romanised = (extra.get(name) for name in ("series", "notes",
+                                                              "authors_pinyin"))
+    return {
+        "series": series if isinstance(series, str) else None,
+        "notes": notes if isinstance(notes, str) else None,
+        "authors_pinyin": [r for r in romanised if isinstance(r, str)]
+        if isinstance(romanised, list) else None,
+    }
+
+
 REINDEXED_COLUMNS = ("title_key", "search_vector", "title_vector", "search_text", "pinyin_key")
+# the fields a document is built from, compared when the new document is written: a record an
+# import changed in the meantime keeps the document that import wrote
+_SOURCE_FIELDS = "md5(ROW(title, title_pinyin, authors, keywords, subjects, publisher, " \
+    "journal, abstract, isbn, issn, extra)::text)"
 
 
 def reindex(batch_size=1000, progress=None):
     """Rebuild every record's index columns from its fields, in batches, each committed.
 
     For when the indexing rules change (a new column, a new tokenisation): the records stay
-    searchable throughout. Match keys are left as they are, so union records never split or
-    merge behind an import's back. Returns the number of records rewritten.
+    searchable throughout, and imports may run meanwhile. Match keys are left as they are, so
+    union records never split or merge behind an import's back. Returns the number of
+    records read.
     """
     from sqlalchemy import text
 
@@ -110,24 +130,25 @@ def reindex(batch_size=1000, progress=None):
     done, after = 0, 0
     while True:
         rows = db.session.execute(text(
-            "SELECT id, title, title_pinyin, authors, keywords, subjects, publisher, "
-            "extra->>'series', journal, abstract, extra->>'notes', isbn, issn, "
-            "extra->'authors_pinyin' FROM records "
+            "SELECT id, title, title_pinyin, authors, keywords, subjects, publisher, journal, "
+            f"abstract, isbn, issn, extra, {_SOURCE_FIELDS} FROM records "
             "WHERE id > :after ORDER BY id LIMIT :n"), {"after": after, "n": batch_size}).all()
         if not rows:
             return done
         updates = []
         for row in rows:
             fields = dict(zip(("title", "title_pinyin", "authors", "keywords", "subjects",
-                               "publisher", "series", "journal", "abstract", "notes",
-                               "isbn_list", "issn_list", "authors_pinyin"), row[1:],
-                              strict=True))
+                               "publisher", "journal", "abstract", "isbn_list", "issn_list"),
+                              row[1:11], strict=True))
+            fields.update(extra_fields(row[11] or {}))
             document = build_document(fields)
-            updates.append({"id": row[0], **{c: document[c] for c in REINDEXED_COLUMNS}})
+            updates.append({"id": row[0], "seen": row[12],
+                            **{c: document[c] for c in REINDEXED_COLUMNS}})
         db.session.execute(text(
             "UPDATE records SET title_key = :title_key, search_text = :search_text, "
             "pinyin_key = :pinyin_key, search_vector = CAST(:search_vector AS tsvector), "
-            "title_vector = CAST(:title_vector AS tsvector) WHERE id = :id"), updates)
+            "title_vector = CAST(:title_vector AS tsvector) "
+            f"WHERE id = :id AND {_SOURCE_FIELDS} = :seen"), updates)
         db.session.commit()
         done += len(rows)
         after = rows[-1][0]

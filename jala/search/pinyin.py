@@ -79,8 +79,10 @@ def romanize_name(normalized):
     """
     if 2 <= len(normalized) <= 4 and len(CJK_RE.findall(normalized)) == len(normalized):
         first = SURNAME_READINGS.get(normalized[0])
-        return [first or _word_syllables(normalized[0])[0],
-                *(_word_syllables(ch)[0] for ch in normalized[1:])]
+        # a character pypinyin has no reading for (㐂) gives none, as in romanize()
+        readings = [(first,) if first else _word_syllables(normalized[0]),
+                    *(_word_syllables(ch) for ch in normalized[1:])]
+        return [r[0] for r in readings if r]
     return romanize(normalized)
 
 
@@ -151,25 +153,39 @@ def _readings(text, boundaries):
     No syllable crosses a position in ``boundaries`` (where the reader typed a space).
     """
     pairs = _word_pairs()
-    # best[end]: the best few (cost, syllables) for text[:end]
+    crossing = [False] * (len(text) + 1)  # crossing[i]: a syllable may not span i
+    for b in boundaries:
+        crossing[b] = True
+    # best[end]: the best few (cost, start, rank in best[start], last syllable) for text[:end];
+    # the syllables themselves are read back at the end, so no partial reading is copied
     best = [[] for _ in range(len(text) + 1)]
-    best[0] = [(0.0, ())]
+    best[0] = [(0.0, 0, 0, "")]
     for end in range(1, len(text) + 1):
         options = []
-        for start in range(max(0, end - MAX_SYLLABLE), end):
+        for start in range(end - 1, max(-1, end - MAX_SYLLABLE - 1), -1):
+            if start < end - 1 and crossing[start + 1]:
+                break  # this and every earlier start would cross a space
             syllable = text[start:end]
-            if not best[start] or syllable not in _SPLIT_SYLLABLES or \
-                    any(start < b < end for b in boundaries):
+            if not best[start] or syllable not in _SPLIT_SYLLABLES:
                 continue
-            for cost, syllables in best[start]:
-                bonus = WORD_PAIR_BONUS if syllables and (syllables[-1], syllable) in pairs \
-                    else 0.0
-                options.append((cost + 1.0 - bonus, (*syllables, syllable)))
+            for rank, (cost, _start, _rank, last) in enumerate(best[start]):
+                bonus = WORD_PAIR_BONUS if (last, syllable) in pairs else 0.0
+                options.append((cost + 1.0 - bonus, start, rank, syllable))
         options.sort()
         best[end] = options[:MAX_READINGS]
-    return tuple(syllables for _cost, syllables in best[len(text)])
+    readings = []
+    for entry in best[len(text)]:
+        syllables, end = [], len(text)
+        while end:
+            _cost, start, rank, syllable = entry
+            syllables.append(syllable)
+            entry, end = best[start][rank], start
+        readings.append(tuple(reversed(syllables)))
+    return tuple(readings)
 
 
+# a longer run of letters is not a title typed in pinyin (the query itself is bounded)
+MAX_PINYIN_WORD = 120
 # what people type for lüe/nüe, as the index spells them
 TYPED_FORMS = {"lue": "lve", "nue": "nve"}
 
@@ -182,7 +198,8 @@ def pinyin_readings(words):
     """
     words = [w.lower().replace("ü", "v") for w in words]
     text = "".join(words)
-    if not text or not text.isascii() or not text.isalpha() or len(text) > 120:
+    if not text or not text.isascii() or not text.isalpha() or \
+            max(len(w) for w in words) > MAX_PINYIN_WORD:
         return []
     boundaries, position = [], 0
     for word in words[:-1]:
