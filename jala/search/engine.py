@@ -196,12 +196,15 @@ def _candidates(parsed, where, params):
                         f"WHERE title_key = :title_key AND {where}", params):
             found.setdefault(c.id, c)
     if parsed.pinyin_key:
-        # titles whose pinyin begins with what was typed ('zhongguofazhan…', 'jiyuGPS…'): found
-        # by the key however the pinyin splits and whatever Latin is mixed in
-        for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
-                        f"WHERE {PINYIN_KEY_MATCH} AND {where} "
-                        f"LIMIT {PINYIN_PREFIX_CANDIDATES}", params):
-            found.setdefault(c.id, c)
+        # titles whose pinyin is, or begins with, what was typed ('zhongguofazhan…',
+        # 'jiyuGPS…'): found by the key however the pinyin splits and whatever Latin is mixed
+        # in. The exact ones first: a short key can begin thousands of titles.
+        for condition, limit in (("pinyin_key = :pinyin_exact", ""),
+                                 (PINYIN_KEY_MATCH, f"LIMIT {PINYIN_PREFIX_CANDIDATES}")):
+            for c in _fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
+                            f"WHERE {condition} AND {where} {limit}",
+                            dict(params, pinyin_exact=parsed.pinyin_key)):
+                found.setdefault(c.id, c)
     return list(found.values()), complete, title_full
 
 

@@ -106,6 +106,15 @@ def test_pinyin_key_matches_obey_the_filters(ctx):
     assert "基于GPS的车辆定位研究" not in titles(search(SearchRequest(q="jiyugps year:2013")))
 
 
+def test_the_title_whose_pinyin_key_is_the_query_is_never_crowded_out(ctx, monkeypatch):
+    from jala.search import engine
+
+    import_lines([{"source_id": f"g{i}", "title": f"GPS定位{'系统' * i}"} for i in range(1, 6)]
+                 + [{"source_id": "g0", "title": "GPS定位"}])
+    monkeypatch.setattr(engine, "PINYIN_PREFIX_CANDIDATES", 2)
+    assert titles(search(SearchRequest(q="gpsdingwei")))[0] == "GPS定位"
+
+
 def test_reindex_rebuilds_the_index_columns_of_existing_records(ctx):
     import_lines(RUN_TOGETHER)
     db.session.execute(text("UPDATE records SET pinyin_key = '', search_text = '', "
