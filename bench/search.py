@@ -171,11 +171,24 @@ def import_kwargs(workers):
     return {}
 
 
-def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings, workers=1):
+def unread_indexes(dbname):
+    """``{name: definition}`` of the other indexes on records that the importer never reads."""
+    return dict(admin(dbname, "SELECT indexname, indexdef FROM pg_indexes "
+                              "WHERE tablename = 'records' AND indexname <> ALL(%s) "
+                              "AND indexname <> ALL(%s) ORDER BY indexname",
+                      (list(C.IMPORT_READ_INDEXES), list(C.GIN_INDEXES))))
+
+
+def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings, workers=1,
+                drop_unread=False):
     from jala.catalog.importer import import_stream
 
+    timings["dropped"] = {}
     if not keep_indexes:
-        for name in C.GIN_INDEXES:
+        timings["dropped"] = dict(C.GIN_INDEXES)
+        if drop_unread:
+            timings["dropped"].update(unread_indexes(dbname))
+        for name in timings["dropped"]:
             admin(dbname, f"DROP INDEX IF EXISTS {name}")
     samples = []
     checkpoints = {}
@@ -214,13 +227,13 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings,
     return stats, seconds, checkpoints, samples, rss_before
 
 
-def rebuild_indexes(dbname, maintenance_work_mem):
+def rebuild_indexes(dbname, maintenance_work_mem, indexes):
     import psycopg
 
     out = []
     with psycopg.connect(C.conninfo(dbname), autocommit=True) as conn:
         conn.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
-        for name, ddl in C.GIN_INDEXES.items():
+        for name, ddl in indexes.items():
             started = time.perf_counter()
             conn.execute(f"DROP INDEX IF EXISTS {name}")
             conn.execute(ddl)
@@ -576,7 +589,10 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
     w("")
     rate = n / import_s
     w(f"Import (import_stream, workers={args.workers}, GIN/trigram indexes dropped during the load"
-      + (")" if not args.keep_indexes else "; --keep-indexes: NOT dropped)"))
+      + ("; --keep-indexes: NOT dropped)" if args.keep_indexes else
+         "; --drop-unread-indexes: " + ", ".join(
+             sorted(set(args.timings["dropped"]) - set(C.GIN_INDEXES))) + " too)"
+         if args.drop_unread_indexes else ")"))
     w(f"  {stats.summary()}")
     w(f"  {n:,} records in {import_s:,.1f} s = {rate:,.0f} records/s")
     for mark, (t, rss) in sorted(checkpoints.items()):
@@ -694,6 +710,10 @@ def main(argv=None):
                         "tantivy index) afterwards")
     parser.add_argument("--keep-indexes", action="store_true",
                         help="do not drop the GIN/trigram indexes during the bulk load")
+    parser.add_argument("--drop-unread-indexes", action="store_true",
+                        help="drop the other indexes on records that the importer never reads "
+                        "(all but the primary key and the match key) during the bulk load too, "
+                        "and build them after it with the GIN indexes")
     parser.add_argument("--maintenance-work-mem", default="1GB",
                         help="for the GIN index build (session setting; default 1GB)")
     parser.add_argument("--incremental", type=int, default=10_000,
@@ -741,7 +761,7 @@ def main(argv=None):
             else:
                 stats, import_s, checkpoints, samples, rss_before = bulk_import(
                     gen, n, args.db, args.batch_size, args.keep_indexes, sample_every, timings,
-                    args.workers)
+                    args.workers, args.drop_unread_indexes)
             rss_peak = C.peak_rss_mb()
             if not args.reuse:
                 # closing the importing connection flushes its table statistics
@@ -750,7 +770,7 @@ def main(argv=None):
                 time.sleep(1.0)
                 tstats = table_stats(args.db)
                 index_times = [] if args.keep_indexes else rebuild_indexes(
-                    args.db, args.maintenance_work_mem)
+                    args.db, args.maintenance_work_mem, timings["dropped"])
                 started = time.perf_counter()
                 admin(args.db, "VACUUM ANALYZE records")
                 admin(args.db, "ANALYZE")

@@ -8,6 +8,7 @@ from jala.catalog.importer import import_stream
 from jala.catalog.models import Holding, Record, SourceRecord
 from jala.catalog.service import open_records
 from jala.extensions import db
+from jala.search.engine import SearchRequest, search
 from tests.catalog.conftest import import_file, import_lines
 
 
@@ -121,6 +122,10 @@ def test_sru_wrapped_unimarc_and_cnmarc_map_every_field(ctx, marc_dir, name, lib
     assert record.year == 1994 and record.clc == "F124" and "经济发展" in record.subjects
     assert record.title_pinyin.endswith("Zhong Guo Fa Zhan Bao Gao")
     assert record.authors[:2] == ["叶震", "李强"] and record.page_count == 320
+    # the cataloguer's romanisation of the names (701 $A) is kept and searchable
+    assert record.extra["authors_pinyin"][:2] == ["Xie Zhen", "Li Qiang"]
+    assert record.id in [h.id for h in search(SearchRequest(q="author:xiezhen")).hits]
+    assert record.id in [h.id for h in search(SearchRequest(q="ye zhen")).hits]
     holding = next(h for h in record.holdings if h.library.code == library)
     assert holding.call_number == "F124 26" and holding.status == "available"
 
