@@ -26,20 +26,6 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 INSTANCE_PATH = "/tmp/jala-bench-instance"
 LIBRARIES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "NCU", "JJU", "NIT",
              "SRNU", "JDZU", "YCU", "JXEMC", "JCU")
-# the indexes on records that the importer reads (by id, by match key): --drop-unread-indexes
-# drops the others too during a bulk load, and builds them after it
-IMPORT_READ_INDEXES = ("pk_records", "ix_records_match_key")
-GIN_INDEXES = {
-    # name -> definition, exactly as migrations/versions/20261124_2151_add_union_catalogue_*.py
-    "ix_records_search_vector": "CREATE INDEX ix_records_search_vector ON records "
-                                "USING gin (search_vector)",
-    "ix_records_title_vector": "CREATE INDEX ix_records_title_vector ON records "
-                               "USING gin (title_vector)",
-    "ix_records_search_text_trgm": "CREATE INDEX ix_records_search_text_trgm ON records "
-                                   "USING gin (search_text gin_trgm_ops)",
-}
-
-
 def log(*args):
     print(time.strftime("[%H:%M:%S]"), *args, file=sys.stderr, flush=True)
 

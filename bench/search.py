@@ -2,10 +2,11 @@
 
 1. Generates N synthetic records from the vocabulary of /work/shared/data/csl-dev.jsonl (see
    bench/_synth.py) and imports them through ``jala.catalog.importer.import_stream`` into a
-   fresh ``jala_bench_search`` database. The GIN indexes on ``records`` (search_vector,
-   title_vector, trigram search_text) are dropped before the bulk load and rebuilt after it;
-   that rebuild is timed separately. Reports records/s, peak RSS, table and index sizes, and
-   the rate of a further incremental import with every index in place.
+   fresh ``jala_bench_search`` database. As ``jala import --bulk`` does, the indexes on
+   ``records`` that only searches read (the GIN indexes, the title key, year and pinyin key)
+   are dropped before the bulk load and built after it; that build is timed separately.
+   Reports records/s, peak RSS, table and index sizes, and the rate of a further incremental
+   import with every index in place.
 2. Runs a fixed query mix through ``jala.search.engine.search`` (rare words, very common words,
    one and two characters, two words, quoted phrases, title fragments, Traditional, pinyin,
    Latin, zero-hit queries; each plain and with type/library filters). Every query runs twice:
@@ -171,25 +172,12 @@ def import_kwargs(workers):
     return {}
 
 
-def unread_indexes(dbname):
-    """``{name: definition}`` of the other indexes on records that the importer never reads."""
-    return dict(admin(dbname, "SELECT indexname, indexdef FROM pg_indexes "
-                              "WHERE tablename = 'records' AND indexname <> ALL(%s) "
-                              "AND indexname <> ALL(%s) ORDER BY indexname",
-                      (list(C.IMPORT_READ_INDEXES), list(C.GIN_INDEXES))))
-
-
-def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings, workers=1,
-                drop_unread=False):
+def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings, workers=1):
+    from jala.catalog.bulk import drop_search_indexes
     from jala.catalog.importer import import_stream
 
-    timings["dropped"] = {}
-    if not keep_indexes:
-        timings["dropped"] = dict(C.GIN_INDEXES)
-        if drop_unread:
-            timings["dropped"].update(unread_indexes(dbname))
-        for name in timings["dropped"]:
-            admin(dbname, f"DROP INDEX IF EXISTS {name}")
+    # as `jala import --bulk` does: the indexes only searches read go, and are built after
+    timings["dropped"] = [] if keep_indexes else drop_search_indexes()
     samples = []
     checkpoints = {}
     family_peak = [0.0, 0.0]  # RSS sum, PSS sum of this process + import workers
@@ -227,19 +215,13 @@ def bulk_import(gen, n, dbname, batch_size, keep_indexes, sample_every, timings,
     return stats, seconds, checkpoints, samples, rss_before
 
 
-def rebuild_indexes(dbname, maintenance_work_mem, indexes):
-    import psycopg
+def rebuild_indexes(maintenance_work_mem):
+    from jala.catalog.bulk import build_missing_search_indexes
 
-    out = []
-    with psycopg.connect(C.conninfo(dbname), autocommit=True) as conn:
-        conn.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
-        for name, ddl in indexes.items():
-            started = time.perf_counter()
-            conn.execute(f"DROP INDEX IF EXISTS {name}")
-            conn.execute(ddl)
-            out.append((name, time.perf_counter() - started))
-            C.log(f"built {name} in {out[-1][1]:.1f} s")
-    return out
+    built = build_missing_search_indexes(maintenance_work_mem)
+    for name, seconds in built:
+        C.log(f"built {name} in {seconds:.1f} s")
+    return built
 
 
 def table_stats(dbname):
@@ -588,11 +570,10 @@ def report(args, n, stats, import_s, checkpoints, rss_before, rss_peak, index_ti
       f"{args.maintenance_work_mem}")
     w("")
     rate = n / import_s
-    w(f"Import (import_stream, workers={args.workers}, GIN/trigram indexes dropped during the load"
-      + ("; --keep-indexes: NOT dropped)" if args.keep_indexes else
-         "; --drop-unread-indexes: " + ", ".join(
-             sorted(set(args.timings["dropped"]) - set(C.GIN_INDEXES))) + " too)"
-         if args.drop_unread_indexes else ")"))
+    w(f"Import (import_stream, workers={args.workers}; "
+      + ("--keep-indexes: every index kept during the load)" if args.keep_indexes else
+         "as jala import --bulk, the search indexes dropped during the load and built after "
+         "it: " + ", ".join(args.timings["dropped"]) + ")"))
     w(f"  {stats.summary()}")
     w(f"  {n:,} records in {import_s:,.1f} s = {rate:,.0f} records/s")
     for mark, (t, rss) in sorted(checkpoints.items()):
@@ -709,11 +690,7 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the database (and the "
                         "tantivy index) afterwards")
     parser.add_argument("--keep-indexes", action="store_true",
-                        help="do not drop the GIN/trigram indexes during the bulk load")
-    parser.add_argument("--drop-unread-indexes", action="store_true",
-                        help="drop the other indexes on records that the importer never reads "
-                        "(all but the primary key and the match key) during the bulk load too, "
-                        "and build them after it with the GIN indexes")
+                        help="do not drop the search indexes during the bulk load")
     parser.add_argument("--maintenance-work-mem", default="1GB",
                         help="for the GIN index build (session setting; default 1GB)")
     parser.add_argument("--incremental", type=int, default=10_000,
@@ -761,7 +738,7 @@ def main(argv=None):
             else:
                 stats, import_s, checkpoints, samples, rss_before = bulk_import(
                     gen, n, args.db, args.batch_size, args.keep_indexes, sample_every, timings,
-                    args.workers, args.drop_unread_indexes)
+                    args.workers)
             rss_peak = C.peak_rss_mb()
             if not args.reuse:
                 # closing the importing connection flushes its table statistics
@@ -770,7 +747,7 @@ def main(argv=None):
                 time.sleep(1.0)
                 tstats = table_stats(args.db)
                 index_times = [] if args.keep_indexes else rebuild_indexes(
-                    args.db, args.maintenance_work_mem, timings["dropped"])
+                    args.maintenance_work_mem)
                 started = time.perf_counter()
                 admin(args.db, "VACUUM ANALYZE records")
                 admin(args.db, "ANALYZE")

@@ -149,12 +149,23 @@ def totp_code(email):
 @click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8")
 @click.option("--workers", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes preparing records (tokens, pinyin).")
-def import_command(path, library_code, format_name, flavour, encoding, workers):
+@click.option("--bulk", is_flag=True,
+              help="A large first load: the search indexes are dropped before it and built "
+                   "after it (searching is slow until they are).")
+def import_command(path, library_code, format_name, flavour, encoding, workers, bulk):
     """Import records from PATH into the union catalogue for a member library."""
+    from jala.catalog.bulk import build_missing_search_indexes, drop_search_indexes
     from jala.catalog.importer import InvalidRecord
     from jala.catalog.readers import ImportFileError
     from jala.catalog.service import open_records
 
+    def building(name):
+        click.echo(f"building {name}…", err=True)
+
+    # an earlier bulk load that was stopped before its indexes were built is mended first
+    build_missing_search_indexes(progress=building)
+    if bulk:
+        drop_search_indexes()
     label = "line" if (format_name or "").startswith("json") else "record"
     try:
         size = Path(path).stat().st_size
@@ -177,6 +188,10 @@ def import_command(path, library_code, format_name, flavour, encoding, workers):
                                       flavour=flavour, progress=progress, workers=workers)
     except (InvalidRecord, ImportFileError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if bulk:
+            for name, seconds in build_missing_search_indexes(progress=building):
+                click.echo(f"built {name} in {seconds:.1f} s", err=True)
     if stats.skipped > len(stats.errors):
         click.echo(f"… and {stats.skipped - len(stats.errors)} more skipped records", err=True)
     click.echo(stats.summary())
