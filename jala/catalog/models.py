@@ -76,7 +76,8 @@ class Record(db.Model):
         Index("ix_records_title_key", title_key),
         Index("ix_records_pinyin_key", pinyin_key,
               postgresql_ops={"pinyin_key": "text_pattern_ops"}),
-        Index("ix_records_year", year),
+        # (year, id): newest first, walked backwards, in the order sorting by year shows
+        Index("ix_records_year_id", year, id),
         Index("ix_records_match_key", match_key, postgresql_where=text("match_key IS NOT NULL")),
     )
 

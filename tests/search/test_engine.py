@@ -188,6 +188,20 @@ def test_sort_by_year_takes_the_newest_of_every_match_not_of_the_best_few(ctx, m
     assert [h.title for h in last.hits] == ["河流研究 无年"]  # the undated come last
 
 
+def test_sort_by_year_of_a_term_too_common_to_read_whole_walks_the_year_index(ctx,
+                                                                              monkeypatch):
+    from jala.search import engine
+
+    import_lines([{"source_id": f"w{i}", "title": f"湿地研究 第{i}卷", "year": 2000 + i % 6,
+                   "type": "book" if i % 2 else "article"} for i in range(12)])
+    monkeypatch.setattr(engine, "YEAR_SORT_ALL", 3)
+    pages = [search(SearchRequest(q="湿地", sort="year", per_page=4, page=p)) for p in (1, 2, 3)]
+    seen = [(h.year, h.id) for page in pages for h in page.hits]
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == 12  # no repeats, no gaps
+    books = search(SearchRequest(q="湿地", sort="year", types=["book"], per_page=10))
+    assert [h.year for h in books.hits] == [2005, 2005, 2003, 2003, 2001, 2001]
+
+
 def test_filters_without_a_query_browse(catalog):
     result = search(SearchRequest(types=["thesis"]))
     assert titles(result) == ["图书馆"]
