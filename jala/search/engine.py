@@ -11,6 +11,7 @@ be had within ``COUNT_BUDGET_MS``, else a lower bound.
 """
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -299,15 +300,22 @@ def _like_fallback(where, params, raw_query, limit, offset):
     return ids, total
 
 
+@contextmanager
+def _planner_without(*plan_kinds):
+    """The statements inside are planned without these kinds of plan ('seqscan', …)."""
+    names = [f"enable_{kind}" for kind in plan_kinds]
+    db.session.execute(text("; ".join(f"SET LOCAL {name} = off" for name in names)))
+    yield
+    db.session.execute(text("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names)))
+
+
 def _ids_and_years(condition, where, params, limit):
     # through the GIN index: a scan of the whole table was the planner's choice for a common
     # term, and it reads every row's page rather than the matches' pages
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    rows = db.session.execute(text(
-        f"SELECT id, year FROM records WHERE {condition} AND {where} LIMIT {limit}"),
-        params).all()
-    db.session.execute(text("SET LOCAL enable_seqscan = on"))
-    return rows
+    with _planner_without("seqscan"):
+        return db.session.execute(text(
+            f"SELECT id, year FROM records WHERE {condition} AND {where} LIMIT {limit}"),
+            params).all()
 
 
 def _newest_candidates(parsed, match, where, params):
@@ -330,13 +338,10 @@ def _newest_candidates(parsed, match, where, params):
     rows = _ids_and_years(in_title, where, params, YEAR_SORT_ALL + 1)
     if len(rows) > YEAR_SORT_ALL:
         # only the (year, id) index gives this order: the planner is left no other way
-        db.session.execute(text("SET LOCAL enable_bitmapscan = off; "
-                                "SET LOCAL enable_seqscan = off"))
-        newest = _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
-                        f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
-                        f"LIMIT :k", params)
-        db.session.execute(text("SET LOCAL enable_bitmapscan = on; "
-                                "SET LOCAL enable_seqscan = on"))
+        with _planner_without("bitmapscan", "seqscan"):
+            newest = _fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
+                            f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
+                            f"LIMIT :k", params)
         return newest, False, None
     seen_all = False
     if len(rows) < k:
