@@ -107,11 +107,20 @@ def _clause_tsquery(clause, is_last):
               and not clause.negate)
     term = _phrase(positioned, weight, prefix_last=prefix)
     if clause.field == "author":  # author:zengguofan, author:"zeng guofan" → 曾国藩
-        names = dict.fromkeys(_phrase(pinyin_pair_lexemes(r, 0)[0], weight)
-                              for r in pinyin_readings(clause.text.split()) if len(r) >= 2)
+        names = _pinyin_phrases(clause.text.split(), weight)
         if names:
             return "(" + " | ".join([term, *names]) + ")"
     return term
+
+
+def _pinyin_phrases(words, weight=""):
+    """Phrases of syllable pairs for the likely readings of typed pinyin words, best first.
+
+    A lone syllable says too little: a reading of one syllable is left out.
+    """
+    # readings can spell the same pairs ('fang an' and 'fan gan' both give '~fangan')
+    return list(dict.fromkeys(_phrase(pinyin_pair_lexemes(r, 0)[0], weight)
+                              for r in pinyin_readings(words) if len(r) >= 2))
 
 
 def _pinyin_alternative(clauses):
@@ -127,13 +136,10 @@ def _pinyin_alternative(clauses):
 
     def close_run():
         nonlocal pinyin_syllables
-        readings = [r for r in pinyin_readings(run) if len(r) >= 2]
-        if readings:  # a lone syllable says too little: it is left out
-            # readings can spell the same pairs ('fang an' and 'fan gan' both give '~fangan')
-            phrases = list(dict.fromkeys(_phrase(pinyin_pair_lexemes(r, 0)[0])
-                                         for r in readings))
+        phrases = _pinyin_phrases(run)
+        if phrases:
             parts.append(phrases[0] if len(phrases) == 1 else "(" + " | ".join(phrases) + ")")
-            pinyin_syllables += len(readings[0])
+            pinyin_syllables += max(len(r) for r in pinyin_readings(run))
         run.clear()
 
     for clause in clauses:
