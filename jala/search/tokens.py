@@ -71,7 +71,8 @@ def units(normalized):
 
 def positioned_lexemes(normalized, start=1):
     """``[(lexeme, position)]`` for the index, and the next free position."""
-    # units() inlined: this runs for every field of every imported record
+    # the rule, written to be read: the index is built by _add_positioned_lexemes, which
+    # must give the same (tests/catalog/test_bulk_load.py compares them)
     out = []
     append = out.append
     pos = start
@@ -94,8 +95,9 @@ def positioned_lexemes(normalized, start=1):
 def _add_positioned_lexemes(lexemes, labels, normalized, start):
     """``positioned_lexemes`` and ``VectorBuilder._add`` in one pass: the next free position.
 
-    (This runs for every field of every imported record.) Past ``MAX_POSITION`` nothing more
-    is added, and the position returned is past it too.
+    (This runs for every field of every imported record: adding an entry is written out at
+    each of its three places rather than called, which a call per lexeme would cost.) Past
+    ``MAX_POSITION`` nothing more is added, and the position returned is past it too.
     """
     pos = start
     previous = None
