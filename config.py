@@ -117,4 +117,7 @@ def load_config(env=None):
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "SWEEP_INTERVAL_SECONDS": _int(env, "SWEEP_INTERVAL_SECONDS", 30),
         "RQ_QUEUE": env.get("RQ_QUEUE", "jala"),
+        # every key the portal writes to Redis (rate limits, the sweeper's lock) starts with it,
+        # so that two portals, or the tests beside a portal, can share one Redis
+        "REDIS_KEY_PREFIX": env.get("REDIS_KEY_PREFIX", "jala"),
     }

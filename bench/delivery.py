@@ -290,12 +290,13 @@ def setup(app, total, timings):
     from sqlalchemy import insert, select
 
     from jala import clock
-    from jala.accounts import services as accounts
     from jala.accounts.models import Library, User
+    from jala.accounts.passwords import hash_password
     from jala.delivery import coverage
     from jala.delivery import services as delivery
     from jala.delivery.models import DeliveryRequest
     from jala.extensions import db
+    from jala.membership import get_library
     from tests.factories import make_user
 
     with app.test_request_context("/"):
@@ -314,13 +315,13 @@ def setup(app, total, timings):
                 coverage.save_coverage(librarians[code], code, issn=value,
                                        title=f"Journal {value}", year_from="1990")
         db.session.commit()
-        staff = {accounts.get_library(code).id: user.id for code, user in librarians.items()}
+        staff = {get_library(code).id: user.id for code, user in librarians.items()}
         timings["setup: librarians + coverage"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        home = accounts.get_library(HOME_LIBRARY)
+        home = get_library(HOME_LIBRARY)
         n_readers = -(-total // PER_READER)
-        password_hash = accounts.hash_password(f"bench-{time.time()}")
+        password_hash = hash_password(f"bench-{time.time()}")
         now = clock.now()
         db.session.execute(insert(User), [
             {"email": f"reader{i:05d}@example.edu.cn", "email_confirmed_at": now,

@@ -1,9 +1,25 @@
 """The JALA Portal: ``create_app()`` binds extensions and blueprints, nothing else."""
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
 
 from config import PROJECT_ROOT, load_config
+
+# Each domain's blueprint lives in its package's __init__; these modules attach its views.
+VIEW_MODULES = (
+    "jala.core.routes",
+    "jala.accounts.routes",
+    "jala.admin.routes",
+    "jala.search.routes",
+    "jala.catalog.routes",
+    "jala.delivery.routes",
+    "jala.governance.routes",
+    "jala.governance.center_routes",
+    "jala.reading.routes",
+    "jala.loans.routes",
+    "jala.reference.routes",
+)
 
 
 def create_app(config=None):
@@ -25,8 +41,9 @@ def create_app(config=None):
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                "connect_args": {"connect_timeout": 5}}
     app.config["RATELIMIT_STORAGE_URI"] = embedded.limiter_storage_uri(app.config["REDIS_URL"])
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 0.5,
-                                               "socket_timeout": 0.5}
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        "socket_connect_timeout": 0.5, "socket_timeout": 0.5,
+        "key_prefix": app.config["REDIS_KEY_PREFIX"] + ":limits"}
 
     from jala.extensions import babel, csrf, db, limiter, login_manager, select_locale
 
@@ -41,25 +58,11 @@ def create_app(config=None):
 
     web.init_app(app)
 
-    from jala.accounts import bp as accounts_bp
-    from jala.admin import bp as admin_bp
-    from jala.catalog import bp as catalog_bp
-    from jala.core import bp as core_bp
-    from jala.delivery import bp as delivery_bp
-    from jala.governance import bp as governance_bp
-    from jala.loans import bp as loans_bp
-    from jala.reading import bp as reading_bp
-    from jala.reference import bp as reference_bp
-    from jala.search import bp as search_bp
-
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(delivery_bp)
-    app.register_blueprint(governance_bp)
-    app.register_blueprint(reading_bp)
-    app.register_blueprint(loans_bp)
-    app.register_blueprint(reference_bp)
+    blueprints = []
+    for name in VIEW_MODULES:
+        blueprint = import_module(name).bp
+        if blueprint not in blueprints:
+            blueprints.append(blueprint)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     return app

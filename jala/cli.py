@@ -95,13 +95,11 @@ def seed_demo_command():
 def create_admin(email, name, card):
     """Create a portal admin at the current chair library (asks for the password)."""
     from jala.accounts.models import ROLE_PORTAL_ADMIN
-    from jala.accounts.services import (
-        check_password_policy,
-        create_user_with_role,
-        current_chair_library,
-    )
+    from jala.accounts.passwords import check_password_policy
+    from jala.accounts.roles import create_user_with_role
     from jala.errors import RuleViolation
     from jala.extensions import db as database
+    from jala.membership import current_chair_library
 
     password = os.environ.get("JALA_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     chair = current_chair_library()
@@ -156,8 +154,7 @@ def import_command(path, library_code, format_name, flavour, encoding, workers, 
     """Import records from PATH into the union catalogue for a member library."""
     from jala.catalog.bulk import build_missing_search_indexes, drop_search_indexes
     from jala.catalog.importer import InvalidRecord
-    from jala.catalog.readers import ImportFileError
-    from jala.catalog.service import open_records
+    from jala.catalog.readers import ImportFileError, open_records
 
     def building(name):
         click.echo(f"building {name}…", err=True)

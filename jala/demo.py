@@ -11,13 +11,10 @@ from jala.accounts.models import (
     ROLE_LIBRARY_ADMIN,
     ROLE_PORTAL_ADMIN,
 )
-from jala.accounts.services import (
-    create_user_with_role,
-    current_chair_library,
-    find_user_by_email,
-    register_user,
-)
+from jala.accounts.roles import create_user_with_role
+from jala.accounts.services import find_user_by_email, register_user
 from jala.extensions import db
+from jala.membership import current_chair_library
 
 DEMO_PASSWORD = "jala-demo-2026"
 
@@ -68,7 +65,7 @@ def _spread_holdings(items):
 def seed_catalog():
     """Load the demo records shipped in ``jala/demo`` (skipped when already there)."""
     from jala.catalog.importer import import_stream
-    from jala.catalog.service import open_records
+    from jala.catalog.readers import open_records
 
     lines = []
     with open(DEMO_DIR / "csl-dev.jsonl", "rb") as raw:
@@ -174,11 +171,11 @@ def seed_delivery():
 
     from sqlalchemy import select
 
-    from jala.accounts.services import get_library
     from jala.catalog.models import Record
     from jala.delivery.coverage import parse_coverage, upsert_coverage
     from jala.delivery.models import DeliveryRequest
     from jala.delivery.services import submit_request
+    from jala.membership import get_library
 
     with open(DEMO_DIR / "journal-coverage.csv", encoding="utf-8") as raw:
         rows = list(csv.DictReader(raw))

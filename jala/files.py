@@ -19,7 +19,7 @@ from jala import clock
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.jobs import sweep_task
-from jala.web import external_url
+from jala.urls import external_url
 
 USED_UP = _l("This download link has been used the maximum number of times. Ask again from "
              "your requests page.")

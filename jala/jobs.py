@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 import redis
@@ -24,6 +24,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, event, or_, sele
 from sqlalchemy.orm import Session
 
 from jala import clock
+from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db
 
@@ -162,7 +163,7 @@ def _build_message(row, sender):
     msg["To"] = row.to_addr
     msg["Subject"] = row.subject
     msg["Message-ID"] = row.message_id
-    msg["Date"] = formatdate(row.created_at.timestamp(), localtime=False)
+    msg["Date"] = format_datetime(row.created_at.astimezone(clock.SHANGHAI))
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
@@ -240,8 +241,6 @@ def _send(outbox_id):
 
 def retry_email(outbox_id, actor):
     """Put a failed email back in the queue (the retry button); writes the audit entry."""
-    from jala.accounts.services import record_audit
-
     row = db.session.get(OutboxEmail, outbox_id)
     if row is None:
         raise RuleViolation("No such email.", status=404)
@@ -313,7 +312,8 @@ def run_worker(app, burst=False, sweep_interval=None):
         while not stop.is_set():
             with app.app_context():
                 try:
-                    lock = redis_connection().set("jala:sweeper", "1", nx=True, ex=interval)
+                    lock = redis_connection().set(app.config["REDIS_KEY_PREFIX"] + ":sweeper",
+                                                  "1", nx=True, ex=interval)
                     if lock:
                         sweep()
                 except redis.RedisError as exc:

@@ -7,8 +7,10 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jala import clock
+from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.permissions import require_portal_admin
 
 
 class Setting(db.Model):
@@ -72,8 +74,6 @@ def all_settings():
 
 def change_setting(key, raw_value, actor):
     """Set a declared setting after checking its bounds; writes the audit entry."""
-    from jala.accounts.services import record_audit, require_portal_admin
-
     require_portal_admin(actor)
     spec = SPECS.get(key)
     if spec is None:

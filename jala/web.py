@@ -1,9 +1,12 @@
-"""Request plumbing shared by every blueprint: login loading, commits, errors, headers."""
+"""Request plumbing shared by every blueprint: login, commits, errors, headers, refusals.
+
+``attempt`` and ``require_form`` are how views run a service step and turn a refusal into a
+message; ``<id:…>`` is how URLs carry row ids.
+"""
 import logging
 from urllib.parse import urlsplit
 
 from flask import (
-    current_app,
     flash,
     jsonify,
     make_response,
@@ -13,15 +16,20 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
+from jala.accounts.sessions import load_session_user
 from jala.errors import RuleViolation
 from jala.extensions import db, login_manager
+from jala.files import discard_written_since, forget_written, written_mark
+from jala.membership import member_count
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +38,16 @@ CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 EXEMPT_FROM_HTTPS = ("/healthz",)
+# Refusals with these statuses are never shown inside a form: the page is an error page.
+NOT_FOR_A_FORM = (403, 404)
+EVERY_REFUSAL = range(400, 600)
 
 
-def external_url(endpoint, **values):
-    """An absolute URL on ``PUBLIC_URL`` (for emails and jobs, with or without a request)."""
-    base = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
-                                       url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id in a URL, a positive integer PostgreSQL's ``integer`` holds."""
 
-
-def safe_next(target, default_endpoint="core.home"):
-    """``target`` if it is a path on this site, else the default page (no open redirects)."""
-    if (isinstance(target, str) and target.startswith("/") and not target.startswith("//")
-            and not any(ord(ch) < 32 or ch in "\\\x7f" for ch in target)):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for(default_endpoint)
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def is_htmx():
@@ -55,6 +55,38 @@ def is_htmx():
     # a history restore (back button with an empty cache) needs the whole page
     return (request.headers.get("HX-Request") == "true"
             and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def attempt(step, *, form=None, reraise=NOT_FOR_A_FORM):
+    """Run a service step in a savepoint: ``(result, None)``, or ``(None, refusal)``.
+
+    A refusal (``RuleViolation``) keeps nothing of the step: its rows and the files it wrote
+    are discarded. A refusal whose status is in ``reraise`` propagates (an error page; pass
+    ``EVERY_REFUSAL`` to show them all that way); any other is returned, and with ``form``
+    its message is also added to the form's errors.
+    """
+    mark = written_mark()
+    savepoint = db.session.begin_nested()
+    try:
+        result = step()
+    except RuleViolation as refusal:
+        savepoint.rollback()
+        discard_written_since(mark)
+        if refusal.status in reraise:
+            raise
+        if form is not None:
+            form.form_errors.append(refusal.message)
+        return None, refusal
+    savepoint.commit()
+    return result, None
+
+
+def require_form(form):
+    """The form if it validates; else a refusal that names every field's error."""
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
+    return form
 
 
 def redirect_to_login():
@@ -89,18 +121,25 @@ ERROR_TEXT = {
 
 def init_app(app):
     """Wire login loading, commit-at-the-edge, error pages and security headers."""
-    if app.config["PROXY_FIX_HOPS"]:
-        hops = app.config["PROXY_FIX_HOPS"]
+    app.url_map.converters["id"] = IdConverter
+    _trust_proxies(app)
+    _load_users()
+    _guard_requests(app)
+    _commit_at_the_edge(app)
+    _render_errors(app)
+    _add_template_helpers(app)
+
+
+def _trust_proxies(app):
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
+
+def _load_users():
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = None  # our server-side sessions do this job
-
-    @login_manager.user_loader
-    def load_user(session_id):
-        from jala.accounts.services import load_session_user
-
-        return load_session_user(session_id)
+    login_manager.user_loader(load_session_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -109,6 +148,8 @@ def init_app(app):
         flash(_("Please log in to continue."), "info")
         return redirect_to_login()
 
+
+def _guard_requests(app):
     @app.before_request
     def refuse_nul_characters():
         # PostgreSQL cannot store U+0000: refuse it here with a 400, not a 500 later
@@ -127,10 +168,10 @@ def init_app(app):
             return redirect(request.url.replace("http://", "https://", 1), code=301)
         return None
 
+
+def _commit_at_the_edge(app):
     @app.after_request
     def commit_and_secure(response):
-        from jala.files import discard_written_since, forget_written
-
         if response.status_code < 400:
             db.session.commit()
             forget_written()
@@ -153,6 +194,8 @@ def init_app(app):
         if exc is not None:
             db.session.rollback()
 
+
+def _render_errors(app):
     @app.errorhandler(RuleViolation)
     def rule_violation(exc):
         return render_error(exc.status, exc.message)
@@ -175,8 +218,7 @@ def init_app(app):
     def http_error(exc):
         status = exc.code or 500
         text = ERROR_TEXT.get(status)
-        message = text() if text else exc.name
-        return render_error(status, message)
+        return render_error(status, text() if text else exc.name)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -184,6 +226,8 @@ def init_app(app):
         db.session.rollback()
         return render_error(500, ERROR_TEXT[500]())
 
+
+def _add_template_helpers(app):
     @app.template_filter("web_url")
     def web_url(value):
         """``value`` if it is an http(s) URL, else None (imported data may hold anything)."""
@@ -196,17 +240,6 @@ def init_app(app):
 
     @app.context_processor
     def template_helpers():
-        from flask_babel import get_locale
-
+        # member_count is called only by the pages whose footer shows it
         return {"current_locale": str(get_locale() or "zh_Hans"), "is_htmx": is_htmx(),
-                "member_count": _member_count}
-
-
-def _member_count():
-    """How many libraries are members today (the footer; asked once per page that shows it)."""
-    from jala import clock
-    from jala.accounts.services import member_libraries
-
-    today = clock.local_today()
-    return sum(1 for library in member_libraries(include_former=True)
-               if library.is_member_on(today))
+                "member_count": member_count}

@@ -6,6 +6,7 @@ from jala.extensions import db
 
 def _import_models():
     import jala.accounts.models  # noqa: F401
+    import jala.audit  # noqa: F401
     import jala.catalog.models  # noqa: F401
     import jala.delivery.models  # noqa: F401
     import jala.files  # noqa: F401

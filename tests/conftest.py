@@ -1,5 +1,4 @@
 """Fixtures: one app and one migrated database per run; a rolled-back transaction per test."""
-import os
 import re
 
 import pytest
@@ -67,7 +66,8 @@ def _test_app(database, redis_service, smtp, instance_path):
         "RATELIMIT_LOGIN_IP": "100000 per minute",
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "RQ_QUEUE": f"jala-test-{os.getpid()}",
+        "RQ_QUEUE": redis_service.queue,
+        "REDIS_KEY_PREFIX": redis_service.prefix,
     })
     # Tests keep an app context open around their requests, and Flask then reuses it, so its
     # ``g`` would carry the CSRF token and the logged-in user from one request to the next.
@@ -137,7 +137,7 @@ def ctx(app, db_session):
 @pytest.fixture
 def client(app, db_session, redis_service, smtp):
     """A test client whose requests share the test's transaction."""
-    redis_service.client.flushdb()
+    redis_service.clear()
     limiter.reset()
     smtp.clear()
     return app.test_client()

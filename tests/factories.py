@@ -5,7 +5,10 @@ import pyotp
 
 from jala import clock
 from jala.accounts import services as accounts
+from jala.accounts.passwords import hash_password
+from jala.accounts.roles import grant_role
 from jala.extensions import db
+from jala.membership import get_library
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
@@ -17,9 +20,9 @@ def make_user(*, library="JXUFE", verified=True, roles=(), totp=False, email=Non
     n = next(_serial)
     user = accounts.User(
         email=email or f"user{n}-{library or 'public'}@example.edu.cn".lower(),
-        password_hash=accounts.hash_password(password),
+        password_hash=hash_password(password),
         display_name=name or f"Test User {n}",
-        home_library_id=accounts.get_library(library).id if library else None,
+        home_library_id=get_library(library).id if library else None,
         card_number=f"CARD{n:05d}" if library else None,
         verified_at=clock.now() if (verified and library) else None,
         email_confirmed_at=clock.now() if confirmed else None,
@@ -27,7 +30,7 @@ def make_user(*, library="JXUFE", verified=True, roles=(), totp=False, email=Non
     db.session.add(user)
     db.session.flush()
     for role in roles:
-        accounts.grant_role(None, user.id, role, library)
+        grant_role(None, user.id, role, library)
     if totp or roles:
         user.totp_secret = pyotp.random_base32()
         user.totp_enabled_at = clock.now()

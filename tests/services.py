@@ -2,8 +2,9 @@
 
 PostgreSQL: the server of ``DATABASE_URL`` if set, else 127.0.0.1:5432 if it answers, else an
 embedded one; each run creates its own database and drops it at the end. Redis: database 15
-of ``TEST_REDIS_URL``/127.0.0.1:6379 if it answers, else a private redis-server. SMTP:
-aiosmtpd on a free loopback port.
+of ``TEST_REDIS_URL``/127.0.0.1:6379 if it answers, else a private redis-server; each run
+writes only keys under a prefix and a queue name of its own. SMTP: aiosmtpd on a free
+loopback port.
 """
 import os
 import secrets
@@ -70,10 +71,19 @@ class ScratchPostgres:
 
 
 class ScratchRedis:
-    """Redis database 15 of the machine's server, or a private server."""
+    """This run's corner of a real Redis: keys under a prefix of its own, and its own queue.
+
+    The machine's server (``TEST_REDIS_URL``, else 127.0.0.1:6379, database 15) is shared with
+    other runs and with a running portal, so the run never flushes a database: ``clear`` and
+    ``close`` delete only the keys this run's prefix and queue name mark. Without a server
+    answering, a private redis-server is started.
+    """
 
     def __init__(self):
         self.proc = None
+        run = secrets.token_hex(4)
+        self.prefix = f"jala-test-{run}"
+        self.queue = f"jala-test-{run}"
         base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         try:
             redis.Redis.from_url(base, socket_connect_timeout=1).ping()
@@ -83,9 +93,25 @@ class ScratchRedis:
                                                 persist=False)
             self.url = url.rsplit("/", 1)[0] + "/15"
         self.client = redis.Redis.from_url(self.url)
-        self.client.flushdb()
+
+    def keys(self):
+        """The keys this run wrote: its prefix's, its queue's and the queue's jobs."""
+        from rq import Queue
+
+        found = set(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))
+        found |= set(self.client.scan_iter(match=f"*{self.queue}*", count=1000))
+        job_ids = Queue(self.queue, connection=self.client).get_job_ids()
+        found |= {f"rq:job:{job_id}".encode() for job_id in job_ids}
+        return found
+
+    def clear(self):
+        """Forget what this run put in Redis (as if its Redis had restarted empty)."""
+        keys = self.keys()
+        if keys:
+            self.client.delete(*keys)
 
     def close(self):
+        self.clear()
         if self.proc:
             stop_redis_server(self.proc)
 

@@ -26,7 +26,7 @@ def test_settings_are_bounded_and_only_for_portal_admins(ctx):
 
 
 def test_settings_page_saves_and_audits(client):
-    from jala.accounts.models import AuditEntry
+    from jala.audit import AuditEntry
 
     admin = make_user(library="JXSTNU", roles=["portal_admin"])
     login(client, admin)

@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
-
-from jala.accounts import routes  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Member libraries, users, their roles and sessions, one-time tokens, and the audit log."""
+"""Member libraries, users, their roles and sessions, and one-time tokens."""
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -13,7 +13,6 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import relationship
 
 from jala import clock
@@ -47,10 +46,6 @@ class Library(db.Model):
     __table_args__ = (
         CheckConstraint("code = upper(code) AND code ~ '^[A-Z][A-Z0-9]{1,15}$'", name="code_upper"),
     )
-
-    def is_member_on(self, day):
-        """Whether the library is a member on ``day`` (joined and not yet left)."""
-        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
 
     def __repr__(self):
         return f"<Library {self.code}>"
@@ -228,23 +223,3 @@ class EmailToken(db.Model):
     used_at = Column(DateTime(timezone=True))
 
     user = relationship(User)
-
-
-class AuditEntry(db.Model):
-    """One line of the append-only audit log (the database refuses updates and deletes)."""
-
-    __tablename__ = "audit_log"
-
-    id = Column(BigInteger, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    actor_id = Column(Integer, ForeignKey("users.id"))
-    actor_role = Column(String(32))
-    action = Column(String(64), nullable=False, index=True)
-    object_type = Column(String(32))
-    object_id = Column(String(64))
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    details = Column(JSONB, nullable=False, default=dict)
-    ip = Column(String(64))
-
-    actor = relationship(User)
-    library = relationship(Library)

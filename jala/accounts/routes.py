@@ -18,7 +18,7 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from jala import clock
-from jala.accounts import bp
+from jala.accounts import bp, roles
 from jala.accounts import services as accounts
 from jala.accounts.forms import (
     ChangePasswordForm,
@@ -30,9 +30,22 @@ from jala.accounts.forms import (
     ResetForm,
 )
 from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, STAFF_ROLES, User
+from jala.accounts.sessions import (
+    check_totp,
+    disable_totp,
+    enable_totp,
+    end_session,
+    new_totp_secret,
+    start_session,
+    totp_required,
+    totp_uri,
+)
+from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db, limiter
-from jala.web import is_htmx, safe_next
+from jala.membership import member_libraries
+from jala.urls import safe_next
+from jala.web import is_htmx
 
 PENDING_LOGIN_SECONDS = 300
 MAX_CODE_FAILURES = 5
@@ -60,7 +73,7 @@ def _finish_login(user, next_url):
     session.clear()  # a fresh session: nothing from before the login survives
     if lang or user.locale:
         session["lang"] = lang or user.locale
-    accounts.start_session(user, request.remote_addr, request.headers.get("User-Agent"))
+    start_session(user, request.remote_addr, request.headers.get("User-Agent"))
     login_user(user)
     session.permanent = True
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
@@ -100,7 +113,7 @@ def login():
             db.session.commit()  # keep the audit entry of the failed attempt
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
-        if accounts.totp_required(user):
+        if totp_required(user):
             session.pop("totp_enrol_secret", None)
             session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
                                         "next": form.next.data, "failures": 0}
@@ -135,7 +148,7 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            accounts.check_totp(user, form.code.data)
+            check_totp(user, form.code.data)
         except RuleViolation as exc:
             return _code_failed(form, exc, "accounts/second_factor.html")
         return _finish_login(user, next_url)
@@ -153,12 +166,12 @@ def _enrolment(user, done):
     # the new secret lives in the session until a code proves the app has it
     secret = session.get("totp_enrol_secret")
     if not secret:
-        secret = session["totp_enrol_secret"] = accounts.new_totp_secret()
+        secret = session["totp_enrol_secret"] = new_totp_secret()
     form = CodeForm()
-    context = {"qr": _qr_svg(accounts.totp_uri(user, secret)), "secret": secret}
+    context = {"qr": _qr_svg(totp_uri(user, secret)), "secret": secret}
     if form.validate_on_submit():
         try:
-            accounts.enable_totp(user, secret, form.code.data)
+            enable_totp(user, secret, form.code.data)
         except RuleViolation as exc:
             return _code_failed(form, exc, "accounts/enrol.html", **context)
         session.pop("totp_enrol_secret", None)
@@ -208,7 +221,7 @@ def turn_off_second_factor():
         flash(_("Enter the current code to turn the second factor off."), "error")
         return redirect(url_for("accounts.account"), code=303)
     try:
-        accounts.disable_totp(current_user, form.code.data)
+        disable_totp(current_user, form.code.data)
     except RuleViolation as exc:
         db.session.commit()  # keep the audit entry of the failed attempt
         flash(exc.message, "error")
@@ -221,8 +234,8 @@ def turn_off_second_factor():
 def logout():
     """End the session on the server and in the browser."""
     if current_user.is_authenticated:
-        accounts.end_session(current_user.get_id())
-        accounts.record_audit(current_user, "user.logout", "user", current_user.id)
+        end_session(current_user.get_id())
+        record_audit(current_user, "user.logout", "user", current_user.id)
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -238,7 +251,7 @@ def register():
     """Create an account: a reader of a member library, or a public user."""
     form = RegisterForm()
     form.library.choices = [SelectChoice("", _("Choose your library"))] + [
-        SelectChoice(lib.code, f"{lib.name_zh} ({lib.code})") for lib in accounts.member_libraries()
+        SelectChoice(lib.code, f"{lib.name_zh} ({lib.code})") for lib in member_libraries()
     ]
     if form.validate_on_submit():
         is_reader = form.kind.data == "reader"
@@ -352,7 +365,7 @@ def _grantable_roles(library):
 @login_required
 def library_people(code):
     """A library's accounts and their roles, for that library's admins."""
-    library, users = accounts.library_people(current_user, code)
+    library, users = roles.library_people(current_user, code)
     return render_template("accounts/library_people.html", library=library, users=users,
                            roles=_grantable_roles(library), form=GrantForm())
 
@@ -371,7 +384,7 @@ def grant_role(code):
         raise RuleViolation(_("Choose a person and a role.")) from exc
     if not 0 < user_id < 2**31:
         raise RuleViolation(_("Choose a person and a role."))
-    accounts.grant_role(current_user, user_id, form.role.data, code)
+    roles.grant_role(current_user, user_id, form.role.data, code)
     flash(_("The role is granted."), "success")
     return redirect(url_for("accounts.library_people", code=code), code=303)
 
@@ -380,6 +393,6 @@ def grant_role(code):
 @login_required
 def revoke_role(grant_id):
     """End a role grant."""
-    grant = accounts.revoke_role(current_user, grant_id)
+    grant = roles.revoke_role(current_user, grant_id)
     flash(_("The role is revoked."), "success")
     return redirect(url_for("accounts.library_people", code=grant.library.code), code=303)

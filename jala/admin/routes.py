@@ -9,12 +9,14 @@ from sqlalchemy import func, select
 
 from jala import clock
 from jala.accounts.models import User
-from jala.accounts.services import current_chair_library, require_portal_admin, search_audit
 from jala.admin import bp
+from jala.audit import search_audit
 from jala.embedded.mailsink import read_mail, stored_mails
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail, retry_email
+from jala.membership import current_chair_library
+from jala.permissions import require_portal_admin
 from jala.settings import all_settings, change_setting
 from jala.web import is_htmx
 

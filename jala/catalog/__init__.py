@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
-
-from jala.catalog import routes  # noqa: E402,F401

@@ -145,3 +145,20 @@ def read_marc(stream, encoding="utf-8"):
             yield number, BadRecord(f"broken MARC record: {reason}")
         else:
             yield number, record
+
+
+def open_records(raw_file, filename, format_name=None, encoding="utf-8"):
+    """Wrap a binary file: ``(byte counter, (position, item) iterator, format)``."""
+    counter = CountingReader(raw_file)
+    stream = io.BufferedReader(counter, buffer_size=1 << 16)
+    if format_name is None:
+        format_name = detect_format(stream.peek(64)[:64], filename)
+    if format_name == "jsonl":
+        items = read_jsonl(stream, encoding)
+    elif format_name == "marcxml":
+        items = read_marcxml(stream)
+    elif format_name == "marc":
+        items = read_marc(stream, encoding)
+    else:
+        raise ImportFileError(f"unknown format {format_name!r}")
+    return counter, items, format_name

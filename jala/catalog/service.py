@@ -1,41 +1,20 @@
-"""Catalogue services used by the CLI, the upload page and the demo: opening files, imports."""
-import io
+"""Catalogue services of the pages: record look-up, uploaded imports and their progress."""
 from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jala import clock
+from jala.audit import record_audit
 from jala.catalog.models import ImportRun, Record
-from jala.catalog.readers import (
-    ENCODINGS,
-    FORMATS,
-    CountingReader,
-    ImportFileError,
-    detect_format,
-    read_jsonl,
-    read_marc,
-    read_marcxml,
-)
+from jala.catalog.readers import ENCODINGS, FORMATS, ImportFileError, detect_format
+from jala.catalog.tasks import run_import_job
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-
-
-def open_records(raw_file, filename, format_name=None, encoding="utf-8"):
-    """Wrap a binary file: ``(byte counter, (position, item) iterator, format)``."""
-    counter = CountingReader(raw_file)
-    stream = io.BufferedReader(counter, buffer_size=1 << 16)
-    if format_name is None:
-        format_name = detect_format(stream.peek(64)[:64], filename)
-    if format_name == "jsonl":
-        items = read_jsonl(stream, encoding)
-    elif format_name == "marcxml":
-        items = read_marcxml(stream)
-    elif format_name == "marc":
-        items = read_marc(stream, encoding)
-    else:
-        raise ImportFileError(f"unknown format {format_name!r}")
-    return counter, items, format_name
+from jala.files import store_stream
+from jala.jobs import enqueue_after_commit
+from jala.membership import get_library
+from jala.permissions import can_manage_library
 
 
 def get_record(record_id):
@@ -53,8 +32,6 @@ UPLOAD_LIMIT = 200 * 1024 * 1024
 
 
 def _check_import_rights(actor, library):
-    from jala.accounts.services import can_manage_library
-
     if actor is None or not can_manage_library(actor, library.id):
         raise NotAllowed(_("Only this library's admins can import records for it."))
 
@@ -62,11 +39,6 @@ def _check_import_rights(actor, library):
 def start_upload_import(actor, library_code, upload, *, format_name=None, flavour=None,
                         encoding="utf-8"):
     """Keep an uploaded file privately and queue its import (after the commit)."""
-    from jala.accounts.services import get_library, record_audit
-    from jala.catalog.tasks import run_import_job
-    from jala.files import store_stream
-    from jala.jobs import enqueue_after_commit
-
     library = get_library(library_code)
     _check_import_rights(actor, library)
     if format_name not in (None, "", *FORMATS) or encoding not in ENCODINGS:
@@ -104,8 +76,6 @@ def get_import_run(actor, run_id):
 
 def recent_imports(actor, library_code, limit=20):
     """The latest imports of a library, newest first."""
-    from jala.accounts.services import get_library
-
     library = get_library(library_code)
     _check_import_rights(actor, library)
     return library, db.session.execute(

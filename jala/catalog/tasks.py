@@ -8,8 +8,7 @@ from jala import clock
 from jala.accounts.models import Library
 from jala.catalog.importer import InvalidRecord, import_stream
 from jala.catalog.models import ImportRun
-from jala.catalog.readers import ImportFileError
-from jala.catalog.service import open_records
+from jala.catalog.readers import ImportFileError, open_records
 from jala.extensions import db
 from jala.files import StoredFile, storage_dir
 from jala.jobs import enqueue_after_commit, run_job, sweep_task

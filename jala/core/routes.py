@@ -3,13 +3,13 @@ from flask import abort, jsonify, redirect, render_template, request, send_file,
 from flask_login import current_user
 
 from jala import clock
-from jala.accounts.services import current_chair_library, get_library, member_libraries
 from jala.core import bp
 from jala.core.health import check_postgres, health_report
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link, open_view_token, storage_dir
 from jala.governance.services import library_history
-from jala.web import safe_next
+from jala.membership import current_chair_library, get_library, is_member, member_libraries
+from jala.urls import safe_next
 
 
 @bp.get("/")
@@ -25,8 +25,8 @@ def libraries():
     all_libraries = member_libraries(include_former=True)
     today = clock.local_today()
     return render_template("core/libraries.html",
-                           current=[lib for lib in all_libraries if lib.is_member_on(today)],
-                           former=[lib for lib in all_libraries if not lib.is_member_on(today)],
+                           current=[lib for lib in all_libraries if is_member(lib, today)],
+                           former=[lib for lib in all_libraries if not is_member(lib, today)],
                            chair=current_chair_library())
 
 

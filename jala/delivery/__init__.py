@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("delivery", __name__)
-
-from jala.delivery import routes  # noqa: E402,F401

@@ -7,10 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from jala import clock
-from jala.accounts.services import can_staff_library, get_library, record_audit
+from jala.audit import record_audit
 from jala.delivery.models import JournalCoverage
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
+from jala.membership import get_library
+from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_issn
 
 CSV_LIMIT = 5 * 1024 * 1024

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import get_library, member_libraries
 from jala.delivery import bp, coverage
 from jala.delivery import services as delivery
 from jala.delivery.forms import (
@@ -32,6 +31,7 @@ from jala.files import (
     written_mark,
 )
 from jala.jobs import OutboxEmail, retry_email
+from jala.membership import get_library, member_libraries
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"

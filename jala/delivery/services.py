@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from jala import clock
 from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, Library, RoleGrant, User
-from jala.accounts.services import can_staff_library, user_locale
 from jala.catalog.models import Record, RecordIdentifier
 from jala.delivery.models import (
     OPEN_STATUSES,
@@ -26,9 +25,12 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import create_link, link_token, store_upload
 from jala.jobs import queue_email, sweep_task
+from jala.mail import user_locale
+from jala.membership import is_member
+from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.settings import get_setting
-from jala.web import external_url
+from jala.urls import external_url
 
 BOOK_TYPES = ("book", "ebook", "thesis", "report", "conference", "standard")
 PAGE_RANGE_RE = re.compile(r"^\s*(\d{1,5})\s*(?:[-–—~至到]\s*(\d{1,5}))?\s*$")
@@ -43,7 +45,7 @@ def check_can_request(user):
         raise RuleViolation(_("Confirm your email address first: the document will be sent "
                               "there."))
     if user.home_library_id is not None:
-        if not user.home_library.is_member_on(clock.local_today()):
+        if not is_member(user.home_library):
             raise RuleViolation(_("Your library has left the alliance, so its readers can no "
                                   "longer use alliance-wide services."))
         if user.verified_at is None:
@@ -120,7 +122,7 @@ def parse_page_range(text):
 def _member_ids_today():
     today = clock.local_today()
     return {lib.id for lib in db.session.execute(select(Library)).scalars()
-            if lib.is_member_on(today)}
+            if is_member(lib, today)}
 
 
 def _covering_libraries(issn, year):
@@ -367,7 +369,7 @@ def _lock_for_staff(staff, request_id, statuses):
     if req.library_id is None or not can_staff_library(staff, req.library_id):
         # not at this librarian's library (any more): the same answer as a missing request
         raise NotFound(_("Request %(id)d is not in your library's queue.", id=request_id))
-    if not req.library.is_member_on(clock.local_today()):
+    if not is_member(req.library):
         raise NotAllowed(_("Your library has left the alliance: it takes no more delivery "
                            "requests."))
     if req.status not in statuses:

@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("governance", __name__)
-
-from jala.governance import center_routes, routes  # noqa: E402,F401

@@ -22,14 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from jala import clock
 from jala.accounts.models import ROLE_PORTAL_ADMIN, Library, User
-from jala.accounts.services import (
-    current_chair_library,
-    find_user_by_email,
-    get_library,
-    record_audit,
-    require_portal_admin,
-    user_locale,
-)
+from jala.accounts.services import find_user_by_email
+from jala.audit import record_audit
 from jala.delivery.services import library_display_name
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
@@ -42,7 +36,10 @@ from jala.governance.models import (
     WorkingGroupMember,
 )
 from jala.jobs import queue_email
-from jala.web import external_url
+from jala.mail import user_locale
+from jala.membership import current_chair_library, get_library, is_member
+from jala.permissions import require_portal_admin
+from jala.urls import external_url
 
 FIRST_YEAR = 2019  # the alliance was founded on 2019-10-23
 DOCUMENT_KINDS = ("plan", "report")
@@ -61,7 +58,7 @@ def can_see_center(user):
     if user.is_portal_admin:
         return True
     return (user.is_staff and user.home_library is not None
-            and user.home_library.is_member_on(clock.local_today()))
+            and is_member(user.home_library))
 
 
 def require_center_reader(actor):
@@ -164,7 +161,7 @@ def add_group_member(actor, group, email, *, lead=False):
     if person is None:
         raise RuleViolation(_("No account has the address %(email)s.", email=(email or "")[:254]))
     if not person.is_active or not (person.is_staff and person.home_library is not None
-                                    and person.home_library.is_member_on(clock.local_today())):
+                                    and is_member(person.home_library)):
         raise RuleViolation(_("Working group members must be staff of a member library."))
     member_id = db.session.execute(
         insert(WorkingGroupMember)

@@ -16,12 +16,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from jala import clock
-from jala.accounts.services import current_chair_library
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import bp
 from jala.governance import center as svc
 from jala.governance.models import WORKING_GROUPS, Meeting
+from jala.membership import current_chair_library
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from jala import clock
-from jala.accounts.services import get_library, member_libraries
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db, limiter
 from jala.files import create_link
@@ -22,6 +21,7 @@ from jala.governance.forms import (
     WithdrawForm,
 )
 from jala.governance.models import AgendaItem, MembershipApplication
+from jala.membership import get_library, member_libraries
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"

@@ -26,18 +26,10 @@ from jala.accounts.models import (
     RoleGrant,
     User,
 )
-from jala.accounts.services import (
-    current_chair_term,
-    find_library,
-    find_user_by_email,
-    get_library,
-    grant_role,
-    hash_password,
-    new_password_link,
-    normalise_email,
-    record_audit,
-    user_locale,
-)
+from jala.accounts.passwords import hash_password
+from jala.accounts.roles import grant_role
+from jala.accounts.services import find_user_by_email, new_password_link, normalise_email
+from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
@@ -56,7 +48,9 @@ from jala.governance.models import (
     Withdrawal,
 )
 from jala.jobs import queue_email
-from jala.web import external_url
+from jala.mail import user_locale
+from jala.membership import current_chair_term, find_library, get_library, is_member
+from jala.urls import external_url
 
 
 def require_center_admin(actor):
@@ -86,7 +80,7 @@ def committee_seat(user):
         return None
     today = clock.local_today()
     for grant in user.grants:
-        if grant.role == ROLE_COMMITTEE_MEMBER and grant.library.is_member_on(today):
+        if grant.role == ROLE_COMMITTEE_MEMBER and is_member(grant.library, today):
             return grant.library
     return None
 
@@ -127,7 +121,7 @@ def committee_members():
                User.disabled_at.is_(None))
         .order_by(Library.joined_on, Library.id)
     ).all()
-    return [(user, library) for user, library in rows if library.is_member_on(today)]
+    return [(user, library) for user, library in rows if is_member(library, today)]
 
 
 def _email_committee(kind, subject, body, related):
@@ -244,7 +238,7 @@ def withdraw(actor, library_code, effective_on, notice):
             or actor.has_role(ROLE_COMMITTEE_MEMBER, library.id)):
         raise NotAllowed(_("Only the library's director or its admins can give notice."))
     today = clock.local_today()
-    if not library.is_member_on(today) or library.left_on is not None:
+    if not is_member(library, today) or library.left_on is not None:
         raise RuleViolation(_("%(code)s has already given notice or left.", code=library.code))
     if effective_on is None or effective_on < today:
         raise RuleViolation(_("The notice takes effect today or on a later date."))
@@ -406,7 +400,7 @@ def can_see_meetings(user):
         return True
     today = clock.local_today()
     return user.is_staff and user.home_library is not None and \
-        user.home_library.is_member_on(today)
+        is_member(user.home_library, today)
 
 
 def meetings_for(actor):
@@ -459,7 +453,7 @@ def parse_rotation(text):
             raise RuleViolation(_("Rotation line %(n)d: write a year and a library code, for "
                                   "example 2027 NCU.", n=number))
         year, library = int(parts[0]), find_library(parts[1])
-        if library is None or not library.is_member_on(clock.local_today()):
+        if library is None or not is_member(library):
             raise RuleViolation(_("Rotation line %(n)d: %(code)s is not a member library.",
                                   n=number, code=parts[1]))
         if year < first_year or year > first_year + 30 or year in seen:
@@ -496,7 +490,7 @@ def add_agenda_item(actor, meeting_id, *, kind, title=None, body=None, applicati
         title = title or _("Admit %(library)s", library=application.name_zh)
     elif kind == "revocation":
         library = find_library(target_library_code)
-        if library is None or not library.is_member_on(clock.local_today()):
+        if library is None or not is_member(library):
             raise RuleViolation(_("Choose a member library."))
         fields["target_library_id"] = library.id
         title = title or _("Revoke the membership of %(library)s", library=library.name_zh)
@@ -652,7 +646,7 @@ def close_item(actor, item_id):
 def _member_library_ids():
     today = clock.local_today()
     return [lib.id for lib in db.session.execute(select(Library)).scalars()
-            if lib.is_member_on(today)]
+            if is_member(lib, today)]
 
 
 def _tally_text(item):

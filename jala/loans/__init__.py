@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("loans", __name__)
-
-from jala.loans import routes  # noqa: E402,F401

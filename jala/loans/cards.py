@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.services import can_staff_library, record_audit
+from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.loans.models import IllRequest, InterlibraryCard, UnionLoan
@@ -26,8 +26,10 @@ from jala.loans.services import (
     signature,
     staff_libraries,
 )
+from jala.membership import is_member
+from jala.permissions import can_staff_library
 from jala.settings import get_setting
-from jala.web import external_url
+from jala.urls import external_url
 
 # Crockford's base 32: no I, L, O or U, so a code read aloud or typed is hard to get wrong
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -264,7 +266,7 @@ def card_problem(card):
 def require_desk_staff(staff):
     """Raise unless ``staff`` works for a library that is a member today."""
     today = clock.local_today()
-    if not any(lib.is_member_on(today) for lib in staff_libraries(staff)):
+    if not any(is_member(lib, today) for lib in staff_libraries(staff)):
         raise NotAllowed(_("Only librarians of member libraries can verify interlibrary cards."))
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.services import can_staff_library, record_audit
+from jala.audit import record_audit
 from jala.catalog.models import Holding
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
@@ -23,8 +23,9 @@ from jala.loans.services import (
     lock_reader,
     signature,
 )
+from jala.permissions import can_staff_library
 from jala.settings import get_setting
-from jala.web import external_url
+from jala.urls import external_url
 
 LIVE = ("placed", "ready")
 

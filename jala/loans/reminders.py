@@ -15,7 +15,7 @@ from jala.jobs import sweep_task
 from jala.loans.models import IllRequest, UnionLoan
 from jala.loans.services import email_reader, library_label, morning_of, signature
 from jala.settings import get_setting
-from jala.web import external_url
+from jala.urls import external_url
 
 BATCH = 200
 

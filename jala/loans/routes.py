@@ -9,7 +9,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import find_library, get_library
 from jala.catalog.models import Holding
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
@@ -28,6 +27,7 @@ from jala.loans.services import (
     require_staff_of,
     staff_libraries,
 )
+from jala.membership import find_library, get_library, is_member
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"
@@ -424,7 +424,7 @@ def verify_card(code):
     """What the card's QR code opens: the reader's name, library, validity and open loans."""
     check = cards.verify_card(current_user, code)
     desks = [lib for lib in staff_libraries(current_user)
-             if lib.is_member_on(clock.local_today()) and lib.id != check.library_id]
+             if is_member(lib) and lib.id != check.library_id]
     return render_template("loans/verify.html", check=check, code=cards.normalise_code(code),
                            error=None, desks=desks)
 
@@ -461,7 +461,7 @@ def record_panel(record):
             if at_home else mine.get(holding.id),
             "held_elsewhere": at_home and hold is not None and hold.holding_id != holding.id,
             "taken": holding.id in taken,
-            "lender_gone": not holding.library.is_member_on(today),
+            "lender_gone": not is_member(holding.library, today),
         })
     return {"anonymous": False, "problem": borrowing_problem(user), "rows": rows}
 

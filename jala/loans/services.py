@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from jala import clock
 from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, Library
-from jala.accounts.services import can_staff_library, user_locale
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.jobs import queue_email
+from jala.mail import user_locale
+from jala.membership import is_member
+from jala.permissions import can_staff_library
 from jala.settings import declare, get_setting
 
 declare("loans.card_valid_days", 365, 30, 5 * 365, _l("Interlibrary card validity"), _l("days"))
@@ -59,7 +61,7 @@ def borrowing_problem(user, *, staff_view=False):
         return _("Public users cannot borrow: borrowing is for readers of member libraries.")
     if user.disabled_at is not None:
         return _("This account is disabled.")
-    if not user.home_library.is_member_on(today):
+    if not is_member(user.home_library, today):
         if staff_view:
             return _("The reader's library has left the alliance, so its readers can no longer "
                      "borrow from other member libraries.")
@@ -84,7 +86,7 @@ def check_can_borrow(user, *, staff_view=False):
 
 def check_library_lends(library):
     """Raise unless ``library`` is a member today (a withdrawn library lends no more)."""
-    if not library.is_member_on(clock.local_today()):
+    if not is_member(library):
         raise RuleViolation(_("%(code)s has left the alliance and no longer lends to readers of "
                               "other libraries.", code=library.code))
 
@@ -117,7 +119,7 @@ def staff_library_ids(user):
         return ids
     today = clock.local_today()
     return {lib.id for lib in db.session.execute(select(Library).where(Library.id.in_(ids)))
-            .scalars() if lib.is_member_on(today)}
+            .scalars() if is_member(lib, today)}
 
 
 def require_staff_of(user, library_id):
@@ -125,7 +127,7 @@ def require_staff_of(user, library_id):
     if not can_staff_library(user, library_id):
         raise NotAllowed(_("Only librarians of that library can do this."))
     library = db.session.get(Library, library_id)
-    if library is None or not library.is_member_on(clock.local_today()):
+    if library is None or not is_member(library):
         raise NotAllowed(_("Your library has left the alliance: its desk takes no more "
                            "alliance loans."))
 

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import AuditEntry, Library
-from jala.accounts.services import can_staff_library, record_audit
+from jala.accounts.models import Library
+from jala.audit import AuditEntry, record_audit
 from jala.catalog.models import Holding, Record, RecordIdentifier
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
@@ -28,6 +28,7 @@ from jala.loans.services import (
     require_staff_of,
     staff_library_ids,
 )
+from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_isbn
 from jala.settings import get_setting
 

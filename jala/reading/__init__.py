@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("reading", __name__)
-
-from jala.reading import routes  # noqa: E402,F401

@@ -16,11 +16,13 @@ from sqlalchemy.orm import contains_eager, lazyload
 
 from jala import clock
 from jala.accounts.models import ROLE_PORTAL_ADMIN, Library, User
-from jala.accounts.services import can_manage_library, can_staff_library, get_library, record_audit
+from jala.audit import record_audit
 from jala.catalog.models import Record
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile, signed_view_url, store_upload
+from jala.membership import get_library, is_member
+from jala.permissions import can_manage_library, can_staff_library
 from jala.reading.models import PREVIEW_KINDS, LinkResolver, PreviewPage, SavedList, SavedListItem
 from jala.reading.openurl import resolver_url
 from jala.settings import declare, get_setting
@@ -46,7 +48,7 @@ def kind_label(kind):
 def _members_today():
     today = clock.local_today()
     return {lib.id for lib in db.session.execute(select(Library)).scalars()
-            if lib.is_member_on(today)}
+            if is_member(lib, today)}
 
 
 # --- preview pages -------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def link_resolver_of(actor, code):
 def save_link_resolver(actor, code, base_url, label=None):
     """Set the library's OpenURL resolver (its base address and the link's words)."""
     library = _managed_library(actor, code)
-    if not library.is_member_on(clock.local_today()):
+    if not is_member(library):
         raise RuleViolation(_("%(code)s has left the alliance: its readers no longer get "
                               "alliance services.", code=library.code))
     base_url = _check_resolver_url(base_url)
@@ -325,7 +327,7 @@ def resolver_links(user, record):
     home = getattr(user, "home_library_id", None) if getattr(
         user, "is_authenticated", False) else None
     links = [(r.library, r.label, resolver_url(r.base_url, record)) for r in resolvers
-             if r.library.is_member_on(today)]
+             if is_member(r.library, today)]
     return sorted(links, key=lambda link: link[0].id != home)
 
 

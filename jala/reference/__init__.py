@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("reference", __name__)
-
-from jala.reference import routes  # noqa: E402,F401

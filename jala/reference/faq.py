@@ -12,7 +12,7 @@ from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from jala import clock
-from jala.accounts.services import record_audit
+from jala.audit import record_audit
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.reference.models import Question

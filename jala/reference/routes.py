@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from jala import clock
-from jala.accounts.services import get_library, member_libraries
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.files import create_link, link_token, signed_view_url
+from jala.membership import get_library, member_libraries
 from jala.reference import bp, faq
 from jala.reference import services as reference
 from jala.reference.forms import AskForm, FaqForm, MessageForm

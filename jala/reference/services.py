@@ -27,15 +27,17 @@ from sqlalchemy import func, select
 
 from jala import clock
 from jala.accounts.models import ROLE_PORTAL_ADMIN, RoleGrant, User
-from jala.accounts.services import current_chair_library, record_audit, user_locale
+from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
 from jala.governance.models import WorkingGroupMember
 from jala.jobs import queue_email, sweep_task
+from jala.mail import user_locale
+from jala.membership import current_chair_library, is_member
 from jala.reference.models import Question, QuestionMessage
 from jala.settings import declare, get_setting
-from jala.web import external_url
+from jala.urls import external_url
 
 GROUP = "reference"
 SUBJECT_MAX = 200
@@ -56,7 +58,7 @@ declare("reference.max_attachment_mb", 10, 1, 50,
 def _serves_a_member_library(user):
     return (user is not None and getattr(user, "is_authenticated", False) and user.is_active
             and user.is_staff and user.home_library is not None
-            and user.home_library.is_member_on(clock.local_today()))
+            and is_member(user.home_library))
 
 
 def _membership(user):
@@ -102,7 +104,7 @@ def check_can_ask(user):
         raise RuleViolation(_("Confirm your email address first: we tell you there when a "
                               "librarian answers."))
     if user.home_library_id is not None:
-        if not user.home_library.is_member_on(clock.local_today()):
+        if not is_member(user.home_library):
             raise RuleViolation(_("Your library has left the alliance, so its readers can no "
                                   "longer use alliance-wide services."))
         if user.verified_at is None:

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pyotp
 
 from jala import clock
-from jala.accounts.models import AuditEntry, AuthSession, User
+from jala.accounts.models import AuthSession, User
+from jala.audit import AuditEntry
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from tests.conftest import csrf_token, post_form
@@ -243,7 +244,7 @@ def test_password_reset_by_email_through_the_worker(client, app, smtp):
     assert mail.status == "sent"
     received = [m for m in smtp.messages if m["To"] == reader.email]
     assert len(received) == 1 and received[0]["Message-ID"].strip() == mail.message_id
-    link = received[0].get_body().get_content().split("http://127.0.0.1:5000")[1].split()[0]
+    link = received[0].get_body(preferencelist=("plain",)).get_content().split("http://127.0.0.1:5000")[1].split()[0]
     form = client.get(link)
     assert form.status_code == 200
     done = post_form(client, link, {"password": "my new passphrase"}, token_from=link)

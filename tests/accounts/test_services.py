@@ -6,29 +6,40 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from jala import clock
 from jala.accounts import services as accounts
-from jala.accounts.models import AuditEntry, RoleGrant
+from jala.accounts.models import RoleGrant
+from jala.accounts.passwords import check_password_policy, hash_password, password_matches
+from jala.accounts.roles import grant_role, revoke_role
+from jala.accounts.sessions import (
+    check_totp,
+    disable_totp,
+    end_session,
+    load_session_user,
+    start_session,
+)
+from jala.audit import AuditEntry, record_audit
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail
+from jala.membership import current_chair_library, get_library
 from tests.factories import PASSWORD, current_code, make_user
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "12345678", "qwertyuiop"])
 def test_weak_passwords_are_refused(ctx, password):
     with pytest.raises(RuleViolation):
-        accounts.check_password_policy(password, "reader@example.com")
+        check_password_policy(password, "reader@example.com")
 
 
 def test_password_containing_the_email_name_is_refused(ctx):
     with pytest.raises(RuleViolation):
-        accounts.check_password_policy("zhangwei-2026!", "zhangwei@example.com")
+        check_password_policy("zhangwei-2026!", "zhangwei@example.com")
 
 
 def test_passwords_are_hashed_with_argon2id(ctx):
-    hashed = accounts.hash_password("a good long passphrase")
+    hashed = hash_password("a good long passphrase")
     assert hashed.startswith("$argon2id$")
-    assert accounts.password_matches(hashed, "a good long passphrase")
-    assert not accounts.password_matches(hashed, "a good long passphrasE")
+    assert password_matches(hashed, "a good long passphrase")
+    assert not password_matches(hashed, "a good long passphrasE")
 
 
 def test_register_reader_queues_a_confirmation_email(ctx):
@@ -67,7 +78,7 @@ def test_register_with_unknown_library_is_refused(ctx):
 
 
 def test_former_member_library_takes_no_new_readers(ctx):
-    library = accounts.get_library("YCU")
+    library = get_library("YCU")
     library.left_on = clock.local_today()
     with pytest.raises(RuleViolation):
         accounts.register_user(email="y@example.com", password=PASSWORD, display_name="Y",
@@ -102,32 +113,32 @@ def test_library_admin_grants_librarian_only_at_own_library(ctx):
     admin = make_user(library="JXAU", roles=["library_admin"])
     colleague = make_user(library="JXAU")
     outsider = make_user(library="NCU")
-    grant = accounts.grant_role(admin, colleague.id, "librarian", "jxau")
+    grant = grant_role(admin, colleague.id, "librarian", "jxau")
     assert grant.library.code == "JXAU" and colleague.has_role("librarian")
     with pytest.raises(NotAllowed):
-        accounts.grant_role(admin, outsider.id, "librarian", "NCU")
+        grant_role(admin, outsider.id, "librarian", "NCU")
     with pytest.raises(RuleViolation):
-        accounts.grant_role(admin, outsider.id, "librarian", "JXAU")  # not their library
+        grant_role(admin, outsider.id, "librarian", "JXAU")  # not their library
     with pytest.raises(NotAllowed):
-        accounts.grant_role(admin, colleague.id, "committee_member", "JXAU")
+        grant_role(admin, colleague.id, "committee_member", "JXAU")
 
 
 def test_portal_admin_must_come_from_the_chair_library(ctx):
-    chair = accounts.current_chair_library()
+    chair = current_chair_library()
     admin = make_user(library=chair.code, roles=["portal_admin"])
     elsewhere = make_user(library="JJU")
     with pytest.raises(RuleViolation):
-        accounts.grant_role(admin, elsewhere.id, "portal_admin", "JJU")
+        grant_role(admin, elsewhere.id, "portal_admin", "JJU")
 
 
 def test_one_committee_seat_per_library(ctx):
-    chair = accounts.current_chair_library()
+    chair = current_chair_library()
     admin = make_user(library=chair.code, roles=["portal_admin"])
     director = make_user(library="NIT")
     deputy = make_user(library="NIT")
-    accounts.grant_role(admin, director.id, "committee_member", "NIT")
+    grant_role(admin, director.id, "committee_member", "NIT")
     with pytest.raises(RuleViolation):
-        accounts.grant_role(admin, deputy.id, "committee_member", "NIT")
+        grant_role(admin, deputy.id, "committee_member", "NIT")
 
 
 def test_database_refuses_a_second_committee_seat_even_without_the_service(ctx):
@@ -142,31 +153,31 @@ def test_database_refuses_a_second_committee_seat_even_without_the_service(ctx):
 
 
 def test_last_portal_admin_cannot_be_revoked(ctx):
-    chair = accounts.current_chair_library()
+    chair = current_chair_library()
     existing = db.session.query(RoleGrant).filter_by(role="portal_admin", revoked_at=None).all()
     for grant in existing:
         grant.revoked_at = clock.now()
     admin = make_user(library=chair.code, roles=["portal_admin"])
     only = admin.grants[0]
     with pytest.raises(RuleViolation, match="portal admin|门户管理员"):
-        accounts.revoke_role(admin, only.id)
+        revoke_role(admin, only.id)
     second = make_user(library=chair.code, roles=["portal_admin"])
-    accounts.revoke_role(second, only.id)
+    revoke_role(second, only.id)
     assert only.revoked_at is not None
 
 
 def test_role_changes_are_audited(ctx):
     admin = make_user(library="JDZU", roles=["library_admin"])
     colleague = make_user(library="JDZU")
-    grant = accounts.grant_role(admin, colleague.id, "librarian", "JDZU")
-    accounts.revoke_role(admin, grant.id)
+    grant = grant_role(admin, colleague.id, "librarian", "JDZU")
+    revoke_role(admin, grant.id)
     actions = [e.action for e in db.session.query(AuditEntry)
                .filter_by(object_id=str(colleague.id)).order_by(AuditEntry.id)]
     assert actions == ["role.grant", "role.revoke"]
 
 
 def test_audit_log_is_append_only_in_the_database(ctx):
-    entry = accounts.record_audit(None, "test.entry")
+    entry = record_audit(None, "test.entry")
     db.session.flush()
     with pytest.raises(DBAPIError, match="append-only"):
         with db.session.begin_nested():
@@ -186,52 +197,52 @@ def test_library_codes_are_immutable_in_the_database(ctx):
 def test_totp_code_is_good_once(ctx):
     user = make_user(totp=True)
     code = current_code(user)
-    accounts.check_totp(user, code)
+    check_totp(user, code)
     with pytest.raises(RuleViolation):
-        accounts.check_totp(user, code)
+        check_totp(user, code)
 
 
 def test_wrong_or_malformed_totp_is_refused(ctx):
     user = make_user(totp=True)
     for code in ("000000" if current_code(user) != "000000" else "111111", "12ab56", "", "1" * 50):
         with pytest.raises(RuleViolation):
-            accounts.check_totp(user, code)
+            check_totp(user, code)
 
 
 def test_staff_cannot_turn_off_the_second_factor(ctx):
     librarian = make_user(roles=["librarian"])
     with pytest.raises(RuleViolation):
-        accounts.disable_totp(librarian, current_code(librarian))
+        disable_totp(librarian, current_code(librarian))
 
 
 def test_session_ends_after_idle_timeout(ctx):
     user = make_user()
-    session_id = accounts.start_session(user).id
+    session_id = start_session(user).id
     db.session.flush()
-    assert accounts.load_session_user(session_id) == user
+    assert load_session_user(session_id) == user
     clock.advance(timedelta(minutes=119))
-    assert accounts.load_session_user(session_id) == user  # activity renews it
+    assert load_session_user(session_id) == user  # activity renews it
     clock.advance(timedelta(minutes=121))
-    assert accounts.load_session_user(session_id) is None
+    assert load_session_user(session_id) is None
 
 
 def test_ended_session_cannot_be_loaded(ctx):
     user = make_user()
-    session_id = accounts.start_session(user).id
+    session_id = start_session(user).id
     db.session.flush()
-    accounts.end_session(session_id)
-    assert accounts.load_session_user(session_id) is None
+    end_session(session_id)
+    assert load_session_user(session_id) is None
 
 
 def test_reset_link_is_single_use_and_ends_sessions(ctx):
     user = make_user()
-    session_id = accounts.start_session(user).id
+    session_id = start_session(user).id
     accounts.request_password_reset(user.email.upper())
     mail = db.session.query(OutboxEmail).filter_by(kind="account.reset").one()
     token = mail.body_text.split("/password/reset/")[1].split()[0]
     accounts.reset_password(token, "a brand new passphrase")
-    assert accounts.password_matches(user.password_hash, "a brand new passphrase")
-    assert accounts.load_session_user(session_id) is None
+    assert password_matches(user.password_hash, "a brand new passphrase")
+    assert load_session_user(session_id) is None
     with pytest.raises(RuleViolation) as replay:
         accounts.reset_password(token, "another new passphrase")
     assert replay.value.status == 410

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from jala.catalog.importer import import_stream
-from jala.catalog.service import open_records
+from jala.catalog.readers import open_records
 
 DEMO = Path(__file__).resolve().parents[2] / "jala" / "demo"
 

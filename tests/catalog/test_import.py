@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from jala.catalog.importer import import_stream
 from jala.catalog.models import Holding, Record, SourceRecord
-from jala.catalog.service import open_records
+from jala.catalog.readers import open_records
 from jala.extensions import db
 from jala.search.engine import SearchRequest, search
 from tests.catalog.conftest import import_file, import_lines

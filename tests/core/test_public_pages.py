@@ -1,4 +1,4 @@
-from jala.accounts.services import current_chair_library, find_library, member_libraries
+from jala.membership import current_chair_library, find_library, member_libraries
 
 
 def test_migration_creates_the_fifteen_member_libraries(ctx):

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.delivery import services as delivery
 from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.membership import get_library
 from tests.delivery.conftest import add_record
 from tests.factories import make_user
 from tests.races import race as _race

@@ -120,7 +120,7 @@ def _request_at_ncu(book):
     with db.session.no_autoflush:
         req = submit_request(reader, kind="book_part", title=book.title, record_id=book.id,
                              pages="1-10")
-    from jala.accounts.services import get_library
+    from jala.membership import get_library
 
     ncu = get_library("NCU").id
     req.rota, req.library_id = [ncu], ncu
@@ -200,7 +200,7 @@ def test_bulk_accept_from_the_queue(client, book):
 
 def test_a_failed_email_is_shown_to_the_library_with_a_retry_button(client, book):
     _reader, req = _request_at_ncu(book)
-    from jala.accounts.services import get_library
+    from jala.membership import get_library
 
     failed = OutboxEmail(kind="delivery.fulfilled", to_addr="r@example.com", subject="S",
                          body_text="B", message_id="<bench-1@jala.local>", status="failed",

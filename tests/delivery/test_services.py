@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.delivery import coverage
 from jala.delivery import services as delivery
 from jala.delivery.models import DeliveryRequest
@@ -13,6 +12,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.files import open_link
 from jala.jobs import OutboxEmail, sweep
+from jala.membership import get_library
 from jala.settings import change_setting
 from tests.delivery.conftest import PDF, Upload, add_record
 from tests.factories import make_user

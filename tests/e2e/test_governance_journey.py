@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.accounts.models import Library
-from jala.accounts.services import current_chair_library
 from jala.extensions import db, limiter
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication, Vote
+from jala.membership import current_chair_library
 from tests.e2e.conftest import (
     fits_the_phone,
     log_in,

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import AuditEntry, Library, RoleGrant
-from jala.accounts.services import current_chair_library, get_library
+from jala.accounts.models import Library, RoleGrant
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.governance import center
@@ -20,6 +20,7 @@ from jala.governance.models import (
     WorkingGroupMember,
 )
 from jala.jobs import OutboxEmail
+from jala.membership import current_chair_library, get_library
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.factories import make_user

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from jala import clock
 from jala.accounts.models import RoleGrant, User
-from jala.accounts.services import current_chair_library
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import services as gov
 from jala.governance.models import AgendaItem, CommitteeOffice, Handover, Meeting, Vote
+from jala.membership import current_chair_library
 from tests.factories import make_user
 from tests.races import race
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import current_chair_library
 from jala.extensions import db
 from jala.governance import services as gov
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication
+from jala.membership import current_chair_library
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.factories import make_user

@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import AuditEntry
-from jala.accounts.services import get_library
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from jala.loans import cards, union
 from jala.loans.models import InterlibraryCard
+from jala.membership import get_library
 from tests.factories import make_user
 
 

@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import AuditEntry
-from jala.accounts.services import get_library
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from jala.loans import ill
 from jala.loans.models import ILL_STATUSES, IllEvent, IllRequest
+from jala.membership import get_library
 from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at, set_setting
 

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.extensions import db
 from jala.jobs import OutboxEmail, _sweep_tasks
 from jala.loans import cards, ill, reminders, union
+from jala.membership import get_library
 from tests.loans.conftest import add_record, copy_at, set_setting
 
 

@@ -7,11 +7,11 @@ import segno
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.extensions import db
 from jala.loans import cards, holds, ill, union
 from jala.loans.models import Hold, IllRequest
-from jala.web import external_url
+from jala.membership import get_library
+from jala.urls import external_url
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.factories import make_user

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import AuditEntry
-from jala.accounts.services import get_library
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.loans import cards, union
 from jala.loans.models import UnionLoan
+from jala.membership import get_library
 from tests.factories import make_user
 from tests.loans.conftest import add_record, set_setting
 

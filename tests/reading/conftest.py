@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from jala.accounts.services import current_chair_library
+from jala.membership import current_chair_library
 from tests.delivery.conftest import PDF, add_record
 from tests.factories import make_user
 

@@ -163,7 +163,7 @@ def test_a_refused_save_comes_back_in_the_box_with_status_200(client, record):
 
 
 def reading_chair_code():
-    from jala.accounts.services import current_chair_library
+    from jala.membership import current_chair_library
 
     return current_chair_library().code
 

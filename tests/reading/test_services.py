@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import event, select
 
 from jala import clock
-from jala.accounts.models import AuditEntry
-from jala.accounts.services import get_library
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile, open_view_token
+from jala.membership import get_library
 from jala.reading import services as reading
 from jala.reading.models import LinkResolver, PreviewPage, SavedList
 from jala.settings import change_setting

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select, text
 
-from jala.accounts.models import AuditEntry
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.reference import faq

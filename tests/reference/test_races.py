@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import AuditEntry, User
+from jala.accounts.models import User
+from jala.audit import AuditEntry
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.reference import services as reference

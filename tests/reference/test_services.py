@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import delete, select
 
 from jala import clock
-from jala.accounts.models import AuditEntry
-from jala.accounts.services import get_library
+from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile
 from jala.governance.models import WorkingGroupMember
 from jala.jobs import OutboxEmail
+from jala.membership import get_library
 from jala.reference import services as reference
 from jala.reference.models import Question
 from jala.reference.stats import monthly_stats, stats_csv
@@ -28,7 +28,7 @@ def emails_to(address, kind=None):
 
 
 def portal_admin():
-    from jala.accounts.services import current_chair_library
+    from jala.membership import current_chair_library
 
     return make_user(library=current_chair_library().code, roles=("portal_admin",))
 
@@ -330,7 +330,7 @@ def test_a_claimed_but_unanswered_question_still_escalates(reader, group):
 
 
 def test_with_nobody_in_the_group_the_management_center_hears_of_it(reader):
-    from jala.accounts.services import current_chair_library
+    from jala.membership import current_chair_library
 
     db.session.execute(delete(WorkingGroupMember).where(WorkingGroupMember.group == "reference"))
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))

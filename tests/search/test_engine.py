@@ -2,9 +2,9 @@ import pytest
 from sqlalchemy import text
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.membership import get_library
 from jala.search.engine import MAX_WINDOW, SearchRequest, search
 from jala.search.indexing import reindex
 from tests.catalog.conftest import import_lines

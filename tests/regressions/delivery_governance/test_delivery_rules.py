@@ -5,6 +5,7 @@ from sqlalchemy import select
 from jala.delivery import services as delivery
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
+from jala.membership import is_member
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.delivery.conftest import add_record
@@ -106,7 +107,7 @@ def test_superscript_ids_in_a_bulk_action_are_not_a_500(client):
 
 def test_a_library_that_has_left_cannot_accept_a_request_waiting_there(ctx, reader):
     from jala import clock
-    from jala.accounts.services import get_library
+    from jala.membership import get_library
 
     book = add_record("rv-book-5", ["NCU", "ECJTU"], title="Left", page_count=300)
     req = delivery.submit_request(reader, kind="book_part", title=book.title, record_id=book.id,
@@ -116,7 +117,7 @@ def test_a_library_that_has_left_cannot_accept_a_request_waiting_there(ctx, read
     staff = make_user(library=library.code, roles=("librarian",))
     library.left_on = clock.local_today()  # revoked by the committee today (or withdrew)
     db.session.flush()
-    assert not get_library(library.code).is_member_on(clock.local_today())
+    assert not is_member(get_library(library.code))
     with pytest.raises(RuleViolation):
         delivery.accept_request(staff, req.id)
 

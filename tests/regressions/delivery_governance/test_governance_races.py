@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.accounts.models import ChairTerm, RoleGrant, User
-from jala.accounts.services import current_chair_library
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import center
@@ -31,6 +30,7 @@ from jala.governance.models import (
     Meeting,
     MembershipApplication,
 )
+from jala.membership import current_chair_library
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.factories import make_user

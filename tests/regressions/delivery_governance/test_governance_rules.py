@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.accounts.models import RoleGrant
-from jala.accounts.services import get_library
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.governance import services as gov
 from jala.jobs import OutboxEmail, _send
+from jala.membership import get_library, is_member
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.governance.conftest import CODES, Upload, convened_meeting, make_chair, seat_committee
@@ -80,7 +80,7 @@ def test_a_library_revoked_during_the_meeting_does_not_decide_the_next_vote(comm
     vote(motion, committee, yes)                     # 10 yes incl. JCU
     vote(revoke, committee, [c for c in CODES if c != "JCU"])
     gov.close_item(chair, revoke.id)
-    assert not get_library("JCU").is_member_on(clock.local_today())
+    assert not is_member(get_library("JCU"))
     closed = gov.close_item(chair, motion.id)
     # JCU is no longer a member: 9 yes of 14 members attending fails (27 < 28); counting the
     # former member's vote and attendance turns it into 10 of 15, which passes
@@ -142,7 +142,7 @@ def test_a_signature_of_a_library_that_has_left_does_not_count(committee):
     gov.withdraw(committee["ECJTU"], "ECJTU", clock.local_today(), Upload())  # leaves today
     gov.cosign_meeting(committee["JXAU"], meeting.id)
     members_signed = [s.library.code for s in meeting.signatures
-                      if s.library.is_member_on(clock.local_today())]
+                      if is_member(s.library)]
     assert not (meeting.status == "convened" and len(members_signed) < 3), \
         f"convened with the signatures of {members_signed} only"
 
@@ -151,7 +151,7 @@ def test_a_signature_of_a_library_that_has_left_does_not_count(committee):
 
 def test_a_portal_admin_grant_outside_the_chair_library_cannot_run_the_center(committee):
     from jala.accounts.models import ChairTerm
-    from jala.accounts.services import current_chair_library
+    from jala.membership import current_chair_library
     from tests.factories import make_user
     from tests.governance.test_center import stale_portal_admin  # the center tests' own case
 

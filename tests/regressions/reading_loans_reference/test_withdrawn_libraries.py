@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from jala import clock
-from jala.accounts.services import get_library
 from jala.errors import RuleViolation
 from jala.loans import cards, ill, union
+from jala.membership import get_library
 from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at
 
