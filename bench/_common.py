@@ -192,7 +192,7 @@ class PhaseTimer:
         "count": ("_count_and_facets", "_budgeted_count", "_facets", "_shape_facets"),
         "load": ("load_records",),
         "fallback": ("_like_fallback", "_suggest"),
-        "other": ("withdrawn_library_ids", "_library_ids"),
+        "other": ("former_member_ids", "withdrawn_library_ids", "_library_ids"),
     }
 
     def __init__(self):

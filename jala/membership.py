@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 
 from jala import clock
 from jala.accounts.models import ChairTerm, Library
-from jala.errors import NotFound
+from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 
 # --- finding libraries ---------------------------------------------------------------------------
@@ -97,6 +97,22 @@ def member_count(on=None):
 def home_library_is_member(user, on=None):
     """Whether ``user`` is a reader (or staff) of a library that is a member on ``on``."""
     return user.home_library_id is not None and is_member(user.home_library, on)
+
+
+def check_reader_standing(user):
+    """Raise unless a reader's library is a member and has verified their card.
+
+    Public users (社会用户, no home library) pass: the services that take them set their own
+    limits.
+    """
+    if user.home_library_id is None:
+        return
+    if not is_member(user.home_library):
+        raise RuleViolation(_("Your library has left the alliance, so its readers can no "
+                              "longer use alliance-wide services."))
+    if user.verified_at is None:
+        raise RuleViolation(_("Your library card has not been verified yet. Your library "
+                              "will check it soon."))
 
 
 def serves_member_library(user):

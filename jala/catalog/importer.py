@@ -27,6 +27,7 @@ from jala.catalog.marc import marc_to_dict
 from jala.catalog.models import HOLDING_STATUSES, RECORD_TYPES
 from jala.catalog.readers import BadRecord
 from jala.extensions import db
+from jala.membership import library_ids_by_code
 from jala.search.indexing import build_document, extra_fields
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.search.tokens import BinaryTsvector, binary_tsvectors
@@ -326,11 +327,6 @@ def prepare(raw, position, library_id, libraries, stored=None, source=None, colu
         columns=dict(zip(COPY_COLUMNS, row, strict=True)) if columns else None,
         holdings=holdings, identifiers=identifiers, match_key=document["match_key"],
     )
-
-
-def _libraries():
-    rows = db.session.execute(db.text("SELECT code, id FROM libraries WHERE left_on IS NULL"))
-    return dict(rows.all())
 
 
 def _cursor():
@@ -717,7 +713,7 @@ def import_stream(items, library_code, *, format_name, flavour=None, progress=No
 
 def _import_stream(items, library_code, format_name, flavour, progress, batch_size, commit,
                    pool):
-    libraries = _libraries()
+    libraries = library_ids_by_code()
     library_id = libraries.get((library_code or "").strip().upper())
     if library_id is None:
         raise InvalidRecord(f"{library_code!r} is not a member library")

@@ -1,12 +1,10 @@
 """Thin views for document delivery: the reader's requests, the library's queue, downloads."""
-from datetime import datetime, time, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from jala import clock
 from jala.delivery import bp, coverage
 from jala.delivery import services as delivery
 from jala.delivery.forms import (
@@ -19,7 +17,7 @@ from jala.delivery.forms import (
     RequestForm,
 )
 from jala.delivery.models import DeliveryRequest
-from jala.delivery.stats import monthly_stats, stats_csv
+from jala.delivery.stats import COLUMNS, monthly_stats
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import (
@@ -31,7 +29,9 @@ from jala.files import (
     written_mark,
 )
 from jala.jobs import OutboxEmail, retry_email
-from jala.membership import get_library, member_libraries
+from jala.membership import get_library, library_name, member_libraries
+from jala.stats import bar_chart, csv_download
+from jala.stats import window as stats_window
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"
@@ -90,7 +90,7 @@ def new_request():
             form.form_errors.append(exc.message)
         else:
             flash(_("Request %(id)d is on its way to %(library)s.", id=req.id,
-                    library=delivery.library_display_name(req.library)), "success")
+                    library=library_name(req.library)), "success")
             return redirect(url_for("delivery.request_detail", request_id=req.id), code=303)
     limit, used = delivery.daily_quota(current_user)
     status = 400 if request.method == "POST" else 200
@@ -328,49 +328,27 @@ def delete_journal(code, coverage_id):
 def _stats_rows():
     if not current_user.is_staff:
         raise NotAllowed(_("Delivery statistics are for library staff."))
-    months = request.args.get("months", "12")
-    months = int(months) if months.isdecimal() and 1 <= int(months) <= 60 else 12
     library = get_library(request.args["library"]) if request.args.get("library") else None
-    first = clock.first_of_month_back(months)
-    since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
-    until = clock.now() + timedelta(seconds=1)
-    rows = monthly_stats(since, until, library.id if library else None)
-    return rows, library, months, first
+    span = stats_window(request.args.get("months"))
+    rows = monthly_stats(span.since, span.until, library.id if library else None)
+    return rows, library, span
 
 
 @bp.get("/delivery/stats")
 @login_required
 def stats():
     """Requests received and fulfilled, fill rate and turnaround, per library and month."""
-    rows, library, months, first = _stats_rows()
-    return render_template("delivery/stats.html", rows=rows, library=library, months=months,
-                           chart=_chart(rows, first, months),
-                           libraries=member_libraries(include_former=True))
+    rows, library, span = _stats_rows()
+    chart = bar_chart(span, ((r["month"], r["received"], r["fulfilled"]) for r in rows))
+    return render_template("delivery/stats.html", rows=rows, library=library, months=span.months,
+                           chart=chart, libraries=member_libraries(include_former=True))
 
 
 @bp.get("/delivery/stats.csv")
 @login_required
 def stats_download():
     """The same statistics as a CSV file."""
-    rows = _stats_rows()[0]
-    return Response("\ufeff" + stats_csv(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=delivery-stats.csv"})
-
-
-def _chart(rows, first, months):
-    """Bars per month (received and fulfilled, all libraries in view) for an inline SVG."""
-    by_month = {}
-    day = first
-    for _step in range(months):
-        by_month[day.strftime("%Y-%m")] = [0, 0]
-        day = (day + timedelta(days=32)).replace(day=1)
-    for row in rows:
-        month = by_month.setdefault(row["month"], [0, 0])
-        month[0] += row["received"]
-        month[1] += row["fulfilled"]
-    top = max([v[0] for v in by_month.values()] + [1])
-    return {"months": [(m, r, f, r / top, f / top) for m, (r, f) in sorted(by_month.items())],
-            "top": top}
+    return csv_download(_stats_rows()[0], COLUMNS, "delivery-stats.csv")
 
 
 @bp.app_context_processor

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, Library, RoleGrant, User
+from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, RoleGrant, User
 from jala.catalog.models import Record, RecordIdentifier
 from jala.delivery.models import (
     OPEN_STATUSES,
@@ -26,7 +26,7 @@ from jala.extensions import db
 from jala.files import create_link, link_token, store_upload
 from jala.jobs import queue_email, sweep_task
 from jala.mail import user_locale
-from jala.membership import is_member
+from jala.membership import check_reader_standing, is_member, library_name, member_library_ids
 from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.settings import get_setting
@@ -44,13 +44,7 @@ def check_can_request(user):
     if user.email_confirmed_at is None:
         raise RuleViolation(_("Confirm your email address first: the document will be sent "
                               "there."))
-    if user.home_library_id is not None:
-        if not is_member(user.home_library):
-            raise RuleViolation(_("Your library has left the alliance, so its readers can no "
-                                  "longer use alliance-wide services."))
-        if user.verified_at is None:
-            raise RuleViolation(_("Your library card has not been verified yet. Your library "
-                                  "will check it soon."))
+    check_reader_standing(user)
 
 
 def _start_of_local_day():
@@ -119,12 +113,6 @@ def parse_page_range(text):
 
 # --- where a request goes ---------------------------------------------------------------------
 
-def _member_ids_today():
-    today = clock.local_today()
-    return {lib.id for lib in db.session.execute(select(Library)).scalars()
-            if is_member(lib, today)}
-
-
 def _covering_libraries(issn, year):
     query = select(JournalCoverage.library_id).where(JournalCoverage.issn == issn)
     if year is not None:
@@ -152,7 +140,7 @@ def build_rota(*, record, issn, year, reader):
         issns.add(issn)
     for one in issns:
         holders |= _covering_libraries(one, year)
-    holders &= _member_ids_today()
+    holders &= member_library_ids()
     holders.discard(reader.home_library_id)
     load = _open_load(holders) if holders else {}
     # least open work first; the library id breaks ties so the order is stable
@@ -408,7 +396,7 @@ def _move_on(req, kind, *, actor=None, detail=None):
     _add_event(req, kind, actor=actor, detail=detail)
     now = clock.now()
     if req.rota_position + 1 < len(req.rota):
-        members = _member_ids_today()
+        members = member_library_ids()
         for position in range(req.rota_position + 1, len(req.rota)):
             if req.rota[position] in members:
                 req.rota_position = position
@@ -504,16 +492,9 @@ def fulfil_request(staff, request_id, *, upload=None, url=None):
         "Dear %(name)s,\n\n%(library)s has sent the document you asked for:\n\n%(citation)s"
         "\n\n%(how)s\n%(where)s\n\nFor your own study and research only.\n\n"
         "Jiangxi Academic Library Alliance",
-        name=req.reader.display_name, library=library_display_name(req.library),
+        name=req.reader.display_name, library=library_name(req.library),
         citation=citation_text(req), how=how(), where=where))
     return req
-
-
-def library_display_name(library):
-    """The library's name in the language in use."""
-    from flask_babel import get_locale
-
-    return library.name_zh if str(get_locale() or "zh").startswith("zh") else library.name_en
 
 
 def _email_reader(req, kind, subject, body):

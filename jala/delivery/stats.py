@@ -1,14 +1,12 @@
 """Delivery statistics per library and month, from the request timelines."""
-import csv
-import io
-
 from sqlalchemy import text
 
 from jala.extensions import db
+from jala.stats import hours, month_sql
 
 # Received: routed to the library. Fulfilled / passed on / refused / timed out: what the
 # library did with them. Turnaround: from routing to that library until it sent the document.
-STATS_SQL = text("""
+STATS_SQL = text(f"""
 WITH routed AS (
     SELECT e.request_id, e.library_id, e.at,
            lead(e.at) OVER (PARTITION BY e.request_id ORDER BY e.id) AS next_routed_at
@@ -30,7 +28,7 @@ outcome AS (
       AND (CAST(:library_id AS integer) IS NULL OR r.library_id = :library_id)
 )
 SELECT l.code AS library,
-       to_char(date_trunc('month', o.routed_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM') AS month,
+       {month_sql('o.routed_at')} AS month,
        count(*) AS received,
        count(*) FILTER (WHERE o.kind = 'fulfilled') AS fulfilled,
        count(*) FILTER (WHERE o.kind IN ('passed', 'refused')) AS rejected,
@@ -55,21 +53,10 @@ def monthly_stats(since, until, library_id=None):
         item = dict(row)
         item["fill_rate"] = round(item["fulfilled"] / item["received"], 3) if item["received"] \
             else None
-        seconds = item.pop("median_seconds")
-        item["median_hours"] = None if seconds is None else round(seconds / 3600, 1)
+        item["median_hours"] = hours(item.pop("median_seconds"))
         result.append(item)
     return result
 
 
 COLUMNS = ("library", "month", "received", "fulfilled", "rejected", "timed_out", "fill_rate",
            "median_hours")
-
-
-def stats_csv(rows):
-    """The statistics as CSV text (a header line, then one line per library and month)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
-    return out.getvalue()

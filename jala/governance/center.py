@@ -24,7 +24,6 @@ from jala import clock
 from jala.accounts.models import ROLE_PORTAL_ADMIN, Library, User
 from jala.accounts.services import find_user_by_email
 from jala.audit import record_audit
-from jala.delivery.services import library_display_name
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.governance.models import (
@@ -37,7 +36,13 @@ from jala.governance.models import (
 )
 from jala.jobs import queue_email
 from jala.mail import user_locale
-from jala.membership import current_chair_library, get_library, is_member
+from jala.membership import (
+    current_chair_library,
+    get_library,
+    library_name,
+    member_during,
+    serves_member_library,
+)
 from jala.permissions import require_portal_admin
 from jala.urls import external_url
 
@@ -57,8 +62,7 @@ def can_see_center(user):
         return False
     if user.is_portal_admin:
         return True
-    return (user.is_staff and user.home_library is not None
-            and is_member(user.home_library))
+    return serves_member_library(user)
 
 
 def require_center_reader(actor):
@@ -160,8 +164,7 @@ def add_group_member(actor, group, email, *, lead=False):
     person = find_user_by_email(email)
     if person is None:
         raise RuleViolation(_("No account has the address %(email)s.", email=(email or "")[:254]))
-    if not person.is_active or not (person.is_staff and person.home_library is not None
-                                    and is_member(person.home_library)):
+    if not serves_member_library(person):
         raise RuleViolation(_("Working group members must be staff of a member library."))
     member_id = db.session.execute(
         insert(WorkingGroupMember)
@@ -334,7 +337,7 @@ def publish_document(actor, year, kind):
                 _("Dear %(name)s,\n\nThe management center (%(chair)s) has published the "
                   "alliance's %(title)s. Read it on the portal:\n\n%(link)s\n\n"
                   "Jiangxi Academic Library Alliance",
-                  name=person.display_name, chair=library_display_name(chair), title=title,
+                  name=person.display_name, chair=library_name(chair), title=title,
                   link=link),
                 kind="center.document_published",
                 related=("annual_document", document.id),
@@ -372,8 +375,7 @@ def parse_amount(raw, *, positive=False):
 
 def _member_in_year(code, year):
     library = get_library(code)
-    if library.joined_on > date(year, 12, 31) or (library.left_on is not None
-                                                  and library.left_on <= date(year, 1, 1)):
+    if not member_during(library, year):
         raise RuleViolation(_("%(code)s was not a member library in %(year)d.",
                               code=library.code, year=year))
     return library
@@ -495,11 +497,9 @@ def expense_report(actor, year):
     check_year(year)
     shares = {s.library_id: s for s in db.session.execute(
         select(CostShare).where(CostShare.year == year)).scalars()}
-    first, last = date(year, 1, 1), date(year, 12, 31)
     libraries = [lib for lib in db.session.execute(
         select(Library).order_by(Library.joined_on, Library.id)).scalars()
-        if lib.id in shares or (lib.joined_on <= last
-                                and (lib.left_on is None or lib.left_on > first))]
+        if lib.id in shares or member_during(lib, year)]
     rows = []
     for library in libraries:
         share = shares.get(library.id)

@@ -49,7 +49,14 @@ from jala.governance.models import (
 )
 from jala.jobs import queue_email
 from jala.mail import user_locale
-from jala.membership import current_chair_term, find_library, get_library, is_member
+from jala.membership import (
+    current_chair_term,
+    find_library,
+    get_library,
+    is_member,
+    member_library_ids,
+    serves_member_library,
+)
 from jala.urls import external_url
 
 
@@ -356,7 +363,7 @@ def cosign_meeting(actor, meeting_id):
     db.session.flush()
     db.session.expire(meeting, ["signatures"])
     record_audit(actor, "meeting.cosign", "meeting", meeting.id, library_id=library.id)
-    members = set(_member_library_ids())
+    members = member_library_ids()
     if len({s.library_id for s in meeting.signatures} & members) >= JOINT_SIGNATURES:
         chair = db.session.execute(
             select(CommitteeOffice).where(CommitteeOffice.office == "chair",
@@ -398,9 +405,7 @@ def can_see_meetings(user):
     """Committee members, portal admins and staff of member libraries see meetings."""
     if user.is_portal_admin or committee_seat(user):
         return True
-    today = clock.local_today()
-    return user.is_staff and user.home_library is not None and \
-        is_member(user.home_library, today)
+    return serves_member_library(user)
 
 
 def meetings_for(actor):
@@ -618,7 +623,7 @@ def close_item(actor, item_id):
     now = clock.now()
     if item.kind != "information":
         # a library that left (or was revoked) during the meeting no longer decides
-        members = _member_library_ids()
+        members = member_library_ids()
         counts = dict(db.session.execute(
             select(Vote.choice, func.count()).where(Vote.item_id == item.id,
                                                     Vote.library_id.in_(members))
@@ -641,12 +646,6 @@ def close_item(actor, item_id):
         "meeting_id": meeting.id, "kind": item.kind, "yes": item.yes, "no": item.no,
         "abstain": item.abstain, "attending": item.attending, "passed": item.passed})
     return item
-
-
-def _member_library_ids():
-    today = clock.local_today()
-    return [lib.id for lib in db.session.execute(select(Library)).scalars()
-            if is_member(lib, today)]
 
 
 def _tally_text(item):

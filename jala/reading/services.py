@@ -21,7 +21,7 @@ from jala.catalog.models import Record
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile, signed_view_url, store_upload
-from jala.membership import get_library, is_member
+from jala.membership import get_library, is_member, member_library_ids
 from jala.permissions import can_manage_library, can_staff_library
 from jala.reading.models import PREVIEW_KINDS, LinkResolver, PreviewPage, SavedList, SavedListItem
 from jala.reading.openurl import resolver_url
@@ -45,12 +45,6 @@ def kind_label(kind):
             "sample": _("Sample pages")}.get(kind, kind)
 
 
-def _members_today():
-    today = clock.local_today()
-    return {lib.id for lib in db.session.execute(select(Library)).scalars()
-            if is_member(lib, today)}
-
-
 # --- preview pages -------------------------------------------------------------------------
 
 def preview_library_id(user, record):
@@ -61,7 +55,7 @@ def preview_library_id(user, record):
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    members = _members_today()
+    members = member_library_ids()
     for library_id in sorted(set(record.library_ids or [])):
         if library_id in members and can_staff_library(user, library_id):
             return library_id

@@ -1,11 +1,10 @@
 """Thin views for the reference desk: asking, the thread, the group's desk, the FAQ, statistics."""
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from jala import clock
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.files import create_link, link_token, signed_view_url
@@ -13,7 +12,9 @@ from jala.membership import get_library, member_libraries
 from jala.reference import bp, faq
 from jala.reference import services as reference
 from jala.reference.forms import AskForm, FaqForm, MessageForm
-from jala.reference.stats import ALL, monthly_stats, stats_csv
+from jala.reference.stats import ALL, COLUMNS, monthly_stats
+from jala.stats import bar_chart, csv_download
+from jala.stats import window as stats_window
 from jala.web import is_htmx
 
 ID = "int(max=2147483647)"
@@ -264,23 +265,22 @@ def faq_entry(question_id):
 def _stats_rows():
     if not current_user.is_staff:
         raise NotAllowed(_("Reference statistics are for library staff."))
-    months = request.args.get("months", "12")
-    months = int(months) if months.isdecimal() and 1 <= int(months) <= 60 else 12
     library = get_library(request.args["library"]) if request.args.get("library") else None
-    first = clock.first_of_month_back(months)
-    since = datetime.combine(first, time.min, tzinfo=clock.SHANGHAI)
-    until = clock.now() + timedelta(seconds=1)
-    rows = monthly_stats(since, until, library.code if library else None)
-    return rows, library, months, first
+    span = stats_window(request.args.get("months"))
+    rows = monthly_stats(span.since, span.until, library.code if library else None)
+    return rows, library, span
 
 
 @bp.get("/reference/stats")
 @login_required
 def stats():
     """Questions per month, answers, escalations and median first-response time, per library."""
-    rows, library, months, first = _stats_rows()
-    return render_template("reference/stats.html", rows=rows, library=library, months=months,
-                           chart=_chart(rows, first, months, library),
+    rows, library, span = _stats_rows()
+    shown = library.code if library else ALL
+    chart = bar_chart(span, ((r["month"], r["questions"], r["answered"]) for r in rows
+                                   if r["library"] == shown))
+    return render_template("reference/stats.html", rows=rows, library=library,
+                           months=span.months, chart=chart,
                            libraries=member_libraries(include_former=True), ALL=ALL)
 
 
@@ -288,25 +288,7 @@ def stats():
 @login_required
 def stats_download():
     """The same statistics as a CSV file."""
-    rows = _stats_rows()[0]
-    return Response("\ufeff" + stats_csv(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=reference-stats.csv"})
-
-
-def _chart(rows, first, months, library):
-    """Bars per month (asked and answered) for an inline SVG."""
-    by_month = {}
-    day = first
-    for _month in range(months):
-        by_month[day.strftime("%Y-%m")] = [0, 0]
-        day = (day + timedelta(days=32)).replace(day=1)
-    wanted = library.code if library else ALL
-    for row in rows:
-        if row["library"] == wanted:
-            by_month.setdefault(row["month"], [0, 0])[:] = [row["questions"], row["answered"]]
-    top = max([v[0] for v in by_month.values()] + [1])
-    return {"months": [(m, a, b, a / top, b / top) for m, (a, b) in sorted(by_month.items())],
-            "top": top}
+    return csv_download(_stats_rows()[0], COLUMNS, "reference-stats.csv")
 
 
 @bp.app_context_processor

@@ -34,7 +34,11 @@ from jala.files import store_upload
 from jala.governance.models import WorkingGroupMember
 from jala.jobs import queue_email, sweep_task
 from jala.mail import user_locale
-from jala.membership import current_chair_library, is_member
+from jala.membership import (
+    check_reader_standing,
+    current_chair_library,
+    serves_member_library,
+)
 from jala.reference.models import Question, QuestionMessage
 from jala.settings import declare, get_setting
 from jala.urls import external_url
@@ -55,14 +59,8 @@ declare("reference.max_attachment_mb", 10, 1, 50,
 
 # --- who is who -----------------------------------------------------------------------------
 
-def _serves_a_member_library(user):
-    return (user is not None and getattr(user, "is_authenticated", False) and user.is_active
-            and user.is_staff and user.home_library is not None
-            and is_member(user.home_library))
-
-
 def _membership(user):
-    if not _serves_a_member_library(user):
+    if not serves_member_library(user):
         return None
     return db.session.execute(
         select(WorkingGroupMember).where(WorkingGroupMember.group == GROUP,
@@ -93,7 +91,7 @@ def reference_group():
         select(WorkingGroupMember).where(WorkingGroupMember.group == GROUP)
         .order_by(WorkingGroupMember.is_lead.desc(), WorkingGroupMember.id)
     ).scalars().all()
-    return [m for m in members if _serves_a_member_library(m.user)]
+    return [m for m in members if serves_member_library(m.user)]
 
 
 def check_can_ask(user):
@@ -103,13 +101,7 @@ def check_can_ask(user):
     if user.email_confirmed_at is None:
         raise RuleViolation(_("Confirm your email address first: we tell you there when a "
                               "librarian answers."))
-    if user.home_library_id is not None:
-        if not is_member(user.home_library):
-            raise RuleViolation(_("Your library has left the alliance, so its readers can no "
-                                  "longer use alliance-wide services."))
-        if user.verified_at is None:
-            raise RuleViolation(_("Your library card has not been verified yet. Your library "
-                                  "will check it soon."))
+    check_reader_standing(user)
 
 
 def daily_quota(user):

@@ -4,17 +4,14 @@ A question counts in the month it was asked (Beijing time). Its answering librar
 library of the librarian who wrote the first answer. For each month there is one row for all
 libraries together, one per answering library, and one for questions not answered yet.
 """
-import csv
-import io
-
 from sqlalchemy import text
 
 from jala.extensions import db
+from jala.stats import hours, month_sql
 
-STATS_SQL = text("""
+STATS_SQL = text(f"""
 WITH q AS (
-    SELECT to_char(date_trunc('month', q.created_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM')
-               AS month,
+    SELECT {month_sql('q.created_at')} AS month,
            q.created_at, q.first_response_at, q.escalated_at,
            (SELECT m.library_id FROM reference_messages m
              WHERE m.question_id = q.id AND m.library_id IS NOT NULL
@@ -53,18 +50,6 @@ def monthly_stats(since, until, library_code=None):
         item["library"] = ALL if item.pop("all_libraries") else (item["library"] or NONE)
         if library_code and item["library"] != library_code:
             continue
-        seconds = item.pop("median_seconds")
-        item["median_first_response_hours"] = None if seconds is None else round(seconds / 3600,
-                                                                                   1)
+        item["median_first_response_hours"] = hours(item.pop("median_seconds"))
         result.append(item)
     return result
-
-
-def stats_csv(rows):
-    """The statistics as CSV text (a header line, then one line per row)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
-    return out.getvalue()

@@ -20,11 +20,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import defer, selectinload
 
-from jala import clock
 from jala.accounts.models import Library
 from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.membership import former_member_ids
 from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query
@@ -112,7 +112,7 @@ def _library_ids(codes):
 
 def _filters(request, parsed, params):
     clauses = ["TRUE"]
-    params["withdrawn"] = withdrawn_library_ids()
+    params["withdrawn"] = former_member_ids()
     if params["withdrawn"]:
         clauses.append("NOT (library_ids <@ CAST(:withdrawn AS integer[]))")
     if request.types:
@@ -136,13 +136,6 @@ def _filters(request, parsed, params):
             clauses.append(f"{name} = :{name}")
             params[name] = value
     return " AND ".join(clauses)
-
-
-def withdrawn_library_ids():
-    """Libraries that left the alliance: their holdings leave the union search."""
-    return list(db.session.execute(text(
-        "SELECT id FROM libraries WHERE left_on IS NOT NULL AND left_on <= :today"
-    ), {"today": clock.local_today()}).scalars())
 
 
 CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, library_ids, "

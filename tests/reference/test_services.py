@@ -14,7 +14,8 @@ from jala.jobs import OutboxEmail
 from jala.membership import get_library
 from jala.reference import services as reference
 from jala.reference.models import Question
-from jala.reference.stats import monthly_stats, stats_csv
+from jala.reference.stats import COLUMNS, monthly_stats
+from jala.stats import csv_text
 from jala.settings import change_setting
 from tests.factories import make_user
 from tests.reference.conftest import PDF, PNG, Upload, join_group
@@ -387,7 +388,7 @@ def test_statistics_per_month_and_answering_library(reader, group):
     assert rows[("2031-02", "NCU")]["median_first_response_hours"] == 1.0
     only_ncu = monthly_stats(since, until, "NCU")
     assert [(r["month"], r["questions"]) for r in only_ncu] == [("2031-01", 2), ("2031-02", 1)]
-    csv_text = stats_csv(only_ncu)
-    assert csv_text.splitlines() == ["month,library,questions,answered,escalated,"
-                                     "median_first_response_hours",
-                                     "2031-01,NCU,2,2,0,4.0", "2031-02,NCU,1,1,0,1.0"]
+    csv_out = csv_text(only_ncu, COLUMNS)
+    assert csv_out.splitlines() == ["month,library,questions,answered,escalated,"
+                                    "median_first_response_hours",
+                                    "2031-01,NCU,2,2,0,4.0", "2031-02,NCU,1,1,0,1.0"]
