@@ -15,8 +15,8 @@ from jala.membership import get_library
 from jala.reference import services as reference
 from jala.reference.models import Question
 from jala.reference.stats import COLUMNS, monthly_stats
-from jala.stats import csv_text
 from jala.settings import change_setting
+from jala.stats import csv_text
 from tests.factories import make_user
 from tests.reference.conftest import PDF, PNG, Upload, join_group
 
