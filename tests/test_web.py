@@ -1,0 +1,85 @@
+"""The helpers every view uses: a step in a savepoint, form checks, ids in URLs."""
+import io
+
+import pytest
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.routing import ValidationError
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from jala.errors import NotFound, RuleViolation
+from jala.extensions import db
+from jala.files import StoredFile, storage_dir, store_upload
+from jala.settings import Setting
+from jala.web import EVERY_REFUSAL, IdConverter, attempt, require_form
+
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+class NameForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField("Name", validators=[InputRequired(message="Give a name.")])
+
+
+def _write_then_refuse():
+    db.session.add(Setting(key="test.attempt", value=1))
+    store_upload(io.BytesIO(PDF), "x.pdf", allowed_kinds=("pdf",), max_bytes=10_000)
+    db.session.flush()
+    raise RuleViolation("Not now.", status=409)
+
+
+def test_a_step_that_works_is_kept_and_its_result_returned(ctx):
+    result, refusal = attempt(lambda: db.session.add(Setting(key="test.kept", value=1)) or 7)
+    assert (result, refusal) == (7, None)
+    assert db.session.get(Setting, "test.kept") is not None
+
+
+def test_a_refused_step_keeps_neither_its_rows_nor_its_files(ctx):
+    files_before = set(storage_dir().iterdir())
+    rows_before = db.session.execute(select(StoredFile.id)).scalars().all()
+    result, refusal = attempt(_write_then_refuse)
+    assert result is None and refusal.status == 409 and refusal.message == "Not now."
+    assert db.session.get(Setting, "test.attempt") is None
+    assert db.session.execute(select(StoredFile.id)).scalars().all() == rows_before
+    assert set(storage_dir().iterdir()) == files_before
+
+
+def test_not_found_and_forbidden_become_error_pages_not_form_errors(ctx):
+    def missing():
+        raise NotFound("No such thing.")
+
+    with pytest.raises(NotFound):
+        attempt(missing)
+    with pytest.raises(RuleViolation):
+        attempt(_write_then_refuse, reraise=EVERY_REFUSAL)
+    assert db.session.get(Setting, "test.attempt") is None
+
+
+def test_a_refusal_shown_in_a_form_joins_its_errors(app, db_session):
+    with app.test_request_context("/", method="POST", data={"name": "x"}):
+        form = NameForm()
+        _result, refusal = attempt(_write_then_refuse, form=form)
+        assert form.form_errors == ["Not now."] and refusal.status == 409
+
+
+def test_require_form_names_every_field_error(app, db_session):
+    with app.test_request_context("/", method="POST", data={}):
+        with pytest.raises(RuleViolation, match="Give a name."):
+            require_form(NameForm())
+    with app.test_request_context("/", method="POST", data={"name": "柳"}):
+        assert require_form(NameForm()).name.data == "柳"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "2147483648", "99999999999999999999", "1.5", "x"])
+def test_ids_in_urls_are_positive_integers_postgres_can_hold(app, value):
+    with pytest.raises(ValidationError):
+        IdConverter(app.url_map).to_python(value)
+
+
+def test_an_id_out_of_range_is_a_404_page_and_one_in_range_reaches_the_view(client):
+    assert client.get("/libraries/JXUFE/imports/2147483648").status_code == 404
+    assert client.get("/libraries/JXUFE/imports/0").status_code == 404
+    assert client.get("/libraries/JXUFE/imports/5").status_code == 302  # to the login page
