@@ -1,9 +1,18 @@
 """Account forms (Flask-WTF: CSRF on every one)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 
 class LoginForm(FlaskForm):
@@ -61,5 +70,6 @@ class ChangePasswordForm(FlaskForm):
 class GrantForm(FlaskForm):
     """Give a role to a user at a library."""
 
-    user_id = HiddenField(validators=[DataRequired()])
+    user_id = IntegerField(widget=HiddenInput(),
+                           validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)])
     role = SelectField(_l("Role"), choices=[])

@@ -2,16 +2,7 @@
 import io
 
 import segno
-from flask import (
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
@@ -45,7 +36,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db, limiter
 from jala.membership import member_libraries
 from jala.urls import safe_next
-from jala.web import is_htmx
+from jala.web import attempt, is_htmx
 
 PENDING_LOGIN_SECONDS = 300
 MAX_CODE_FAILURES = 5
@@ -176,10 +167,8 @@ def _enrolment(user, done):
             return _code_failed(form, exc, "accounts/enrol.html", **context)
         session.pop("totp_enrol_secret", None)
         return done()
-    response = make_response(render_template("accounts/enrol.html", form=form, **context),
-                             400 if form.errors else 200)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return (render_template("accounts/enrol.html", form=form, **context),
+            400 if form.errors else 200, {"Cache-Control": "no-store"})
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -259,16 +248,14 @@ def register():
             form.library.errors.append(_("Choose your library, or register as a member of the "
                                          "public."))
             return render_template("accounts/register.html", form=form), 400
-        try:
-            accounts.register_user(
-                email=form.email.data,
-                password=form.password.data,
-                display_name=form.display_name.data,
-                library_code=form.library.data if is_reader else None,
-                card_number=form.card_number.data if is_reader else None,
-            )
-        except RuleViolation as exc:
-            form.form_errors.append(exc.message)
+        _user, refusal = attempt(lambda: accounts.register_user(
+            email=form.email.data,
+            password=form.password.data,
+            display_name=form.display_name.data,
+            library_code=form.library.data if is_reader else None,
+            card_number=form.card_number.data if is_reader else None,
+        ), form=form, reraise=())
+        if refusal is not None:
             return render_template("accounts/register.html", form=form), 400
         flash(_("Your account is ready. We sent you an email to confirm your address. "
                 "Please log in."), "success")
@@ -304,12 +291,11 @@ def reset_password(token):
     """Choose a new password through an emailed single-use link."""
     form = ResetForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(token, form.password.data)
-        except RuleViolation as exc:
-            if exc.status != 400:
-                raise
-            form.password.errors.append(exc.message)
+        # a link not valid (404) or no longer (410) is an error page; a weak password is not
+        _user, refusal = attempt(lambda: accounts.reset_password(token, form.password.data),
+                                 reraise=(404, 410))
+        if refusal is not None:
+            form.password.errors.append(refusal.message)
             return render_template("accounts/reset.html", form=form), 400
         flash(_("Your password is changed. Please log in."), "success")
         return redirect(url_for("accounts.login"), code=303)
@@ -322,12 +308,12 @@ def account():
     """The user's own page: status, password, second factor."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        _none, refusal = attempt(lambda: accounts.change_password(
+            current_user, form.current_password.data, form.password.data), reraise=())
+        if refusal is None:
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.account"), code=303)
-        except RuleViolation as exc:
-            form.password.errors.append(exc.message)
+        form.password.errors.append(refusal.message)
     return render_template("accounts/account.html", form=form, code_form=CodeForm()), (
         400 if form.errors else 200
     )
@@ -343,7 +329,7 @@ def verification_queue():
     return render_template("accounts/verification_queue.html", readers=readers)
 
 
-@bp.post("/staff/readers/<int(max=2147483647):reader_id>/verify")
+@bp.post("/staff/readers/<id:reader_id>/verify")
 @login_required
 def verify_reader(reader_id):
     """Confirm a reader's card number (HTMX swaps in the updated row)."""
@@ -378,18 +364,12 @@ def grant_role(code):
     form.role.choices = [SelectChoice(r) for r in STAFF_ROLES]
     if not form.validate_on_submit():
         raise RuleViolation(_("Choose a person and a role."))
-    try:
-        user_id = int(form.user_id.data)
-    except ValueError as exc:
-        raise RuleViolation(_("Choose a person and a role.")) from exc
-    if not 0 < user_id < 2**31:
-        raise RuleViolation(_("Choose a person and a role."))
-    roles.grant_role(current_user, user_id, form.role.data, code)
+    roles.grant_role(current_user, form.user_id.data, form.role.data, code)
     flash(_("The role is granted."), "success")
     return redirect(url_for("accounts.library_people", code=code), code=303)
 
 
-@bp.post("/roles/<int(max=2147483647):grant_id>/revoke")
+@bp.post("/roles/<id:grant_id>/revoke")
 @login_required
 def revoke_role(grant_id):
     """End a role grant."""

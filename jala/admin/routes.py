@@ -1,5 +1,6 @@
 """Thin views for portal admins; every one checks the role on the server."""
 from datetime import datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from jala.jobs import OutboxEmail, retry_email
 from jala.membership import current_chair_library
 from jala.permissions import require_portal_admin
 from jala.settings import all_settings, change_setting
-from jala.web import is_htmx
+from jala.web import attempt, is_htmx
 
 AUDIT_PAGE = 50
 
@@ -80,14 +81,14 @@ def settings():
             raw = request.form.get(spec.key)
             if raw is None or str(raw).strip() == str(value):
                 continue
-            try:
-                change_setting(spec.key, raw, current_user)
-            except RuleViolation as exc:
-                errors[spec.key] = exc.message
+            _value, refusal = attempt(partial(change_setting, spec.key, raw, current_user),
+                                      reraise=())
+            if refusal is not None:
+                errors[spec.key] = refusal.message
         if not errors:
             flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"), code=303)
-        db.session.rollback()
+        db.session.rollback()  # all the changes or none
     return render_template("admin/settings.html", settings=all_settings(), errors=errors), (
         400 if errors else 200
     )
@@ -104,7 +105,7 @@ def outbox():
     return render_template("admin/outbox.html", failed=failed, recent=recent)
 
 
-@bp.post("/outbox/<int(max=2147483647):outbox_id>/retry")
+@bp.post("/outbox/<id:outbox_id>/retry")
 def retry_outbox_email(outbox_id):
     """Send a failed email again."""
     retry_email(outbox_id, current_user)

@@ -23,7 +23,6 @@ from jala.loans.services import (
     insert_unique,
     library_label,
     lock_reader,
-    signature,
     staff_libraries,
 )
 from jala.membership import is_member
@@ -122,9 +121,16 @@ def _lock_card_for_staff(staff, card_id, statuses):
     return card
 
 
-def _card_email(card, kind, subject, body):
-    email_reader(card.reader, kind, ("interlibrary_card", card.id), card.library_id, subject,
-                 body)
+def _decide(staff, card, status, reason=None):
+    card.status = status
+    card.decided_at = clock.now()
+    card.decided_by_id = staff.id
+    card.reason = reason
+
+
+def _email(card, what, **context):
+    email_reader(card.reader, what, related=("interlibrary_card", card.id),
+                 library_id=card.library_id, card=card, **context)
 
 
 def approve_card(staff, card_id):
@@ -133,61 +139,35 @@ def approve_card(staff, card_id):
     problem = borrowing_problem(card.reader, staff_view=True)
     if problem:
         raise RuleViolation(problem)
-    card.status = "approved"
+    _decide(staff, card, "approved")
     card.valid_until = clock.local_today() + timedelta(days=get_setting("loans.card_valid_days"))
-    card.decided_at = clock.now()
-    card.decided_by_id = staff.id
-    card.reason = None
     record_audit(staff, "card.approve", "interlibrary_card", card.id, library_id=card.library_id,
                  details={"reader_id": card.reader_id,
                           "valid_until": card.valid_until.isoformat()})
-    _card_email(card, "loans.card_approved", lambda: _("Your interlibrary card is ready"),
-                lambda: _("Dear %(name)s,\n\nYour interlibrary card is valid until %(date)s. "
-                          "Show it on your phone at the desk of any member library to borrow "
-                          "in person:\n%(link)s\n\n%(signature)s",
-                          name=card.reader.display_name, date=card.valid_until.isoformat(),
-                          link=external_url("loans.my_card"), signature=signature()))
+    _email(card, "card_approved", link=external_url("loans.my_card"))
     return card
 
 
 def refuse_card(staff, card_id, reason):
     """The home library refuses an application, with a reason the reader is told."""
-    reason = (reason or "").strip()[:1000]
-    if not reason:
-        raise RuleViolation(_("Give a reason: the reader is told."))
-    card = _lock_card_for_staff(staff, card_id, ("requested",))
-    card.status = "refused"
-    card.decided_at = clock.now()
-    card.decided_by_id = staff.id
-    card.reason = reason
-    record_audit(staff, "card.refuse", "interlibrary_card", card.id, library_id=card.library_id,
-                 details={"reader_id": card.reader_id, "reason": reason})
-    _card_email(card, "loans.card_refused",
-                lambda: _("Your interlibrary card application was refused"),
-                lambda: _("Dear %(name)s,\n\nYour library did not approve your application for "
-                          "an interlibrary card.\n\nReason: %(reason)s\n\n%(signature)s",
-                          name=card.reader.display_name, reason=reason,
-                          signature=signature()))
-    return card
+    return _close_with_reason(staff, card_id, reason, "refuse", was="requested", becomes="refused")
 
 
 def revoke_card(staff, card_id, reason):
     """The home library withdraws an approved card (lost, misused); the reader is told."""
+    return _close_with_reason(staff, card_id, reason, "revoke", was="approved", becomes="revoked")
+
+
+def _close_with_reason(staff, card_id, reason, action, *, was, becomes):
     reason = (reason or "").strip()[:1000]
     if not reason:
         raise RuleViolation(_("Give a reason: the reader is told."))
-    card = _lock_card_for_staff(staff, card_id, ("approved",))
-    card.status = "revoked"
-    card.decided_at = clock.now()
-    card.decided_by_id = staff.id
-    card.reason = reason
-    record_audit(staff, "card.revoke", "interlibrary_card", card.id, library_id=card.library_id,
-                 details={"reader_id": card.reader_id, "reason": reason})
-    _card_email(card, "loans.card_revoked", lambda: _("Your interlibrary card was withdrawn"),
-                lambda: _("Dear %(name)s,\n\nYour library has withdrawn your interlibrary "
-                          "card.\n\nReason: %(reason)s\n\n%(signature)s",
-                          name=card.reader.display_name, reason=reason,
-                          signature=signature()))
+    card = _lock_card_for_staff(staff, card_id, (was,))
+    _decide(staff, card, becomes, reason)
+    record_audit(staff, f"card.{action}", "interlibrary_card", card.id,
+                 library_id=card.library_id, details={"reader_id": card.reader_id,
+                                                      "reason": reason})
+    _email(card, f"card_{becomes}")
     return card
 
 

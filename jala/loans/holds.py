@@ -15,14 +15,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.jobs import sweep_task
 from jala.loans.models import Hold
-from jala.loans.services import (
-    check_can_borrow,
-    email_reader,
-    insert_unique,
-    library_label,
-    lock_reader,
-    signature,
-)
+from jala.loans.services import check_can_borrow, email_reader, insert_unique, lock_reader
 from jala.permissions import can_staff_library
 from jala.settings import get_setting
 from jala.urls import external_url
@@ -76,6 +69,11 @@ def _lock_for_staff(staff, hold_id, statuses):
     return hold
 
 
+def _email(hold, what, **context):
+    email_reader(hold.reader, what, related=("hold", hold.id), library_id=hold.library_id,
+                 hold=hold, **context)
+
+
 def mark_ready(staff, hold_id):
     """Staff put the copy aside: the reader is emailed and has a few days to collect it."""
     hold = _lock_for_staff(staff, hold_id, ("placed",))
@@ -85,13 +83,7 @@ def mark_ready(staff, hold_id):
     hold.expires_at = now + timedelta(days=get_setting("loans.hold_pickup_days"))
     record_audit(staff, "hold.ready", "hold", hold.id, library_id=hold.library_id)
     until = hold.expires_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    email_reader(hold.reader, "loans.hold_ready", ("hold", hold.id), hold.library_id,
-                 lambda: _("Your hold is ready to collect"),
-                 lambda: _("Dear %(name)s,\n\n“%(title)s” is waiting for you at %(library)s "
-                           "until %(until)s.\n\nYour loans:\n%(link)s\n\n%(signature)s",
-                           name=hold.reader.display_name, title=hold.record.title,
-                           library=library_label(hold.library), until=until,
-                           link=external_url("loans.my_loans"), signature=signature()))
+    _email(hold, "hold_ready", until=until, link=external_url("loans.my_loans"))
     return hold
 
 
@@ -119,12 +111,7 @@ def cancel_hold(user, hold_id):
     hold.expires_at = None
     if hold.reader_id != user.id:
         record_audit(user, "hold.cancel", "hold", hold.id, library_id=hold.library_id)
-        email_reader(hold.reader, "loans.hold_cancelled", ("hold", hold.id), hold.library_id,
-                     lambda: _("Your hold was cancelled"),
-                     lambda: _("Dear %(name)s,\n\n%(library)s has cancelled your hold on "
-                               "“%(title)s”.\n\n%(signature)s", name=hold.reader.display_name,
-                               library=library_label(hold.library), title=hold.record.title,
-                               signature=signature()))
+        _email(hold, "hold_cancelled")
     return hold
 
 
@@ -169,14 +156,7 @@ def expire_ready_holds():
         hold.status = "expired"
         hold.closed_at = now
         hold.expires_at = None
-        email_reader(hold.reader, "loans.hold_expired", ("hold", hold.id), hold.library_id,
-                     lambda hold=hold: _("Your hold has expired"),
-                     lambda hold=hold: _("Dear %(name)s,\n\n“%(title)s” waited for you at "
-                                         "%(library)s but was not collected in time, so the "
-                                         "hold has expired.\n\n%(signature)s",
-                                         name=hold.reader.display_name, title=hold.record.title,
-                                         library=library_label(hold.library),
-                                         signature=signature()))
+        _email(hold, "hold_expired")
     return len(rows)
 
 

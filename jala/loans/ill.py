@@ -24,10 +24,8 @@ from jala.loans.services import (
     first_reminder_at,
     insert_unique,
     is_overdue,
-    library_label,
     lock_lender,
     lock_reader,
-    signature,
 )
 from jala.permissions import can_staff_library
 from jala.settings import get_setting
@@ -181,9 +179,8 @@ def step(actor, request_id, action, note=None):
     if party != READER:
         record_audit(actor, f"ill.{action}", "ill_request", req.id, library_id=library_id,
                      details={"from": before, "to": req.status})
-    email = _STEP_EMAILS.get(action)
-    if email:
-        email(req, note)
+    if action in _STEP_EMAILS:
+        email_reader_of(req, _STEP_EMAILS[action])
     db.session.flush()
     db.session.refresh(req, ["events"])
     return req
@@ -236,55 +233,16 @@ _STEP_RULES = {"approve": _approve, "refuse": _refuse, "cancel": _nothing, "ship
 
 # --- emails to the reader -----------------------------------------------------------------------
 
-def _email(req, kind, subject, body):
-    email_reader(req.reader, kind, ("ill_request", req.id), req.home_library_id, subject, body)
+# the steps the reader is told of: action → the email (templates/email/loans_<email>.txt)
+_STEP_EMAILS = {"approve": "ill_approved", "refuse": "ill_refused", "receive": "ill_received",
+                "lend": "ill_lent"}
 
 
-def _link(req):
-    return external_url("loans.ill_detail", request_id=req.id)
-
-
-def _email_approved(req, note):
-    _email(req, "loans.ill_approved", lambda: _("Your interlibrary loan was approved"),
-           lambda: _("Dear %(name)s,\n\n%(lender)s will send “%(title)s” to %(home)s. You will "
-                     "get another email when it can be picked up.\n\n%(link)s\n\n%(signature)s",
-                     name=req.reader.display_name, lender=library_label(req.lending_library),
-                     title=req.record.title, home=library_label(req.home_library),
-                     link=_link(req), signature=signature()))
-
-
-def _email_refused(req, note):
-    _email(req, "loans.ill_refused", lambda: _("Your interlibrary loan was refused"),
-           lambda: _("Dear %(name)s,\n\n%(lender)s cannot lend “%(title)s”.\n\nReason: "
-                     "%(reason)s\n\n%(link)s\n\n%(signature)s",
-                     name=req.reader.display_name, lender=library_label(req.lending_library),
-                     title=req.record.title, reason=req.reason, link=_link(req),
-                     signature=signature()))
-
-
-def _email_received(req, note):
-    _email(req, "loans.ill_received", lambda: _("Your interlibrary loan has arrived"),
-           lambda: _("Dear %(name)s,\n\n“%(title)s” from %(lender)s has arrived. Pick it up "
-                     "at the loan desk of %(home)s.\n\n%(link)s\n\n%(signature)s",
-                     name=req.reader.display_name, title=req.record.title,
-                     lender=library_label(req.lending_library),
-                     home=library_label(req.home_library), link=_link(req),
-                     signature=signature()))
-
-
-def _email_lent(req, note):
-    _email(req, "loans.ill_lent", lambda: _("Interlibrary loan: due on %(date)s",
-                                            date=req.due_on.isoformat()),
-           lambda: _("Dear %(name)s,\n\nYou have borrowed “%(title)s” from %(lender)s. Please "
-                     "return it to %(home)s by %(date)s.\n\n%(link)s\n\n%(signature)s",
-                     name=req.reader.display_name, title=req.record.title,
-                     lender=library_label(req.lending_library),
-                     home=library_label(req.home_library), date=req.due_on.isoformat(),
-                     link=_link(req), signature=signature()))
-
-
-_STEP_EMAILS = {"approve": _email_approved, "refuse": _email_refused,
-                "receive": _email_received, "lend": _email_lent}
+def email_reader_of(req, what, **context):
+    """Email the request's reader the loans notice ``what`` (a step, a reminder, a notice)."""
+    email_reader(req.reader, what, related=("ill_request", req.id),
+                 library_id=req.home_library_id, req=req,
+                 link=external_url("loans.ill_detail", request_id=req.id), **context)
 
 
 # --- convenience names for each step -------------------------------------------------------

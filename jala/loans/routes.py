@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.catalog.models import Holding
-from jala.errors import NotFound, RuleViolation
+from jala.errors import NotFound
 from jala.extensions import db
 from jala.loans import bp, cards, holds, ill, reminders, union  # noqa: F401 (sweep tasks)
 from jala.loans.forms import (
@@ -28,30 +28,9 @@ from jala.loans.services import (
     staff_libraries,
 )
 from jala.membership import find_library, get_library, is_member
-from jala.web import is_htmx
+from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
 
-ID = "int(max=2147483647)"
 HOLD_STEPS = {"ready": holds.mark_ready, "collected": holds.mark_collected}
-CARD_STEPS = ("approve", "refuse", "revoke")
-
-
-def _attempt(run):
-    """Run a service call in a savepoint; a refusal keeps nothing and returns its message."""
-    savepoint = db.session.begin_nested()
-    try:
-        result = run()
-        savepoint.commit()
-        return result, None
-    except RuleViolation as exc:
-        savepoint.rollback()
-        return None, exc
-
-
-def _require_form(form):
-    if not form.validate_on_submit():
-        messages = [m for errors in form.errors.values() for m in errors]
-        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
-    return form
 
 
 def _desk_library():
@@ -69,11 +48,9 @@ def _step(run, partial, back, done):
     error page, as for any other form post; "not found" is never swallowed. ``done(result)``
     is the flash message of a step that worked.
     """
-    result, exc = _attempt(run)
-    if exc is not None and (not is_htmx() or exc.status == 404):
-        raise exc
+    result, refusal = attempt(run, reraise=(404,) if is_htmx() else EVERY_REFUSAL)
     if is_htmx():
-        return partial(exc.message if exc else None)
+        return partial(refusal.message if refusal else None)
     flash(done(result), "success")
     return redirect(back(result), code=303)
 
@@ -117,12 +94,10 @@ def my_card():
 @login_required
 def apply_card():
     """Apply for an interlibrary card (or a new term of an expired one)."""
-    _require_form(ApplyCardForm())
-    card, exc = _attempt(lambda: cards.apply_for_card(current_user))
-    if exc is not None:
-        if exc.status == 404:
-            raise exc
-        flash(exc.message, "error")
+    require_form(ApplyCardForm())
+    card, refusal = attempt(lambda: cards.apply_for_card(current_user), reraise=(404,))
+    if refusal is not None:
+        flash(refusal.message, "error")
     else:
         flash(_("Your application is with %(code)s. You will get an email when it is decided.",
                 code=card.library.code), "success")
@@ -140,12 +115,11 @@ def _back_to_record(holding_id):
 @login_required
 def place_hold():
     """Place a hold on a copy at the reader's home library (from the record page)."""
-    form = _require_form(HoldForm())
-    hold, exc = _attempt(lambda: holds.place_hold(current_user, form.holding_id.data))
-    if exc is not None:
-        if exc.status == 404:
-            raise exc
-        flash(exc.message, "error")
+    form = require_form(HoldForm())
+    hold, refusal = attempt(lambda: holds.place_hold(current_user, form.holding_id.data),
+                            reraise=(404,))
+    if refusal is not None:
+        flash(refusal.message, "error")
         return redirect(_back_to_record(form.holding_id.data), code=303)
     flash(_("Your hold is placed. %(code)s will email you when the copy is ready.",
             code=hold.library.code), "success")
@@ -170,22 +144,22 @@ def _hold_back(library):
     return back
 
 
-@bp.post(f"/loans/holds/<{ID}:hold_id>/cancel")
+@bp.post("/loans/holds/<id:hold_id>/cancel")
 @login_required
 def cancel_hold(hold_id):
     """The reader (or the library's staff) cancels a hold."""
     library = _desk_library()
-    _require_form(StepForm())
+    require_form(StepForm())
     return _step(lambda: holds.cancel_hold(current_user, hold_id),
                  _hold_partial(hold_id, library), _hold_back(library), _hold_done)
 
 
-@bp.post(f"/loans/holds/<{ID}:hold_id>/<any(ready, collected):action>")
+@bp.post("/loans/holds/<id:hold_id>/<any(ready, collected):action>")
 @login_required
 def hold_step(hold_id, action):
     """Staff mark a hold ready to collect, or collected."""
     library = _desk_library()
-    _require_form(StepForm())
+    require_form(StepForm())
     return _step(lambda: HOLD_STEPS[action](current_user, hold_id),
                  _hold_partial(hold_id, library), _hold_back(library), _hold_done)
 
@@ -194,20 +168,18 @@ def hold_step(hold_id, action):
 @login_required
 def request_ill():
     """Ask for a copy of another member library, to pick it up at the home library."""
-    form = _require_form(IllRequestForm())
-    req, exc = _attempt(lambda: ill.request_loan(current_user, form.holding_id.data,
-                                                 form.note.data))
-    if exc is not None:
-        if exc.status == 404:
-            raise exc
-        flash(exc.message, "error")
+    form = require_form(IllRequestForm())
+    req, refusal = attempt(lambda: ill.request_loan(current_user, form.holding_id.data,
+                                                    form.note.data), reraise=(404,))
+    if refusal is not None:
+        flash(refusal.message, "error")
         return redirect(_back_to_record(form.holding_id.data), code=303)
     flash(_("Request %(id)d is with %(code)s.", id=req.id, code=req.lending_library.code),
           "success")
     return redirect(url_for("loans.ill_detail", request_id=req.id), code=303)
 
 
-@bp.get(f"/loans/ill/<{ID}:request_id>")
+@bp.get("/loans/ill/<id:request_id>")
 @login_required
 def ill_detail(request_id):
     """One interlibrary loan and its timeline (its reader, or staff of either library)."""
@@ -217,7 +189,7 @@ def ill_detail(request_id):
                            parties=ill.parties_of(current_user, req))
 
 
-@bp.post(f"/loans/ill/<{ID}:request_id>/<action>")
+@bp.post("/loans/ill/<id:request_id>/<action>")
 @login_required
 def ill_step(request_id, action):
     """One step of an interlibrary loan, by the party the transition table names."""
@@ -226,7 +198,7 @@ def ill_step(request_id, action):
     library = _desk_library()
 
     def run():
-        form = _require_form(StepForm())
+        form = require_form(StepForm())
         return ill.step(current_user, request_id, action, form.note.data)
 
     def partial(error):
@@ -245,11 +217,11 @@ def ill_step(request_id, action):
                                                    status=ill.ill_status_label(req.status)))
 
 
-@bp.post(f"/loans/union/<{ID}:loan_id>/renew")
+@bp.post("/loans/union/<id:loan_id>/renew")
 @login_required
 def renew_union(loan_id):
     """The reader renews a union loan."""
-    _require_form(StepForm())
+    require_form(StepForm())
 
     def partial(error):
         loan = next((x for x in union.reader_loans(current_user) if x.id == loan_id), None)
@@ -307,14 +279,14 @@ def card_queue(code):
                            cards=cards.library_cards(current_user, library, view))
 
 
-@bp.post(f"/loans/cards/<{ID}:card_id>/<any(approve, refuse, revoke):action>")
+@bp.post("/loans/cards/<id:card_id>/<any(approve, refuse, revoke):action>")
 @login_required
 def card_step(card_id, action):
     """The home library approves or refuses an application, or withdraws a card."""
     library = _desk_library()
 
     def run():
-        form = _require_form(StepForm())
+        form = require_form(StepForm())
         if action == "approve":
             return cards.approve_card(current_user, card_id)
         if action == "refuse":
@@ -361,17 +333,15 @@ def union_lend(code):
     library = _staff_library(code)
     form = UnionLendForm()
     if form.validate_on_submit():
-        loan, exc = _attempt(lambda: union.lend(
+        loan, refusal = attempt(lambda: union.lend(
             current_user, library.id, card_code=form.card_code.data,
-            item_barcode=form.item_barcode.data, record_ref=form.record.data))
-        if exc is None:
+            item_barcode=form.item_barcode.data, record_ref=form.record.data),
+            form=form, reraise=(403,))
+        if refusal is None:
             flash(_("Item %(barcode)s is lent to %(name)s until %(date)s.",
                     barcode=loan.item_barcode, name=loan.reader.display_name,
                     date=loan.due_on.isoformat()), "success")
             return redirect(url_for("loans.union_desk", code=library.code), code=303)
-        if exc.status == 403:
-            raise exc
-        form.form_errors.append(exc.message)
     return render_template("loans/union_desk.html", **_desk_context(library, form)), 400
 
 
@@ -384,22 +354,22 @@ def _union_step(library, loan_id, run):
                        status=union.union_status_label(loan.status)))
 
 
-@bp.post(f"/libraries/<code>/union/<{ID}:loan_id>/return")
+@bp.post("/libraries/<code>/union/<id:loan_id>/return")
 @login_required
 def union_return(code, loan_id):
     """The item was returned at this library's desk."""
     library = _staff_library(code)
-    _require_form(StepForm())
+    require_form(StepForm())
     return _union_step(library, loan_id,
                        lambda: union.take_return(current_user, library.id, loan_id))
 
 
-@bp.post(f"/libraries/<code>/union/<{ID}:loan_id>/arrived")
+@bp.post("/libraries/<code>/union/<id:loan_id>/arrived")
 @login_required
 def union_arrived(code, loan_id):
     """The item returned elsewhere is back at its own library."""
     library = _staff_library(code)
-    _require_form(StepForm())
+    require_form(StepForm())
     return _union_step(library, loan_id, lambda: union.confirm_arrival(current_user, loan_id))
 
 

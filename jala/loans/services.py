@@ -7,7 +7,6 @@ overdue timers are in ``reminders.py``.
 """
 from datetime import datetime, time, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -17,9 +16,8 @@ from jala import clock
 from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, Library
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
-from jala.jobs import queue_email
-from jala.mail import user_locale
-from jala.membership import is_member
+from jala.mail import notify
+from jala.membership import is_member, library_name
 from jala.permissions import can_staff_library
 from jala.settings import declare, get_setting
 
@@ -170,19 +168,19 @@ def is_overdue(due_on):
 
 def library_label(library):
     """The library's name in the language in use, with its code."""
-    from flask_babel import get_locale
-
-    name = library.name_zh if str(get_locale() or "zh").startswith("zh") else library.name_en
-    return f"{name} ({library.code})"
-
-
-def email_reader(reader, kind, related, library_id, subject, body):
-    """Queue an email to ``reader`` in their language (``subject``/``body`` are callables)."""
-    with force_locale(user_locale(reader)):
-        queue_email(reader.email, subject(), body(), kind=kind, related=related,
-                    library_id=library_id)
+    return f"{library_name(library)} ({library.code})"
 
 
 def signature():
     """The closing line of every loans email."""
     return _("Jiangxi Academic Library Alliance")
+
+
+def email_reader(reader, what, *, related, library_id, **context):
+    """Email ``reader`` the loans notice ``what`` (e.g. ``hold_ready``), in their language.
+
+    The text is ``templates/email/loans_<what>.txt``, the outbox kind ``loans.<what>``; the
+    template may call ``library_label`` and ``signature``, which word it in that language.
+    """
+    notify(reader, f"loans_{what}", kind=f"loans.{what}", related=related,
+           library_id=library_id, library_label=library_label, signature=signature, **context)

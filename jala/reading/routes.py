@@ -5,8 +5,6 @@ from flask_login import current_user, login_required
 
 from jala.catalog.service import get_record
 from jala.errors import NotFound, RuleViolation
-from jala.extensions import db
-from jala.files import discard_written_since, written_mark
 from jala.reading import bp, citations
 from jala.reading import services as reading
 from jala.reading.forms import (
@@ -18,19 +16,20 @@ from jala.reading.forms import (
     SaveForm,
 )
 from jala.reading.openurl import coins
-from jala.web import is_htmx
+from jala.web import EVERY_REFUSAL, NOT_FOR_A_FORM, attempt, is_htmx, require_form
 
-ID = "int(max=2147483647)"
 EXTENSIONS = {"txt": "gbt7714", "ris": "ris", "bib": "bibtex"}
 EXT = "any(txt, ris, bib)"
 
 
-def _require_form(form):
-    """Raise the form's errors as one rule violation (for HTMX steps and buttons)."""
-    if not form.validate_on_submit():
-        messages = [m for errors in form.errors.values() for m in errors]
-        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
-    return form
+def _htmx_step(step):
+    """Run ``step``: ``(result, None)``, or under HTMX ``(None, message)`` of its refusal.
+
+    The refused step keeps nothing. HTMX shows the message in the partial it swaps in; a
+    plain post gets an error page, as does a refusal that is not found or not allowed.
+    """
+    result, refusal = attempt(step, reraise=NOT_FOR_A_FORM if is_htmx() else EVERY_REFUSAL)
+    return result, refusal.message if refusal else None
 
 
 def _download(records, fmt, stem):
@@ -95,7 +94,7 @@ def preview(record_id):
     return render_template("reading/preview.html", record=record, items=preview_items(record))
 
 
-@bp.get(f"/records/<record_id>/preview/<{ID}:page_id>/file")
+@bp.get("/records/<record_id>/preview/<id:page_id>/file")
 def preview_file(record_id, page_id):
     """One preview file (a PDF, or an image at full size) through a fresh short-lived link."""
     record = get_record(record_id)
@@ -123,67 +122,60 @@ def manage_previews(record_id):
         if not uploads:
             form.files.errors.append(_("Choose at least one file."))
             status = 400
-        else:
-            mark = written_mark()
-            savepoint = db.session.begin_nested()
-            try:
-                for upload in uploads:
-                    reading.upload_preview(current_user, record.id, kind=form.kind.data,
-                                           upload=upload, caption=form.caption.data)
-                savepoint.commit()
-            except RuleViolation as exc:
-                savepoint.rollback()  # all the files or none
-                discard_written_since(mark)
-                if exc.status in (403, 404):
-                    raise
-                name = upload.filename if len(uploads) > 1 else None
-                form.files.errors.append(f"{name}: {exc.message}" if name else exc.message)
-                status = 400
-            else:
+        else:  # all the files or none
+            _pages, refusal = attempt(lambda: _add_previews(record, form.kind.data, uploads,
+                                                            form.caption.data))
+            if refusal is None:
                 flash(_("%(n)d files added to the preview.", n=len(uploads)), "success")
                 return redirect(url_for("reading.manage_previews", record_id=record.id),
                                 code=303)
+            form.files.errors.append(refusal.message)
+            status = 400
     elif request.method == "POST":
         status = 400
     return render_template("reading/manage_previews.html", form=form,
                            **_manage_context(record)), status
 
 
+def _add_previews(record, kind, uploads, caption):
+    """Add each upload to the record's preview; with several, a refusal names its file."""
+    for upload in uploads:
+        try:
+            reading.upload_preview(current_user, record.id, kind=kind, upload=upload,
+                                   caption=caption)
+        except RuleViolation as refusal:
+            if len(uploads) == 1 or refusal.status in NOT_FOR_A_FORM:
+                raise
+            raise RuleViolation(f"{upload.filename}: {refusal.message}",
+                                refusal.status) from refusal
+
+
 def _preview_step(record_id, step):
     """Run a staff step on a preview page; HTMX gets the list back, with the error if any."""
     record = get_record(record_id)
-    error = None
-    savepoint = db.session.begin_nested()
-    try:
-        step(record)
-        savepoint.commit()
-    except RuleViolation as exc:
-        savepoint.rollback()
-        if not is_htmx() or exc.status in (403, 404):
-            raise
-        error = exc.message
+    _result, error = _htmx_step(lambda: step(record))
     if is_htmx():
         return render_template("reading/_preview_admin_list.html",
                                **_manage_context(record, error=error))
     return redirect(url_for("reading.manage_previews", record_id=record.id), code=303)
 
 
-@bp.post(f"/records/<record_id>/previews/<{ID}:page_id>/move")
+@bp.post("/records/<record_id>/previews/<id:page_id>/move")
 @login_required
 def move_preview(record_id, page_id):
     """Move a preview page one place up or down."""
     def step(record):
-        form = _require_form(MoveForm())
+        form = require_form(MoveForm())
         reading.move_preview(current_user, record.id, page_id, form.direction.data)
     return _preview_step(record_id, step)
 
 
-@bp.post(f"/records/<record_id>/previews/<{ID}:page_id>/delete")
+@bp.post("/records/<record_id>/previews/<id:page_id>/delete")
 @login_required
 def delete_preview(record_id, page_id):
     """Take a page out of the preview."""
     def step(record):
-        _require_form(ConfirmForm())
+        require_form(ConfirmForm())
         reading.delete_preview(current_user, record.id, page_id)
     return _preview_step(record_id, step)
 
@@ -216,20 +208,13 @@ def link_resolver(code):
     form = LinkResolverForm(obj=resolver)
     status = 200
     if form.validate_on_submit():
-        savepoint = db.session.begin_nested()
-        try:
-            reading.save_link_resolver(current_user, library.code, form.base_url.data,
-                                       form.label.data)
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            if exc.status in (403, 404):
-                raise
-            form.base_url.errors.append(exc.message)
-            status = 400
-        else:
+        _resolver, refusal = attempt(lambda: reading.save_link_resolver(
+            current_user, library.code, form.base_url.data, form.label.data))
+        if refusal is None:
             flash(_("The link resolver is saved."), "success")
             return redirect(url_for("reading.link_resolver", code=library.code), code=303)
+        form.base_url.errors.append(refusal.message)
+        status = 400
     elif request.method == "POST":
         status = 400
     return render_template("reading/link_resolver.html", library=library, resolver=resolver,
@@ -240,7 +225,7 @@ def link_resolver(code):
 @login_required
 def delete_link_resolver(code):
     """Remove the library's link resolver."""
-    _require_form(ConfirmForm())
+    require_form(ConfirmForm())
     library = reading.delete_link_resolver(current_user, code)
     if library is not None:
         flash(_("The link resolver is removed."), "success")
@@ -256,16 +241,12 @@ def my_lists():
     form = ListForm()
     status = 200
     if form.validate_on_submit():
-        savepoint = db.session.begin_nested()
-        try:
-            saved = reading.create_list(current_user, form.name.data)
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            form.name.errors.append(exc.message)
-            status = 400
-        else:
+        saved, refusal = attempt(lambda: reading.create_list(current_user, form.name.data),
+                                 reraise=())
+        if refusal is None:
             return redirect(url_for("reading.list_detail", list_id=saved.id), code=303)
+        form.name.errors.append(refusal.message)
+        status = 400
     elif request.method == "POST":
         status = 400
     return render_template("reading/lists.html", lists=reading.my_lists(current_user),
@@ -278,7 +259,7 @@ def _list_context(saved, **extra):
                 rename_form=ListForm(obj=saved), confirm_form=ConfirmForm(), **extra)
 
 
-@bp.get(f"/lists/<{ID}:list_id>")
+@bp.get("/lists/<id:list_id>")
 @login_required
 def list_detail(list_id):
     """One of the user's lists: its records, citations, sharing."""
@@ -286,39 +267,35 @@ def list_detail(list_id):
     return render_template("reading/list.html", **_list_context(saved))
 
 
-@bp.post(f"/lists/<{ID}:list_id>/rename")
+@bp.post("/lists/<id:list_id>/rename")
 @login_required
 def rename_list(list_id):
     """Rename a list."""
     saved = reading.get_own_list(current_user, list_id)
     form = ListForm()
     if form.validate_on_submit():
-        savepoint = db.session.begin_nested()
-        try:
-            reading.rename_list(current_user, list_id, form.name.data)
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            form.name.errors.append(exc.message)
-        else:
+        _saved, refusal = attempt(
+            lambda: reading.rename_list(current_user, list_id, form.name.data), reraise=())
+        if refusal is None:
             return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
+        form.name.errors.append(refusal.message)
     context = _list_context(saved)
     context["rename_form"] = form
     return render_template("reading/list.html", **context), 400
 
 
-@bp.post(f"/lists/<{ID}:list_id>/delete")
+@bp.post("/lists/<id:list_id>/delete")
 @login_required
 def delete_list(list_id):
     """Delete a list."""
-    _require_form(ConfirmForm())
+    require_form(ConfirmForm())
     reading.delete_list(current_user, list_id)
     flash(_("The list is deleted."), "success")
     return redirect(url_for("reading.my_lists"), code=303)
 
 
 def _share_step(list_id, service):
-    _require_form(ConfirmForm())
+    require_form(ConfirmForm())
     saved = service(current_user, list_id)
     if is_htmx():
         return render_template("reading/_share_box.html", saved=saved,
@@ -326,21 +303,21 @@ def _share_step(list_id, service):
     return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
 
 
-@bp.post(f"/lists/<{ID}:list_id>/share")
+@bp.post("/lists/<id:list_id>/share")
 @login_required
 def share_list(list_id):
     """Make a read-only link to the list."""
     return _share_step(list_id, reading.share_list)
 
 
-@bp.post(f"/lists/<{ID}:list_id>/unshare")
+@bp.post("/lists/<id:list_id>/unshare")
 @login_required
 def stop_sharing(list_id):
     """Stop sharing the list: its link stops working."""
     return _share_step(list_id, reading.stop_sharing)
 
 
-@bp.get(f"/lists/<{ID}:list_id>/export.<{EXT}:ext>")
+@bp.get(f"/lists/<id:list_id>/export.<{EXT}:ext>")
 @login_required
 def export_list(list_id, ext):
     """The list's citations as a file."""
@@ -361,29 +338,25 @@ def save_record():
     """Save a record to a list; HTMX gets the save box back (with the error if any)."""
     form = SaveForm()
     record = get_record(request.form.get("record_id", ""))
-    error = None
-    savepoint = db.session.begin_nested()
-    try:
-        _require_form(form)
+
+    def save():
+        require_form(form)
         saved, _item = reading.save_record(current_user, record.id,
                                            _parse_id(form.list_id.data, 10))
-        savepoint.commit()
-    except RuleViolation as exc:
-        savepoint.rollback()
-        if not is_htmx() or exc.status in (403, 404):
-            raise
-        error = exc.message
+        return saved
+
+    saved, error = _htmx_step(save)
     if is_htmx():
         return render_template("reading/_save_box.html", **_save_box(record, error))
     flash(_("Saved in “%(name)s”.", name=saved.name), "success")
     return redirect(url_for("catalog.record", record_id=record.id), code=303)
 
 
-@bp.post(f"/lists/<{ID}:list_id>/records/<record_id>/remove")
+@bp.post("/lists/<id:list_id>/records/<record_id>/remove")
 @login_required
 def remove_record(list_id, record_id):
     """Take a record out of a list (from the list page, or the record page's save box)."""
-    _require_form(ConfirmForm())
+    require_form(ConfirmForm())
     record_id = _parse_id(record_id)
     if record_id is None:
         raise NotFound(_("No such record."))
