@@ -296,7 +296,7 @@ def setup(app, total, timings):
     from jala.delivery import services as delivery
     from jala.delivery.models import DeliveryRequest
     from jala.extensions import db
-    from jala.membership import get_library
+    from jala.membership import get_library, is_member
     from tests.factories import make_user
 
     with app.test_request_context("/"):
@@ -304,7 +304,7 @@ def setup(app, total, timings):
         today = clock.local_today()
         libraries = db.session.execute(select(Library).order_by(Library.id)).scalars().all()
         holders = [lib.code for lib in libraries
-                   if lib.code != HOME_LIBRARY and lib.is_member_on(today)]
+                   if lib.code != HOME_LIBRARY and is_member(lib, today)]
         librarians = {code: make_user(library=code, roles=("librarian",),
                                       email=f"librarian-{code.lower()}@example.edu.cn")
                       for code in holders}
@@ -371,7 +371,8 @@ def fulfil_all(app, ids, library_of, staff_of, batch, mode, savepoint=False):
     """Fulfil ``ids`` in order; returns ``(commit time by id, call seconds by id, errors)``.
 
     ``savepoint``: wrap each step in a SAVEPOINT, as the librarian's page does
-    (``jala.delivery.routes._staff_step``), before the transaction commits.
+    (``jala.delivery.routes._staff_step``, through ``jala.web.attempt``), before the
+    transaction commits.
     """
     from jala.accounts.models import User
     from jala.delivery.services import fulfil_request

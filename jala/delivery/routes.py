@@ -5,7 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from jala.delivery import bp, coverage
+from jala.delivery import (
+    bp,
+    coverage,
+    quotas,
+    timers,  # noqa: F401 (its sweep task registers on import)
+)
 from jala.delivery import services as delivery
 from jala.delivery.forms import (
     AcceptForm,
@@ -16,26 +21,18 @@ from jala.delivery.forms import (
     RejectForm,
     RequestForm,
 )
+from jala.delivery.lifecycle import status_label
 from jala.delivery.models import DeliveryRequest
+from jala.delivery.routing import find_record
 from jala.delivery.stats import COLUMNS, monthly_stats
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.files import (
-    check_link,
-    discard_written_since,
-    link_id_of,
-    link_is_usable,
-    link_token,
-    written_mark,
-)
+from jala.files import check_link, link_id_of, link_is_usable, link_token
 from jala.jobs import OutboxEmail, retry_email
 from jala.membership import get_library, library_name, member_libraries
 from jala.stats import bar_chart, csv_download
 from jala.stats import window as stats_window
-from jala.web import is_htmx
-
-ID = "int(max=2147483647)"
-
+from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
 
 # --- readers ------------------------------------------------------------------------------------
 
@@ -45,7 +42,7 @@ def _prefill(form):
     record_id = request.args.get("record", "")
     again = request.args.get("again", "")
     if record_id.isdecimal() and len(record_id) < 19:
-        record = delivery._find_record(int(record_id), None)
+        record = find_record(int(record_id), None)
         values = delivery.citation_from_record(record)
         form.record_id.data = str(record.id)
     elif again.isdecimal() and len(again) < 10:
@@ -67,16 +64,16 @@ def new_request():
     form = RequestForm()
     blocked = None
     try:
-        delivery.check_can_request(current_user)
+        quotas.check_can_request(current_user)
     except RuleViolation as exc:
         blocked = exc.message
     if request.method == "GET":
         _prefill(form)
     elif blocked is None and form.validate_on_submit():
         record_id = form.record_id.data
-        savepoint = db.session.begin_nested()
-        try:
-            req = delivery.submit_request(
+
+        def submit():
+            return delivery.submit_request(
                 current_user, kind=form.kind.data, title=form.title.data,
                 record_id=int(record_id) if record_id and record_id.isdecimal()
                 and len(record_id) < 19 else None,
@@ -84,15 +81,13 @@ def new_request():
                 year=form.year.data, volume=form.volume.data, issue=form.issue.data,
                 pages=form.pages.data, isbn=form.isbn.data, issn=form.issn.data,
                 doi=form.doi.data, note=form.note.data)
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            form.form_errors.append(exc.message)
-        else:
+        # every refusal, a missing record's too, is shown on the form
+        req, refusal = attempt(submit, form=form, reraise=())
+        if refusal is None:
             flash(_("Request %(id)d is on its way to %(library)s.", id=req.id,
                     library=library_name(req.library)), "success")
             return redirect(url_for("delivery.request_detail", request_id=req.id), code=303)
-    limit, used = delivery.daily_quota(current_user)
+    limit, used = quotas.daily_quota(current_user)
     status = 400 if request.method == "POST" else 200
     return render_template("delivery/new.html", form=form, blocked=blocked, limit=limit,
                            used=used), status
@@ -106,7 +101,7 @@ def my_requests():
                            requests=delivery.my_requests(current_user))
 
 
-@bp.get(f"/delivery/requests/<{ID}:request_id>")
+@bp.get("/delivery/requests/<id:request_id>")
 @login_required
 def request_detail(request_id):
     """One request and its timeline (its reader, or staff of a library it went to)."""
@@ -120,7 +115,7 @@ def request_detail(request_id):
                            **_staff_forms())
 
 
-@bp.post(f"/delivery/requests/<{ID}:request_id>/cancel")
+@bp.post("/delivery/requests/<id:request_id>/cancel")
 @login_required
 def cancel_request(request_id):
     """The reader cancels a request no library has accepted yet."""
@@ -187,62 +182,48 @@ def library_queue(code):
 
 
 def _staff_step(request_id, step):
-    """Run a librarian's step; HTMX gets the request's card back, with the error if any."""
-    error = None
-    mark = written_mark()
-    savepoint = db.session.begin_nested()
-    try:
-        req = step()
-        savepoint.commit()
-    except RuleViolation as exc:
-        savepoint.rollback()  # nothing of a refused step is kept
-        discard_written_since(mark)
-        if not is_htmx() or exc.status == 404:
-            raise
-        error = exc.message
+    """Run a librarian's step; HTMX gets the request's card back, with the error if any.
+
+    Without HTMX a refusal is an error page; with it, only a request not found is.
+    """
+    req, refusal = attempt(step, reraise=(404,) if is_htmx() else EVERY_REFUSAL)
+    if refusal is not None:
         req = delivery.get_request_for_staff(current_user, request_id)
     if is_htmx():
-        return render_template("delivery/_queue_item.html", req=req, error=error,
-                               **_staff_forms())
-    flash(_("Request %(id)d: %(status)s.", id=req.id, status=delivery.status_label(req.status)),
+        return render_template("delivery/_queue_item.html", req=req,
+                               error=refusal.message if refusal else None, **_staff_forms())
+    flash(_("Request %(id)d: %(status)s.", id=req.id, status=status_label(req.status)),
           "success")
     return redirect(url_for("delivery.library_queue", code=req.library.code), code=303)
 
 
-def _require_form(form):
-    if not form.validate_on_submit():
-        messages = [m for errors in form.errors.values() for m in errors]
-        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
-    return form
-
-
-@bp.post(f"/delivery/requests/<{ID}:request_id>/accept")
+@bp.post("/delivery/requests/<id:request_id>/accept")
 @login_required
 def accept_request(request_id):
     """A librarian takes the request on."""
     def step():
-        form = _require_form(AcceptForm())
+        form = require_form(AcceptForm())
         return delivery.accept_request(current_user, request_id, page_count=form.page_count.data)
     return _staff_step(request_id, step)
 
 
-@bp.post(f"/delivery/requests/<{ID}:request_id>/reject")
+@bp.post("/delivery/requests/<id:request_id>/reject")
 @login_required
 def reject_request(request_id):
     """Pass the request to the next library, or decline it for good."""
     def step():
-        form = _require_form(RejectForm())
+        form = require_form(RejectForm())
         return delivery.reject_request(current_user, request_id, form.reason.data,
                                        final=form.final.data)
     return _staff_step(request_id, step)
 
 
-@bp.post(f"/delivery/requests/<{ID}:request_id>/fulfil")
+@bp.post("/delivery/requests/<id:request_id>/fulfil")
 @login_required
 def fulfil_request(request_id):
     """Send the document: a PDF upload or a URL."""
     def step():
-        form = _require_form(FulfilForm())
+        form = require_form(FulfilForm())
         upload = form.file.data if form.file.data and form.file.data.filename else None
         return delivery.fulfil_request(current_user, request_id, upload=upload,
                                        url=form.url.data)
@@ -254,7 +235,7 @@ def fulfil_request(request_id):
 def bulk_action(code):
     """Accept or pass on the ticked requests; each one that cannot be done is listed."""
     library = _queue_library(code)
-    form = _require_form(BulkForm())
+    form = require_form(BulkForm())
     ids = [int(v) for v in request.form.getlist("ids") if v.isdecimal() and len(v) < 10]
     done, failed = delivery.bulk_action(current_user, form.action.data, ids,
                                         reason=form.reason.data, final=form.final.data)
@@ -265,7 +246,7 @@ def bulk_action(code):
     return redirect(url_for("delivery.library_queue", code=library.code), code=303)
 
 
-@bp.post(f"/libraries/<code>/delivery/emails/<{ID}:email_id>/retry")
+@bp.post("/libraries/<code>/delivery/emails/<id:email_id>/retry")
 @login_required
 def retry_failed_email(code, email_id):
     """The retry button next to an email that failed for good."""
@@ -285,35 +266,33 @@ def journals(code):
     form, upload = CoverageForm(prefix="one"), CoverageUploadForm(prefix="csv")
     report = None
     status = 200
-    if request.method == "POST":
-        try:
-            if "csv-file" in request.files:
-                if upload.validate_on_submit():
-                    saved, errors = coverage.import_coverage_csv(
-                        current_user, code, upload.file.data.read(coverage.CSV_LIMIT + 1))
-                    report = {"saved": saved, "errors": errors}
-                else:
-                    status = 400
-            elif form.validate_on_submit():
-                values = coverage.save_coverage(current_user, code, issn=form.issn.data,
-                                                title=form.title.data,
-                                                year_from=form.year_from.data,
-                                                year_to=form.year_to.data)
-                flash(_("%(issn)s is on the list.", issn=values["issn"]), "success")
-                return redirect(url_for("delivery.journals", code=code), code=303)
-            else:
-                status = 400
-        except RuleViolation as exc:
-            if exc.status in (403, 404):
-                raise
-            (upload.file if "csv-file" in request.files else form.issn).errors.append(exc.message)
+    by_file = "csv-file" in request.files
+    if request.method == "POST" and not (upload if by_file else form).validate_on_submit():
+        status = 400
+    elif request.method == "POST":
+        # a refusal is shown at the field it concerns; 403 and 404 are error pages
+        if by_file:
+            result, refusal = attempt(lambda: coverage.import_coverage_csv(
+                current_user, code, upload.file.data.read(coverage.CSV_LIMIT + 1)))
+        else:
+            result, refusal = attempt(lambda: coverage.save_coverage(
+                current_user, code, issn=form.issn.data, title=form.title.data,
+                year_from=form.year_from.data, year_to=form.year_to.data))
+        if refusal is not None:
+            (upload.file if by_file else form.issn).errors.append(refusal.message)
             status = 400
+        elif by_file:
+            saved, errors = result
+            report = {"saved": saved, "errors": errors}
+        else:
+            flash(_("%(issn)s is on the list.", issn=result["issn"]), "success")
+            return redirect(url_for("delivery.journals", code=code), code=303)
     library, rows = coverage.coverage_of(current_user, code)
     return render_template("delivery/journals.html", library=library, rows=rows, form=form,
                            upload=upload, report=report), status
 
 
-@bp.post(f"/libraries/<code>/journals/<{ID}:coverage_id>/delete")
+@bp.post("/libraries/<code>/journals/<id:coverage_id>/delete")
 @login_required
 def delete_journal(code, coverage_id):
     """Take a journal off the list."""
@@ -353,6 +332,6 @@ def stats_download():
 
 @bp.app_context_processor
 def delivery_helpers():
-    return {"status_label": delivery.status_label, "link_token": link_token,
+    return {"status_label": status_label, "link_token": link_token,
             "link_is_usable": link_is_usable,
             "staff_library_ids": delivery.staff_library_ids}

@@ -1,177 +1,48 @@
-"""Document delivery rules: who may ask, what, where it goes, and every step after that.
+"""Document delivery (文献传递): the reader's requests and the librarian's steps on them.
 
-Each step locks the request row (``FOR UPDATE``), so a librarian's click, a second tab and
-the sweeper's timeout can race without two of them both acting. Emails go through the
-outbox in the same transaction as the step that causes them.
+A reader asks (``submit_request``); the request goes to one holding library at a time
+(``routing.py``), whose librarians accept it, pass it on, decline it or send the document.
+Which step may follow which, and who takes it, is the table in ``lifecycle.py``; who may ask
+and how much is ``quotas.py``; the timers that re-route and remind are ``timers.py``.
 """
 import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, RoleGrant, User
-from jala.catalog.models import Record, RecordIdentifier
-from jala.delivery.models import (
-    OPEN_STATUSES,
-    DeliveryEvent,
-    DeliveryRequest,
-    JournalCoverage,
+from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, User
+from jala.delivery.lifecycle import (
+    add_event,
+    email_reader,
+    finish,
+    response_time,
+    take,
 )
+from jala.delivery.models import OPEN_STATUSES, DeliveryRequest
+from jala.delivery.quotas import (
+    check_book_share,
+    check_can_request,
+    check_pages_per_request,
+    daily_quota,
+    parse_page_range,
+)
+from jala.delivery.routing import build_rota, find_record, move_on
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import create_link, link_token, store_upload
-from jala.jobs import queue_email, sweep_task
-from jala.mail import user_locale
-from jala.membership import check_reader_standing, is_member, library_name, member_library_ids
 from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.settings import get_setting
 from jala.urls import external_url
 
 BOOK_TYPES = ("book", "ebook", "thesis", "report", "conference", "standard")
-PAGE_RANGE_RE = re.compile(r"^\s*(\d{1,5})\s*(?:[-–—~至到]\s*(\d{1,5}))?\s*$")
 MAX_BULK = 100
 
 
-# --- who may ask, and how much --------------------------------------------------------------
-
-def check_can_request(user):
-    """Raise unless ``user`` may use document delivery now."""
-    if user.email_confirmed_at is None:
-        raise RuleViolation(_("Confirm your email address first: the document will be sent "
-                              "there."))
-    check_reader_standing(user)
-
-
-def _start_of_local_day():
-    today = clock.local_today()
-    return datetime.combine(today, time.min, tzinfo=clock.SHANGHAI)
-
-
-def daily_quota(user):
-    """Return ``(limit, used today)`` for the user (public users have their own limit)."""
-    key = "delivery.public_requests_per_day" if user.is_public_user else \
-        "delivery.requests_per_day"
-    used = db.session.execute(
-        select(func.count()).select_from(DeliveryRequest).where(
-            DeliveryRequest.reader_id == user.id,
-            DeliveryRequest.created_at >= _start_of_local_day())
-    ).scalar_one()
-    return get_setting(key), used
-
-
-def _pages_taken_this_week(user, record_id, isbn, exclude_id=None):
-    """Pages of one book the reader asked for in the last 7 days (live or delivered)."""
-    same_book = []
-    if record_id is not None:
-        same_book.append(DeliveryRequest.record_id == record_id)
-    if isbn:
-        same_book.append(DeliveryRequest.isbn == isbn)
-    if not same_book:
-        return 0
-    query = select(func.coalesce(func.sum(
-        DeliveryRequest.page_to - DeliveryRequest.page_from + 1), 0)).where(
-        DeliveryRequest.reader_id == user.id,
-        DeliveryRequest.kind == "book_part",
-        DeliveryRequest.status.in_(("pending", "accepted", "fulfilled")),
-        DeliveryRequest.created_at >= clock.now() - timedelta(days=7),
-        db.or_(*same_book),
-    )
-    if exclude_id is not None:
-        query = query.where(DeliveryRequest.id != exclude_id)
-    return db.session.execute(query).scalar_one()
-
-
-def check_book_share(user, *, record_id, isbn, page_span, page_count, exclude_id=None):
-    """Raise if this request would take more of one book this week than copyright allows."""
-    percent = get_setting("delivery.book_share_percent")
-    allowed = page_count * percent // 100
-    taken = _pages_taken_this_week(user, record_id, isbn, exclude_id=exclude_id)
-    if taken + page_span > allowed:
-        raise RuleViolation(_(
-            "Copyright allows %(percent)d%% of a book (%(allowed)d of its %(total)d pages) per "
-            "reader per week. You have %(taken)d pages of it this week; this request asks for "
-            "%(span)d more.", percent=percent, allowed=allowed, total=page_count, taken=taken,
-            span=page_span))
-
-
-def parse_page_range(text):
-    """``"12-30"`` → ``(12, 30)``; a single page ``"7"`` → ``(7, 7)``."""
-    match = PAGE_RANGE_RE.match(text or "")
-    if not match:
-        raise RuleViolation(_("Give the pages as a range, for example 12-30."))
-    first = int(match.group(1))
-    last = int(match.group(2) or first)
-    if first < 1 or last < first:
-        raise RuleViolation(_("The page range must start at 1 or later and not run backwards."))
-    return first, last
-
-
-# --- where a request goes ---------------------------------------------------------------------
-
-def _covering_libraries(issn, year):
-    query = select(JournalCoverage.library_id).where(JournalCoverage.issn == issn)
-    if year is not None:
-        query = query.where(
-            db.or_(JournalCoverage.year_from.is_(None), JournalCoverage.year_from <= year),
-            db.or_(JournalCoverage.year_to.is_(None), JournalCoverage.year_to >= year))
-    return set(db.session.execute(query).scalars())
-
-
-def _open_load(library_ids):
-    rows = db.session.execute(
-        select(DeliveryRequest.library_id, func.count())
-        .where(DeliveryRequest.library_id.in_(library_ids),
-               DeliveryRequest.status.in_(OPEN_STATUSES))
-        .group_by(DeliveryRequest.library_id)
-    ).all()
-    return dict(rows)
-
-
-def build_rota(*, record, issn, year, reader):
-    """Member libraries that hold the item, the reader's own excluded, least busy first."""
-    holders = set(record.library_ids) if record is not None else set()
-    issns = set(record.issn) if record is not None and record.issn else set()
-    if issn:
-        issns.add(issn)
-    for one in issns:
-        holders |= _covering_libraries(one, year)
-    holders &= member_library_ids()
-    holders.discard(reader.home_library_id)
-    load = _open_load(holders) if holders else {}
-    # least open work first; the library id breaks ties so the order is stable
-    return sorted(holders, key=lambda lib_id: (load.get(lib_id, 0), lib_id))
-
-
-def _find_record(record_id, isbn):
-    if record_id is not None:
-        record = db.session.get(Record, record_id)
-        if record is None:
-            raise NotFound(_("No such record."))
-        return record
-    if isbn:
-        record_id = db.session.execute(
-            select(RecordIdentifier.record_id).where(RecordIdentifier.kind == "isbn",
-                                                     RecordIdentifier.value == isbn)
-        ).scalar_one_or_none()
-        if record_id is not None:
-            return db.session.get(Record, record_id)
-    return None
-
-
 # --- the reader's side ------------------------------------------------------------------------
-
-def _add_event(req, kind, *, actor=None, library_id=None, detail=None):
-    event = DeliveryEvent(request=req, at=clock.now(), kind=kind,
-                          library_id=library_id if library_id is not None else req.library_id,
-                          actor_id=actor.id if actor else None, detail=detail)
-    db.session.add(event)
-    return event
-
 
 def _clean(value, limit):
     value = (value or "").strip()
@@ -216,7 +87,7 @@ def submit_request(reader, *, kind, title, record_id=None, authors=None, contain
     issn_value = canonical_issn(issn) if issn and issn.strip() else None
     if issn and issn.strip() and issn_value is None:
         raise RuleViolation(_("%(value)s is not a valid ISSN.", value=issn.strip()))
-    record = _find_record(record_id, isbn_value)
+    record = find_record(record_id, isbn_value)
     if record is not None and record.type in BOOK_TYPES:
         kind = "book_part"  # a book's pages are limited whatever the reader ticked
     title = _clean(title, 1000) or (record.title if record is not None else None)
@@ -230,11 +101,7 @@ def submit_request(reader, *, kind, title, record_id=None, authors=None, contain
     if kind == "book_part":
         page_from, page_to = parse_page_range(pages)
         span = page_to - page_from + 1
-        per_request = get_setting("delivery.pages_per_request")
-        if span > per_request:
-            raise RuleViolation(_("A book request can cover at most %(n)d pages; this one asks "
-                                  "for %(span)d. Split it or ask for fewer pages.",
-                                  n=per_request, span=span))
+        check_pages_per_request(span)
         if page_count is not None:
             if page_to > page_count:
                 raise RuleViolation(_("This book has %(n)d pages.", n=page_count))
@@ -270,18 +137,14 @@ def submit_request(reader, *, kind, title, record_id=None, authors=None, contain
         rota_position=0,
         library_id=rota[0],
         routed_at=now,
-        respond_by=now + _response_time(),
+        respond_by=now + response_time(),
         created_at=now,
     )
     db.session.add(req)
     db.session.flush()
-    _add_event(req, "submitted", actor=reader, library_id=None)
-    _add_event(req, "routed", library_id=rota[0])
+    add_event(req, "submitted", actor=reader)
+    add_event(req, "routed")
     return req
-
-
-def _response_time():
-    return timedelta(hours=get_setting("delivery.response_hours"))
 
 
 def my_requests(reader):
@@ -290,15 +153,6 @@ def my_requests(reader):
         select(DeliveryRequest).where(DeliveryRequest.reader_id == reader.id)
         .order_by(DeliveryRequest.id.desc()).limit(200)
     ).scalars().all()
-
-
-def _lock(request_id):
-    req = db.session.execute(
-        select(DeliveryRequest).where(DeliveryRequest.id == request_id).with_for_update()
-    ).scalar_one_or_none()
-    if req is None:
-        raise NotFound(_("No such request."))
-    return req
 
 
 def get_request_for_reader(reader, request_id):
@@ -311,16 +165,8 @@ def get_request_for_reader(reader, request_id):
 
 def cancel_request(reader, request_id):
     """The reader withdraws a request that no library has accepted yet."""
-    req = _lock(request_id)
-    if req.reader_id != reader.id:
-        raise NotFound(_("No such request."))
-    if req.status != "pending":
-        raise RuleViolation(_("This request can no longer be cancelled: a library has already "
-                              "accepted it, or it is finished."), status=409)
-    req.status = "cancelled"
-    req.finished_at = clock.now()
-    req.respond_by = None
-    _add_event(req, "cancelled", actor=reader)
+    req, status = take(reader, request_id, "cancel")
+    finish(req, status, actor=reader)
     return req
 
 
@@ -352,23 +198,18 @@ def library_queue(staff, library, status=None, limit=200):
     return db.session.execute(query.order_by(order).limit(limit)).scalars().all()
 
 
-def _lock_for_staff(staff, request_id, statuses):
-    req = _lock(request_id)
-    if req.library_id is None or not can_staff_library(staff, req.library_id):
-        # not at this librarian's library (any more): the same answer as a missing request
-        raise NotFound(_("Request %(id)d is not in your library's queue.", id=request_id))
-    if not is_member(req.library):
-        raise NotAllowed(_("Your library has left the alliance: it takes no more delivery "
-                           "requests."))
-    if req.status not in statuses:
-        raise RuleViolation(_("Request %(id)d is already %(status)s.", id=req.id,
-                              status=status_label(req.status)), status=409)
+def get_request_for_staff(staff, request_id):
+    """A request a librarian may see: one now at, or once routed to, their library."""
+    req = db.session.get(DeliveryRequest, request_id)
+    # only libraries already asked see it (the rest of the rota has not been sent anything)
+    if req is None or not (set(req.rota[:req.rota_position + 1]) & staff_library_ids(staff)):
+        raise NotFound(_("No such request."))
     return req
 
 
 def accept_request(staff, request_id, page_count=None):
     """A librarian takes the request on; for a book of unknown length, the page count first."""
-    req = _lock_for_staff(staff, request_id, ("pending",))
+    req, status = take(staff, request_id, "accept")
     if req.kind == "book_part" and req.page_count is None:
         if not page_count:
             raise RuleViolation(_("Request %(id)d: the book's page count is unknown. Enter it "
@@ -379,46 +220,15 @@ def accept_request(staff, request_id, page_count=None):
                                   "up to page %(last)d.", id=req.id, n=page_count,
                                   last=req.page_to))
         req.page_count = page_count
-        _add_event(req, "page_count", actor=staff, detail=str(page_count))
+        add_event(req, "page_count", actor=staff, detail=str(page_count))
         check_book_share(req.reader, record_id=req.record_id, isbn=req.isbn,
                          page_span=req.page_span, page_count=page_count, exclude_id=req.id)
     now = clock.now()
-    req.status = "accepted"
+    req.status = status
     req.accepted_at = now
     req.accepted_by_id = staff.id
-    req.respond_by = now + _response_time()  # now the reminder timer
-    _add_event(req, "accepted", actor=staff)
-    return req
-
-
-def _move_on(req, kind, *, actor=None, detail=None):
-    """Pass the request to the next library of its rota, or end it as unfilled."""
-    _add_event(req, kind, actor=actor, detail=detail)
-    now = clock.now()
-    if req.rota_position + 1 < len(req.rota):
-        members = member_library_ids()
-        for position in range(req.rota_position + 1, len(req.rota)):
-            if req.rota[position] in members:
-                req.rota_position = position
-                req.library_id = req.rota[position]
-                req.status = "pending"
-                req.routed_at = now
-                req.respond_by = now + _response_time()
-                req.accepted_at = req.accepted_by_id = req.reminded_at = None
-                _add_event(req, "routed")
-                return req
-    req.status = "unfilled"
-    req.finished_at = now
-    req.respond_by = None
-    _add_event(req, "unfilled", library_id=None)
-    _email_reader(req, "delivery.unfilled",
-                  lambda: _("Your document delivery request could not be filled"),
-                  lambda: _("Dear %(name)s,\n\nNo member library was able to supply:\n\n"
-                            "%(citation)s\n\nYou can look at the request here and ask again "
-                            "later, or ask a librarian for help:\n%(link)s\n\n"
-                            "Jiangxi Academic Library Alliance",
-                            name=req.reader.display_name, citation=citation_text(req),
-                            link=external_url("delivery.request_detail", request_id=req.id)))
+    req.respond_by = now + response_time()  # now the reminder timer
+    add_event(req, "accepted", actor=staff)
     return req
 
 
@@ -427,22 +237,14 @@ def reject_request(staff, request_id, reason, final=False):
     reason = (reason or "").strip()[:1000]
     if not reason:
         raise RuleViolation(_("Request %(id)d: give a reason.", id=request_id))
-    req = _lock_for_staff(staff, request_id, OPEN_STATUSES)
     if not final:
-        return _move_on(req, "passed", actor=staff, detail=reason)
-    req.status = "refused"
-    req.finished_at = clock.now()
-    req.respond_by = None
+        req, _next = take(staff, request_id, "pass")
+        return move_on(req, "passed", actor=staff, detail=reason)
+    req, status = take(staff, request_id, "refuse")
     req.finish_reason = reason
-    _add_event(req, "refused", actor=staff, detail=reason)
-    _email_reader(req, "delivery.refused",
-                  lambda: _("Your document delivery request was declined"),
-                  lambda: _("Dear %(name)s,\n\nThe library could not accept your request for:"
-                            "\n\n%(citation)s\n\nReason: %(reason)s\n\nDetails:\n%(link)s\n\n"
-                            "Jiangxi Academic Library Alliance",
-                            name=req.reader.display_name, citation=citation_text(req),
-                            reason=reason,
-                            link=external_url("delivery.request_detail", request_id=req.id)))
+    finish(req, status, actor=staff, detail=reason)
+    email_reader(req, "delivery_refused", kind="delivery.refused", reason=reason,
+                 link=external_url("delivery.request_detail", request_id=req.id))
     return req
 
 
@@ -458,49 +260,30 @@ def fulfil_request(staff, request_id, *, upload=None, url=None):
     """Send the document: a PDF (checked by content) or a URL; the reader gets an email."""
     if (upload is None) == (not url):
         raise RuleViolation(_("Upload a PDF or give a URL (one of the two)."))
-    req = _lock_for_staff(staff, request_id, OPEN_STATUSES)
+    req, status = take(staff, request_id, "fulfil")
     if req.status == "pending":
         accept_request(staff, req.id)
-    now = clock.now()
     if upload is not None:
         days = get_setting("files.link_days")
         stored = store_upload(upload.stream, upload.filename or "document.pdf",
                               allowed_kinds=("pdf",),
                               max_bytes=get_setting("delivery.max_upload_mb") * 1024 * 1024,
-                              owner=staff, delete_after=now + timedelta(days=days))
+                              owner=staff, delete_after=clock.now() + timedelta(days=days))
         stored.original_name = download_name(req)
         link, _url = create_link(stored, valid_for=timedelta(days=days),
                                  max_downloads=get_setting("files.link_downloads"))
         stored.delete_after = link.expires_at  # the file goes when its link does
         req.file_id, req.link_id = stored.id, link.id
         where = external_url("delivery.download_page", token=link_token(link))
-
-        def how():
-            return _("The link works for %(days)d days and %(n)d downloads:",
-                     days=days, n=link.max_downloads)
+        link_lasts = {"days": days, "downloads": link.max_downloads}
     else:
         req.url = where = _check_url(url)
-
-        def how():
-            return _("The document is available at:")
-    req.status = "fulfilled"
+        link_lasts = None
     req.fulfilled_by_id = staff.id
-    req.finished_at = now
-    req.respond_by = None
-    _add_event(req, "fulfilled", actor=staff)
-    _email_reader(req, "delivery.fulfilled", lambda: _("Your document is ready"), lambda: _(
-        "Dear %(name)s,\n\n%(library)s has sent the document you asked for:\n\n%(citation)s"
-        "\n\n%(how)s\n%(where)s\n\nFor your own study and research only.\n\n"
-        "Jiangxi Academic Library Alliance",
-        name=req.reader.display_name, library=library_name(req.library),
-        citation=citation_text(req), how=how(), where=where))
+    finish(req, status, actor=staff)
+    email_reader(req, "delivery_fulfilled", kind="delivery.fulfilled", where=where,
+                 link_lasts=link_lasts)
     return req
-
-
-def _email_reader(req, kind, subject, body):
-    with force_locale(user_locale(req.reader)):
-        queue_email(req.email, subject(), body(), kind=kind,
-                    related=("delivery_request", req.id), library_id=req.library_id)
 
 
 def download_name(req):
@@ -532,89 +315,3 @@ def bulk_action(staff, action, request_ids, *, reason=None, final=False):
             savepoint.rollback()
             failed.append((request_id, exc.message))
     return done, failed
-
-
-def get_request_for_staff(staff, request_id):
-    """A request a librarian may see: one now at, or once routed to, their library."""
-    req = db.session.get(DeliveryRequest, request_id)
-    # only libraries already asked see it (the rest of the rota has not been sent anything)
-    if req is None or not (set(req.rota[:req.rota_position + 1]) & staff_library_ids(staff)):
-        raise NotFound(_("No such request."))
-    return req
-
-
-# --- timers -------------------------------------------------------------------------------------
-
-@sweep_task
-def reroute_overdue_requests():
-    """Move pending requests nobody accepted in time to the next library; remind the others."""
-    now = clock.now()
-    rows = db.session.execute(
-        select(DeliveryRequest)
-        .where(DeliveryRequest.status.in_(OPEN_STATUSES), DeliveryRequest.respond_by <= now)
-        .order_by(DeliveryRequest.respond_by)
-        .limit(200)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
-    for req in rows:
-        if req.status == "pending":
-            _move_on(req, "timed_out")
-        else:
-            _remind_library(req)
-    return len(rows)
-
-
-def _remind_library(req):
-    """An accepted request is still not fulfilled: remind the library's staff, once."""
-    req.respond_by = None
-    req.reminded_at = clock.now()
-    _add_event(req, "reminded")
-    staff = db.session.execute(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
-            RoleGrant.library_id == req.library_id, RoleGrant.revoked_at.is_(None),
-            RoleGrant.role.in_((ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)),
-            User.disabled_at.is_(None))
-    ).scalars().unique().all()
-    link = external_url("delivery.library_queue", code=req.library.code)
-    for person in staff:
-        with force_locale(user_locale(person)):
-            queue_email(person.email, _("Reminder: delivery request %(id)d is waiting", id=req.id),
-                        _("Request %(id)d (%(citation)s) was accepted on %(date)s and has not "
-                          "been sent yet.\n\nQueue: %(link)s", id=req.id,
-                          citation=citation_text(req),
-                          date=req.accepted_at.astimezone(clock.SHANGHAI).strftime(
-                              "%Y-%m-%d %H:%M"), link=link),
-                        kind="delivery.reminder", related=("delivery_request", req.id),
-                        library_id=req.library_id)
-
-
-# --- words ----------------------------------------------------------------------------------------
-
-def status_label(status):
-    """The status in the user's language."""
-    return {
-        "pending": _("waiting for a library"),
-        "accepted": _("accepted"),
-        "fulfilled": _("sent"),
-        "unfilled": _("unfilled"),
-        "refused": _("declined"),
-        "cancelled": _("cancelled"),
-    }.get(status, status)
-
-
-def citation_text(req):
-    """One line naming what was asked for."""
-    parts = [req.title]
-    if req.authors:
-        parts.append(req.authors)
-    if req.container_title:
-        parts.append(req.container_title)
-    numbers = ", ".join(str(p) for p in (
-        req.year, req.volume and _("vol. %(volume)s", volume=req.volume),
-        req.issue and f"({req.issue})") if p)
-    if numbers:
-        parts.append(numbers)
-    if req.pages:
-        parts.append(_("pp. %(pages)s", pages=req.pages))
-    return ". ".join(parts)
-

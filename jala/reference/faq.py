@@ -5,6 +5,7 @@ pinyin syllable pairs, all after the same normalisation) and queried with the ca
 query parser, so Chinese fragments, Traditional characters and pinyin find an entry the way
 they find a book. Weights: the question A, the answer C.
 """
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -12,11 +13,11 @@ from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from jala import clock
-from jala.audit import record_audit
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
+from jala.reference.group import require_reference_librarian
 from jala.reference.models import Question
-from jala.reference.services import anonymise, lock_question, require_reference_librarian
+from jala.reference.services import audit_question, lock_question, required_text
 from jala.search.engine import RANK_WEIGHTS
 from jala.search.highlight import highlight
 from jala.search.normalize import normalize_text
@@ -29,6 +30,8 @@ FAQ_ANSWER_MAX = 20000
 PER_PAGE = 20
 EXCERPT = 160
 
+
+# --- writing an entry -----------------------------------------------------------------------
 
 def build_vector(question, answer):
     """The tsvector literal of an FAQ entry (catalogue tokens and pinyin)."""
@@ -54,15 +57,6 @@ def draft(librarian, question_id):
     return anonymise(text_q, question.asker), anonymise("\n\n".join(answers), question.asker)
 
 
-def _clean(value, limit, message):
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(message)
-    if len(value) > limit:
-        raise RuleViolation(_("At most %(n)d characters, please.", n=limit))
-    return value
-
-
 def publish(librarian, question_id, faq_question, faq_answer):
     """Publish (or update) the anonymised version of an answered question in the FAQ."""
     require_reference_librarian(librarian)
@@ -70,11 +64,11 @@ def publish(librarian, question_id, faq_question, faq_answer):
     if question.first_response_at is None:
         raise RuleViolation(_("Only answered questions can go into the FAQ."))
     # whatever was typed, the asker's name, address and card number do not go out
-    faq_question = anonymise(_clean(faq_question, FAQ_QUESTION_MAX,
-                                    _("Write the question as the FAQ should show it.")),
+    faq_question = anonymise(required_text(faq_question, FAQ_QUESTION_MAX,
+                                           _("Write the question as the FAQ should show it.")),
                              question.asker, contacts=False)
-    faq_answer = anonymise(_clean(faq_answer, FAQ_ANSWER_MAX,
-                                  _("Write the answer as the FAQ should show it.")),
+    faq_answer = anonymise(required_text(faq_answer, FAQ_ANSWER_MAX,
+                                         _("Write the answer as the FAQ should show it.")),
                            question.asker, contacts=False)
     first = question.faq_published_at is None
     question.faq_question = faq_question
@@ -82,9 +76,8 @@ def publish(librarian, question_id, faq_question, faq_answer):
     if first:
         question.faq_published_at = clock.now()
     question.faq_vector = cast(build_vector(faq_question, faq_answer), TSVECTOR)
-    db.session.flush()
-    record_audit(librarian, "reference.faq_publish" if first else "reference.faq_update",
-                 "reference_question", question.id, library_id=librarian.home_library_id)
+    audit_question(librarian, "reference.faq_publish" if first else "reference.faq_update",
+                   question)
     return question
 
 
@@ -96,11 +89,38 @@ def unpublish(librarian, question_id):
         return question
     question.faq_published_at = None
     question.faq_vector = None
-    db.session.flush()
-    record_audit(librarian, "reference.faq_unpublish", "reference_question", question.id,
-                 library_id=librarian.home_library_id)
+    audit_question(librarian, "reference.faq_unpublish", question)
     return question
 
+
+# --- anonymising ----------------------------------------------------------------------------
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+MASK = "***"
+
+
+def anonymise(text, asker, contacts=True):
+    """``text`` without the asker's name, email address and card number.
+
+    With ``contacts`` (the draft), any email address or mobile number goes too; the librarian
+    checks the draft, may put a library's own address back, and edits the rest.
+    """
+    text = text or ""
+    values = [asker.email, asker.card_number, asker.display_name]
+    local_part = (asker.email or "").split("@")[0]
+    if len(local_part) >= 4:
+        values.append(local_part)
+    # longest first, so that a name inside the email address does not break the address up
+    for value in sorted({(v or "").strip() for v in values}, key=len, reverse=True):
+        if len(value) >= 2:
+            text = re.sub(re.escape(value), MASK, text, flags=re.IGNORECASE)
+    if contacts:
+        text = PHONE_RE.sub(MASK, EMAIL_RE.sub(MASK, text))
+    return text
+
+
+# --- reading and searching ------------------------------------------------------------------
 
 def get_entry(question_id):
     """A published FAQ entry (anyone may read it)."""

@@ -6,18 +6,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from jala.errors import NotAllowed, RuleViolation
-from jala.extensions import db
 from jala.files import create_link, link_token, signed_view_url
 from jala.membership import get_library, member_libraries
-from jala.reference import bp, faq
+from jala.reference import (
+    bp,
+    escalation,  # noqa: F401 (its sweep task registers on import)
+    faq,
+)
 from jala.reference import services as reference
 from jala.reference.forms import AskForm, FaqForm, MessageForm
+from jala.reference.group import (
+    is_reference_lead,
+    is_reference_librarian,
+    require_reference_librarian,
+)
 from jala.reference.stats import ALL, COLUMNS, monthly_stats
 from jala.stats import bar_chart, csv_download
 from jala.stats import window as stats_window
-from jala.web import is_htmx
+from jala.web import attempt, is_htmx, require_form
 
-ID = "int(max=2147483647)"
 IMAGE_VIEW_SECONDS = 600
 PDF_LINK_MINUTES = 10
 
@@ -25,18 +32,6 @@ PDF_LINK_MINUTES = 10
 def _upload(form):
     data = form.attachment.data
     return data if data is not None and getattr(data, "filename", "") else None
-
-
-def _require_form(form):
-    if not form.validate_on_submit():
-        messages = [m for errors in form.errors.values() for m in errors]
-        raise RuleViolation(" ".join(str(m) for m in messages) or _("Check the form."))
-    return form
-
-
-def _partial_wanted():
-    # a history restore wants the whole page, though HTMX asks for it
-    return is_htmx() and not request.headers.get("HX-History-Restore-Request")
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -52,15 +47,11 @@ def ask():
     except RuleViolation as exc:
         blocked = exc.message
     if request.method == "POST" and blocked is None and form.validate_on_submit():
-        savepoint = db.session.begin_nested()
-        try:
-            question = reference.ask_question(current_user, subject=form.subject.data,
-                                              body=form.body.data, upload=_upload(form))
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            form.form_errors.append(exc.message)
-        else:
+        # every refusal is shown on the form
+        question, refusal = attempt(lambda: reference.ask_question(
+            current_user, subject=form.subject.data, body=form.body.data, upload=_upload(form)),
+            form=form, reraise=())
+        if refusal is None:
             flash(_("Your question is on the reference desk. We email you when a librarian "
                     "answers."), "success")
             return redirect(url_for("reference.question", question_id=question.id), code=303)
@@ -85,7 +76,7 @@ def _question_context(question, error=None, form=None):
             "error": error, "form": form or MessageForm(formdata=None)}
 
 
-@bp.get(f"/reference/questions/<{ID}:question_id>")
+@bp.get("/reference/questions/<id:question_id>")
 @login_required
 def question(question_id):
     """One question and its thread (its asker and the reference group only)."""
@@ -98,57 +89,50 @@ def _step(question_id, step, done, form=None):
 
     A refused step keeps nothing, and comes back with its error message.
     """
-    error = None
-    savepoint = db.session.begin_nested()
-    try:
-        found = step()
-        savepoint.commit()
-    except RuleViolation as exc:
-        savepoint.rollback()
-        if exc.status in (403, 404):
-            raise
-        error = exc.message
+    found, refusal = attempt(step)
+    error = refusal.message if refusal else None
+    if refusal is not None:
         found = reference.get_question(current_user, question_id)
         if not is_htmx():
             return render_template("reference/question.html",
-                                   **_question_context(found, error, form)), exc.status
+                                   **_question_context(found, error, form)), refusal.status
     if is_htmx():
         if request.headers.get("HX-Target", "").startswith("q-"):
             return render_template("reference/_desk_item.html", question=found, error=error,
-                                   is_lead=reference.is_reference_lead(current_user))
+                                   is_lead=is_reference_lead(current_user))
         return render_template("reference/_question.html",
                                **_question_context(found, error, form if error else None))
     flash(done(found), "success")
     return redirect(url_for("reference.question", question_id=found.id), code=303)
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/reply")
+def _message_step(question_id, write, done):
+    """Write a message in the thread (``write`` is the service), through ``_step``."""
+    form = MessageForm()
+
+    def step():
+        require_form(form)
+        return write(current_user, question_id, form.body.data, upload=_upload(form))
+    return _step(question_id, step, done, form)
+
+
+@bp.post("/reference/questions/<id:question_id>/reply")
 @login_required
 def reply(question_id):
     """The asker writes in the thread."""
-    form = MessageForm()
-
-    def step():
-        _require_form(form)
-        return reference.reply_to_question(current_user, question_id, form.body.data,
-                                           upload=_upload(form))
-    return _step(question_id, step, lambda q: _("Your message was sent."), form)
+    return _message_step(question_id, reference.reply_to_question,
+                         lambda q: _("Your message was sent."))
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/answer")
+@bp.post("/reference/questions/<id:question_id>/answer")
 @login_required
 def answer(question_id):
     """The claimant answers; the reader is emailed."""
-    form = MessageForm()
-
-    def step():
-        _require_form(form)
-        return reference.answer_question(current_user, question_id, form.body.data,
-                                         upload=_upload(form))
-    return _step(question_id, step, lambda q: _("Your answer was sent to the reader."), form)
+    return _message_step(question_id, reference.answer_question,
+                         lambda q: _("Your answer was sent to the reader."))
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/claim")
+@bp.post("/reference/questions/<id:question_id>/claim")
 @login_required
 def claim(question_id):
     """A member of the reference group takes the question on."""
@@ -156,7 +140,7 @@ def claim(question_id):
                  lambda q: _("Question %(id)d is yours to answer.", id=q.id))
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/release")
+@bp.post("/reference/questions/<id:question_id>/release")
 @login_required
 def release(question_id):
     """Give the question back to the whole group."""
@@ -164,7 +148,7 @@ def release(question_id):
                  lambda q: _("Question %(id)d is back on the desk.", id=q.id))
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/close")
+@bp.post("/reference/questions/<id:question_id>/close")
 @login_required
 def close(question_id):
     """The asker or the claimant closes the question."""
@@ -172,7 +156,7 @@ def close(question_id):
                  lambda q: _("Question %(id)d is closed.", id=q.id))
 
 
-@bp.get(f"/reference/questions/<{ID}:question_id>/attachments/<{ID}:message_id>")
+@bp.get("/reference/questions/<id:question_id>/attachments/<id:message_id>")
 @login_required
 def attachment(question_id, message_id):
     """An attachment, through a fresh short-lived signed link (participants and group only)."""
@@ -194,35 +178,30 @@ def desk():
     if tab not in reference.DESK_TABS:
         tab = "unclaimed"
     context = {"questions": reference.desk_questions(current_user, tab), "tab": tab,
-               "is_lead": reference.is_reference_lead(current_user)}
-    if _partial_wanted() and request.headers.get("HX-Target") == "desk-list":
+               "is_lead": is_reference_lead(current_user)}
+    if is_htmx() and request.headers.get("HX-Target") == "desk-list":
         return render_template("reference/_desk_list.html", **context)
     return render_template("reference/desk.html", **context)
 
 
 # --- the FAQ ----------------------------------------------------------------------------------
 
-@bp.route(f"/reference/questions/<{ID}:question_id>/faq", methods=["GET", "POST"])
+@bp.route("/reference/questions/<id:question_id>/faq", methods=["GET", "POST"])
 @login_required
 def faq_edit(question_id):
     """Write the anonymised question and answer, and publish them in the FAQ."""
     found = reference.get_question(current_user, question_id)
-    reference.require_reference_librarian(current_user)
+    require_reference_librarian(current_user)
     form = FaqForm()
     status = 200
     if request.method == "GET":
         form.faq_question.data, form.faq_answer.data = faq.draft(current_user, found.id)
     elif form.validate_on_submit():
-        savepoint = db.session.begin_nested()
-        try:
-            faq.publish(current_user, found.id, form.faq_question.data, form.faq_answer.data)
-            savepoint.commit()
-        except RuleViolation as exc:
-            savepoint.rollback()
-            if exc.status in (403, 404):
-                raise
-            form.form_errors.append(exc.message)
-            status = exc.status
+        _entry, refusal = attempt(lambda: faq.publish(current_user, found.id,
+                                                      form.faq_question.data,
+                                                      form.faq_answer.data), form=form)
+        if refusal is not None:
+            status = refusal.status
         else:
             flash(_("Published in the FAQ."), "success")
             return redirect(url_for("reference.faq_entry", question_id=found.id), code=303)
@@ -231,7 +210,7 @@ def faq_edit(question_id):
     return render_template("reference/faq_edit.html", question=found, form=form), status
 
 
-@bp.post(f"/reference/questions/<{ID}:question_id>/faq/unpublish")
+@bp.post("/reference/questions/<id:question_id>/faq/unpublish")
 @login_required
 def faq_unpublish(question_id):
     """Take the entry out of the FAQ."""
@@ -247,12 +226,12 @@ def faq_search():
     page = request.args.get("page", "1")
     results = faq.search(request.args.get("q", "")[:500],
                          int(page) if page.isdecimal() and len(page) < 4 else 1)
-    if _partial_wanted():
+    if is_htmx():
         return render_template("reference/_faq_results.html", results=results)
     return render_template("reference/faq.html", results=results)
 
 
-@bp.get(f"/reference/faq/<{ID}:question_id>")
+@bp.get("/reference/faq/<id:question_id>")
 def faq_entry(question_id):
     """One published FAQ entry."""
     entry = faq.get_entry(question_id)
@@ -301,4 +280,4 @@ def reference_helpers():
 
     return {"question_status_label": reference.status_label,
             "attachment_image_url": image_url,
-            "is_reference_librarian": reference.is_reference_librarian}
+            "is_reference_librarian": is_reference_librarian}

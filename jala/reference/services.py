@@ -1,49 +1,44 @@
-"""Ask a librarian (联合虚拟参考咨询): who may ask, claim, answer and see; the escalation timer.
+"""Ask a librarian (联合虚拟参考咨询): who may ask, claim, answer, close and see a question.
 
 Who may ask: a reader of a member library whose card is verified, or a public user (社会用户),
 in both cases with a confirmed email address (answers are announced there). Readers of a
 library that has left the alliance may not ask or reply (alliance services end with
 membership); they still see their old questions. Everyone has a daily limit of new questions.
 
-Who answers: the reference working group (参考咨询组, ``WorkingGroupMember`` rows with group
-``reference``), whose members are staff of member libraries; a member of a library that has
-left no longer counts. Any member sees every question and may claim one that is unclaimed —
-one claimant at a time (the row is locked, so two claims at once give one winner). Only the
-claimant answers; each answer is a message marked with the claimant's home library (for the
-statistics). The claimant, or the group's lead, may release a claim. The asker and the
-claimant (or the lead) may close a question. Nobody else sees a question or its attachments:
+Who answers: the reference working group (参考咨询组, ``group.py``), whose members are staff
+of member libraries; a member of a library that has left no longer counts. Any member sees
+every question and may claim one that is unclaimed — one claimant at a time (the row is
+locked, so two claims at once give one winner). Only the claimant answers; each answer is a
+message marked with the claimant's home library (for the statistics). The claimant, or the
+group's lead, may release a claim. The asker and the claimant (or the lead) may close a
+question. Nobody else sees a question or its attachments:
 to them it does not exist (404).
 
-An unanswered question escalates: ``escalate_at`` (asked + ``reference.escalate_hours``) is
-picked up by a sweep task that emails the whole group, its lead included, once.
+An unanswered question escalates to the whole group, once (``escalation.py``). An answered
+one may be published, anonymised, in the FAQ (``faq.py``).
 """
-import re
 from datetime import datetime, time, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import ROLE_PORTAL_ADMIN, RoleGrant, User
 from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
-from jala.governance.models import WorkingGroupMember
-from jala.jobs import queue_email, sweep_task
-from jala.mail import user_locale
-from jala.membership import (
-    check_reader_standing,
-    current_chair_library,
-    serves_member_library,
+from jala.mail import notify
+from jala.membership import check_reader_standing, library_name
+from jala.reference.group import (
+    is_reference_lead,
+    is_reference_librarian,
+    require_reference_librarian,
 )
 from jala.reference.models import Question, QuestionMessage
 from jala.settings import declare, get_setting
 from jala.urls import external_url
 
-GROUP = "reference"
 SUBJECT_MAX = 200
 BODY_MAX = 5000
 ATTACHMENT_KINDS = ("pdf", "png", "jpeg", "webp")
@@ -57,42 +52,7 @@ declare("reference.max_attachment_mb", 10, 1, 50,
         _l("Maximum size of a reference question's attachment"), "MB")
 
 
-# --- who is who -----------------------------------------------------------------------------
-
-def _membership(user):
-    if not serves_member_library(user):
-        return None
-    return db.session.execute(
-        select(WorkingGroupMember).where(WorkingGroupMember.group == GROUP,
-                                         WorkingGroupMember.user_id == user.id)
-    ).scalar_one_or_none()
-
-
-def is_reference_librarian(user):
-    """Whether ``user`` is in the reference working group (and staff of a member library)."""
-    return _membership(user) is not None
-
-
-def is_reference_lead(user):
-    """Whether ``user`` leads the reference working group."""
-    member = _membership(user)
-    return member is not None and member.is_lead
-
-
-def require_reference_librarian(user):
-    """Raise unless ``user`` is in the reference working group."""
-    if not is_reference_librarian(user):
-        raise NotAllowed(_("Only the reference working group can do this."))
-
-
-def reference_group():
-    """The group's members who can act now (active staff of member libraries), lead first."""
-    members = db.session.execute(
-        select(WorkingGroupMember).where(WorkingGroupMember.group == GROUP)
-        .order_by(WorkingGroupMember.is_lead.desc(), WorkingGroupMember.id)
-    ).scalars().all()
-    return [m for m in members if serves_member_library(m.user)]
-
+# --- who may ask ----------------------------------------------------------------------------
 
 def check_can_ask(user):
     """Raise unless ``user`` may put a question to the reference desk (or reply in one)."""
@@ -116,7 +76,8 @@ def daily_quota(user):
 
 # --- asking ---------------------------------------------------------------------------------
 
-def _text(value, limit, message):
+def required_text(value, limit, message):
+    """``value`` stripped; refused with ``message`` when empty, or when over ``limit``."""
     value = (value or "").strip()
     if not value:
         raise RuleViolation(message)
@@ -152,8 +113,8 @@ def ask_question(asker, *, subject, body, upload=None):
     if used >= limit:
         raise RuleViolation(_("You have asked %(used)d questions today, the daily limit. You "
                               "can ask again tomorrow.", used=used))
-    subject = _text(subject, SUBJECT_MAX, _("Give your question a short subject."))
-    body = _text(body, BODY_MAX, _("Write your question."))
+    subject = required_text(subject, SUBJECT_MAX, _("Give your question a short subject."))
+    body = required_text(body, BODY_MAX, _("Write your question."))
     now = clock.now()
     question = Question(asker_id=asker.id, subject=subject, status="open", created_at=now,
                         last_activity_at=now,
@@ -216,7 +177,7 @@ def reply_to_question(asker, question_id, body, upload=None):
     question = _lock_for_asker(asker, question_id)
     check_can_ask(asker)
     _require_not_closed(question)
-    body = _text(body, BODY_MAX, _("Write your message."))
+    body = required_text(body, BODY_MAX, _("Write your message."))
     message = _add_message(question, asker, body, _store_attachment(asker, upload))
     question.status = "open"
     claimant = question.claimed_by
@@ -225,15 +186,10 @@ def reply_to_question(asker, question_id, body, upload=None):
         question.claimed_by_id = question.claimed_library_id = None
         claimant = None
     if claimant is not None:
-        with force_locale(user_locale(claimant)):
-            queue_email(claimant.email,
-                        _("Question %(id)d: the reader replied", id=question.id),
-                        _("The reader replied to the question “%(subject)s”:\n\n%(body)s\n\n"
-                          "Answer in the thread:\n%(link)s",
-                          subject=question.subject, body=message.body,
-                          link=external_url("reference.question", question_id=question.id)),
-                        kind="reference.reply", related=("reference_question", question.id),
-                        library_id=question.claimed_library_id)
+        notify(claimant, "reference_reply", kind="reference.reply",
+               related=("reference_question", question.id),
+               library_id=question.claimed_library_id, question=question, message=message,
+               link=external_url("reference.question", question_id=question.id))
     return question
 
 
@@ -252,9 +208,7 @@ def claim_question(librarian, question_id):
                               else "—"), status=409)
     question.claimed_by_id = librarian.id
     question.claimed_library_id = librarian.home_library_id
-    db.session.flush()
-    record_audit(librarian, "reference.claim", "reference_question", question.id,
-                 library_id=librarian.home_library_id)
+    audit_question(librarian, "reference.claim", question)
     return question
 
 
@@ -269,9 +223,7 @@ def release_question(librarian, question_id):
                            "release it."))
     details = {"claimed_by": question.claimed_by_id}
     question.claimed_by_id = question.claimed_library_id = None
-    db.session.flush()
-    record_audit(librarian, "reference.release", "reference_question", question.id,
-                 library_id=librarian.home_library_id, details=details)
+    audit_question(librarian, "reference.release", question, details)
     return question
 
 
@@ -285,26 +237,18 @@ def answer_question(librarian, question_id, body, upload=None):
         raise RuleViolation(_("Question %(id)d has been claimed by %(name)s: only they answer "
                               "it.", id=question.id, name=question.claimed_by.display_name),
                             status=409)
-    body = _text(body, BODY_MAX, _("Write your answer."))
+    body = required_text(body, BODY_MAX, _("Write your answer."))
     message = _add_message(question, librarian, body, _store_attachment(librarian, upload),
                            library_id=librarian.home_library_id)
     question.status = "answered"
     if question.first_response_at is None:
         question.first_response_at = message.created_at
     question.escalate_at = None
-    asker = question.asker
-    with force_locale(user_locale(asker)):
-        queue_email(asker.email,
-                    _("A librarian answered your question: %(subject)s",
-                      subject=question.subject[:150]),
-                    _("Dear %(name)s,\n\nThe reference service of %(library)s answered your "
-                      "question “%(subject)s”:\n\n%(body)s\n\nReply, or close the question if "
-                      "this answers it:\n%(link)s\n\nJiangxi Academic Library Alliance",
-                      name=asker.display_name, library=library_name(librarian.home_library),
-                      subject=question.subject, body=message.body,
-                      link=external_url("reference.question", question_id=question.id)),
-                    kind="reference.answer", related=("reference_question", question.id),
-                    library_id=librarian.home_library_id)
+    notify(question.asker, "reference_answer", kind="reference.answer",
+           related=("reference_question", question.id), library_id=librarian.home_library_id,
+           question=question, message=message, library=librarian.home_library,
+           library_name=library_name,
+           link=external_url("reference.question", question_id=question.id))
     return question
 
 
@@ -322,11 +266,18 @@ def close_question(user, question_id):
     question.status = "closed"
     question.escalate_at = None
     question.last_activity_at = clock.now()
-    db.session.flush()
-    if not is_asker:
-        record_audit(user, "reference.close", "reference_question", question.id,
-                     library_id=user.home_library_id)
+    if is_asker:
+        db.session.flush()
+    else:
+        audit_question(user, "reference.close", question)
     return question
+
+
+def audit_question(librarian, action, question, details=None):
+    """Write the question's changes, and the audit entry of ``librarian``'s step on it."""
+    db.session.flush()
+    record_audit(librarian, action, "reference_question", question.id,
+                 library_id=librarian.home_library_id, details=details)
 
 
 def can_do(user, question):
@@ -380,82 +331,7 @@ def attachment_of(user, question_id, message_id):
     return message.attachment
 
 
-# --- the escalation timer -------------------------------------------------------------------
-
-def _escalation_recipients():
-    people = [m.user for m in reference_group()]
-    if people:
-        return people
-    # nobody in the group: the management center must hear of it
-    chair = current_chair_library()
-    if chair is None:
-        return []
-    return db.session.execute(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
-            RoleGrant.library_id == chair.id, RoleGrant.role == ROLE_PORTAL_ADMIN,
-            RoleGrant.revoked_at.is_(None), User.disabled_at.is_(None))
-    ).scalars().unique().all()
-
-
-@sweep_task
-def escalate_unanswered_questions():
-    """Email the whole reference group (its lead too) once about each question left waiting."""
-    now = clock.now()
-    rows = db.session.execute(
-        select(Question).where(Question.escalate_at <= now)
-        .order_by(Question.escalate_at).limit(200)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
-    if not rows:
-        return 0
-    recipients = _escalation_recipients()
-    lead_ids = {m.user_id for m in reference_group() if m.is_lead}
-    escalated = 0
-    for question in rows:
-        question.escalate_at = None
-        if question.status != "open" or question.first_response_at is not None:
-            continue  # answered or closed meanwhile: nothing to escalate
-        question.escalated_at = now
-        escalated += 1
-        for person in recipients:
-            _email_escalation(question, person, person.id in lead_ids)
-    return escalated
-
-
-def _email_escalation(question, person, is_lead):
-    asker = question.asker
-    with force_locale(user_locale(person)):
-        who = asker.home_library.code if asker.home_library else _("a public user")
-        claimed = (_("It was claimed by %(name)s (%(code)s) but has no answer yet.",
-                     name=question.claimed_by.display_name,
-                     code=question.claimed_library.code if question.claimed_library else "—")
-                   if question.claimed_by else _("Nobody has claimed it yet."))
-        lead_note = _("You lead the reference working group.") + "\n\n" if is_lead else ""
-        queue_email(
-            person.email,
-            _("Reference question %(id)d has waited %(hours)d hours", id=question.id,
-              hours=round((clock.now() - question.created_at).total_seconds() / 3600)),
-            _("%(lead)sThe question “%(subject)s” (from %(who)s, asked %(asked)s) has not been "
-              "answered. %(claimed)s\n\nOpen it:\n%(link)s\n\nAll waiting questions:\n%(desk)s",
-              lead=lead_note, subject=question.subject, who=who,
-              asked=question.created_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-              claimed=claimed,
-              link=external_url("reference.question", question_id=question.id),
-              desk=external_url("reference.desk")),
-            kind="reference.escalated", related=("reference_question", question.id),
-            library_id=person.home_library_id)
-
-
 # --- words ------------------------------------------------------------------------------------
-
-def library_name(library):
-    """The library's name in the language in use."""
-    from flask_babel import get_locale
-
-    if library is None:
-        return ""
-    return library.name_zh if str(get_locale() or "zh").startswith("zh") else library.name_en
-
 
 def status_label(question):
     """Where the question stands, in the user's language."""
@@ -466,28 +342,3 @@ def status_label(question):
     if question.first_response_at is not None:
         return _("reader replied")
     return _("waiting for a librarian")
-
-
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
-MASK = "***"
-
-
-def anonymise(text, asker, contacts=True):
-    """``text`` without the asker's name, email address and card number.
-
-    With ``contacts`` (the draft), any email address or mobile number goes too; the librarian
-    checks the draft, may put a library's own address back, and edits the rest.
-    """
-    text = text or ""
-    values = [asker.email, asker.card_number, asker.display_name]
-    local_part = (asker.email or "").split("@")[0]
-    if len(local_part) >= 4:
-        values.append(local_part)
-    # longest first, so that a name inside the email address does not break the address up
-    for value in sorted({(v or "").strip() for v in values}, key=len, reverse=True):
-        if len(value) >= 2:
-            text = re.sub(re.escape(value), MASK, text, flags=re.IGNORECASE)
-    if contacts:
-        text = PHONE_RE.sub(MASK, EMAIL_RE.sub(MASK, text))
-    return text

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.delivery import services as delivery
+from jala.delivery import timers
 from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
@@ -69,7 +70,7 @@ def test_the_timer_and_a_librarian_racing_leave_one_consistent_outcome(app):
     outcomes = _race(
         app,
         lambda: delivery.accept_request(_user(ncu_staff), request_id).status,
-        delivery.reroute_overdue_requests,
+        timers.reroute_overdue_requests,
     )
     with app.app_context():
         req = db.session.get(DeliveryRequest, request_id)

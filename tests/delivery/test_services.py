@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.delivery import coverage
+from jala.delivery import coverage, timers
 from jala.delivery import services as delivery
 from jala.delivery.models import DeliveryRequest
 from jala.errors import RuleViolation
@@ -275,13 +275,13 @@ def test_an_unanswered_request_moves_on_after_the_response_time(reader, libraria
     req = ask_book(reader, add_record("r24", ["NCU", "ECJTU"], page_count=100))
     first, second = req.rota
     clock.advance(timedelta(hours=23))
-    delivery.reroute_overdue_requests()
+    timers.reroute_overdue_requests()
     assert req.library_id == first
     clock.advance(timedelta(hours=1, seconds=1))
-    assert delivery.reroute_overdue_requests() == 1
+    assert timers.reroute_overdue_requests() == 1
     assert req.library_id == second and req.status == "pending"
     clock.advance(timedelta(hours=25))
-    delivery.reroute_overdue_requests()
+    timers.reroute_overdue_requests()
     assert req.status == "unfilled"
     assert [e.kind for e in req.events][-2:] == ["timed_out", "unfilled"]
     assert emails_to(reader.email)[0].kind == "delivery.unfilled"
@@ -291,8 +291,8 @@ def test_an_accepted_request_left_unsent_reminds_the_library_once(reader, librar
     req = ask_book(reader, add_record("r25", ["NCU"], page_count=100))
     delivery.accept_request(librarians["NCU"], req.id)
     clock.advance(timedelta(hours=25))
-    delivery.reroute_overdue_requests()
-    delivery.reroute_overdue_requests()
+    timers.reroute_overdue_requests()
+    timers.reroute_overdue_requests()
     reminders = emails_to(librarians["NCU"].email)
     assert [e.kind for e in reminders] == ["delivery.reminder"]
     assert req.status == "accepted" and req.reminded_at is not None
@@ -327,6 +327,6 @@ def test_coverage_belongs_to_the_library_staff(ctx):
 def test_sweep_runs_the_delivery_timer(app, reader, librarians):
     from jala.jobs import _sweep_tasks
 
-    assert delivery.reroute_overdue_requests in _sweep_tasks
+    assert timers.reroute_overdue_requests in _sweep_tasks
     assert "reroute_overdue_requests" in {t.__name__ for t in _sweep_tasks}
     assert callable(sweep)

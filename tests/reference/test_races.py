@@ -13,6 +13,7 @@ from jala.accounts.models import User
 from jala.audit import AuditEntry
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.reference import escalation
 from jala.reference import services as reference
 from jala.reference.models import Question
 from tests.factories import make_user
@@ -70,7 +71,7 @@ def test_an_answer_racing_the_escalation_timer_leaves_one_consistent_outcome(app
         user = db.session.get(User, librarian)
         return reference.answer_question(user, question_id, "请用VPN。").status
 
-    outcomes = _race(app, answer, reference.escalate_unanswered_questions)
+    outcomes = _race(app, answer, escalation.escalate_unanswered_questions)
     assert outcomes[0] == "answered"
     with app.app_context():
         question = db.session.get(Question, question_id)

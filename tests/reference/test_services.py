@@ -12,7 +12,9 @@ from jala.files import StoredFile
 from jala.governance.models import WorkingGroupMember
 from jala.jobs import OutboxEmail
 from jala.membership import get_library
+from jala.reference import escalation
 from jala.reference import services as reference
+from jala.reference.group import is_reference_librarian
 from jala.reference.models import Question
 from jala.reference.stats import COLUMNS, monthly_stats
 from jala.settings import change_setting
@@ -148,7 +150,7 @@ def test_only_the_asker_and_the_group_see_a_question(reader, group):
 def test_a_group_member_whose_library_left_no_longer_counts(reader, group):
     question = ask(reader)
     get_library("ECJTU").left_on = date(2025, 1, 1)
-    assert not reference.is_reference_librarian(group["ecjtu"])
+    assert not is_reference_librarian(group["ecjtu"])
     with pytest.raises(NotFound):
         reference.get_question(group["ecjtu"], question.id)
     with pytest.raises(NotAllowed):
@@ -157,7 +159,7 @@ def test_a_group_member_whose_library_left_no_longer_counts(reader, group):
 
 def test_a_reader_in_the_group_table_is_not_a_librarian(reader):
     join_group(reader)  # the governance service refuses this; the rule holds here too
-    assert not reference.is_reference_librarian(reader)
+    assert not is_reference_librarian(reader)
 
 
 # --- claiming and answering -------------------------------------------------------------------
@@ -294,10 +296,10 @@ def test_an_unanswered_question_escalates_once_to_the_whole_group(reader, group)
     answered = ask(make_user(library="JXAU"))
     reference.answer_question(group["ncu"], answered.id, "已回答")
     clock.advance(timedelta(hours=23, minutes=59))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert question.escalated_at is None
     clock.advance(timedelta(minutes=1, seconds=1))
-    assert reference.escalate_unanswered_questions() >= 1
+    assert escalation.escalate_unanswered_questions() >= 1
     assert question.escalated_at == clock.now() and question.escalate_at is None
     assert answered.escalated_at is None
     for person in (group["ncu"], group["ecjtu"], group["lead"]):
@@ -307,7 +309,7 @@ def test_an_unanswered_question_escalates_once_to_the_whole_group(reader, group)
     assert "组长" in emails_to(group["lead"].email, "reference.escalated")[0].body_text
     assert emails_to(group["outsider"].email) == []
     clock.advance(timedelta(days=3))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert len(emails_to(group["ncu"].email, "reference.escalated")) == 1
     assert question in reference.desk_questions(group["ecjtu"], "unclaimed")[:1]
 
@@ -317,7 +319,7 @@ def test_the_escalation_time_is_a_setting(reader, group):
     question = ask(reader)
     assert question.escalate_at == question.created_at + timedelta(hours=2)
     clock.advance(timedelta(hours=2, seconds=1))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert question.escalated_at is not None
 
 
@@ -325,7 +327,7 @@ def test_a_claimed_but_unanswered_question_still_escalates(reader, group):
     question = ask(reader)
     reference.claim_question(group["ecjtu"], question.id)
     clock.advance(timedelta(hours=25))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert question.escalated_at is not None
     assert "ECJTU Librarian" in emails_to(group["ncu"].email)[0].body_text
 
@@ -337,7 +339,7 @@ def test_with_nobody_in_the_group_the_management_center_hears_of_it(reader):
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
     question = ask(reader)
     clock.advance(timedelta(hours=25))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert question.escalated_at is not None
     assert len(emails_to(admin.email, "reference.escalated")) == 1
 
@@ -345,7 +347,7 @@ def test_with_nobody_in_the_group_the_management_center_hears_of_it(reader):
 def test_the_sweep_runs_the_escalation_timer(ctx):
     from jala.jobs import _sweep_tasks
 
-    assert reference.escalate_unanswered_questions in _sweep_tasks
+    assert escalation.escalate_unanswered_questions in _sweep_tasks
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def test_statistics_per_month_and_answering_library(reader, group):
     asked_then_answered(start + timedelta(days=2), group["ncu"], 6)
     waiting = asked_then_answered(start + timedelta(days=3), None, 0)
     clock.freeze(start + timedelta(days=4, hours=1))
-    reference.escalate_unanswered_questions()
+    escalation.escalate_unanswered_questions()
     assert waiting.escalated_at is not None
     asked_then_answered(datetime(2031, 2, 3, tzinfo=UTC), group["ncu"], 1)
     # the thread of a reply does not change who answered first

@@ -24,7 +24,7 @@ def test_answer_email_of_a_subject_with_crlf_can_be_built(client):
     assert response.status_code == 303  # accepted as is
     question = db.session.execute(
         select(Question).where(Question.asker_id == reader.id)).scalar_one()
-    assert "\n" in question.subject  # jala/reference/services.py _text() keeps inner newlines
+    assert "\n" in question.subject  # reference.required_text() keeps inner newlines
 
     reference.answer_question(librarian, question.id, "Here is how.")
     row = db.session.execute(select(OutboxEmail).where(
