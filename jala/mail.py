@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from jala.accounts.models import User
 from jala.jobs import queue_email
+from jala.membership import library_name
 
 LINK_RE = re.compile(r"https?://[^\s<>\"']+")
 
@@ -49,7 +50,11 @@ def _linked(paragraph):
 
 
 def render_email(name, **context):
-    """``(subject, text, html)`` of ``templates/email/<name>.txt`` in the language in use."""
+    """``(subject, text, html)`` of ``templates/email/<name>.txt`` in the language in use.
+
+    Every template may call ``library_name(library)`` for a library's name in that language.
+    """
+    context.setdefault("library_name", library_name)
     env = current_app.jinja_env
     template = env.get_template(f"email/{name}.txt")
     subject = " ".join(_render_block(template, "subject", context).split())
@@ -64,16 +69,18 @@ def render_email(name, **context):
     return subject, text, html
 
 
-def notify(to, name, *, kind, related=None, library_id=None, **context):
+def notify(to, name, *, kind, address=None, related=None, library_id=None, **context):
     """Write the email ``name`` to ``to`` (a User, or an address) into the outbox.
 
-    A user gets it in their language (``user_locale``); a bare address in the language of
-    the page in use. The row is part of the caller's transaction and is relayed after commit.
+    A user gets it in their language (``user_locale``), at ``address`` when given (the address
+    a reader gave with a request) else at their account's; a bare address gets it in the
+    language of the page in use. The row is part of the caller's transaction and is relayed
+    after commit.
     """
     if isinstance(to, User):
         with force_locale(user_locale(to)):
             subject, text, html = render_email(name, recipient=to, **context)
-        address = to.email
+        address = address or to.email
     else:
         subject, text, html = render_email(name, **context)
         address = to

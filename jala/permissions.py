@@ -16,6 +16,17 @@ def can_manage_library(actor, library_id):
     return actor.is_portal_admin or actor.has_role(ROLE_LIBRARY_ADMIN, library_id)
 
 
+def staff_library_ids(user):
+    """The libraries ``user`` works for (as librarian or library admin)."""
+    return user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
+
+
 def can_staff_library(user, library_id):
     """Whether ``user`` works for ``library_id`` (librarian or library admin there)."""
-    return library_id in user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
+    return library_id in staff_library_ids(user)
+
+
+def require_staff_of(user, library_id):
+    """Raise unless ``user`` works for ``library_id``."""
+    if not can_staff_library(user, library_id):
+        raise NotAllowed(_("Only librarians of that library can do this."))

@@ -10,7 +10,6 @@ outbox in the same transaction (``email_reader``).
 """
 from datetime import timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,8 +17,8 @@ from jala import clock
 from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.mail import notify, user_locale
-from jala.membership import is_member, library_name
+from jala.mail import notify
+from jala.membership import is_member
 from jala.permissions import can_staff_library
 from jala.settings import get_setting
 
@@ -112,10 +111,8 @@ def add_event(req, kind, *, actor=None, library_id=None, detail=None):
 def email_reader(req, name, *, kind, **context):
     """Email ``templates/email/<name>.txt`` about ``req`` to its reader, in their language."""
     # to the address the reader gave with the request, which may since have changed
-    with force_locale(user_locale(req.reader)):
-        notify(req.email, name, kind=kind, related=("delivery_request", req.id),
-               library_id=req.library_id, recipient=req.reader, req=req,
-               library_name=library_name, **context)
+    notify(req.reader, name, kind=kind, address=req.email, related=("delivery_request", req.id),
+           library_id=req.library_id, req=req, **context)
 
 
 def status_label(status):

@@ -30,6 +30,7 @@ from jala.extensions import db
 from jala.files import check_link, link_id_of, link_is_usable, link_token
 from jala.jobs import OutboxEmail, retry_email
 from jala.membership import get_library, library_name, member_libraries
+from jala.permissions import require_staff_of, staff_library_ids
 from jala.stats import bar_chart, csv_download
 from jala.stats import window as stats_window
 from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
@@ -157,7 +158,7 @@ def _staff_forms():
 
 def _queue_library(code):
     library = get_library(code)
-    delivery.require_staff_of(current_user, library.id)
+    require_staff_of(current_user, library.id)
     return library
 
 
@@ -334,4 +335,4 @@ def stats_download():
 def delivery_helpers():
     return {"status_label": status_label, "link_token": link_token,
             "link_is_usable": link_is_usable,
-            "staff_library_ids": delivery.staff_library_ids}
+            "staff_library_ids": staff_library_ids}

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, User
+from jala.accounts.models import User
 from jala.delivery.lifecycle import (
     add_event,
     email_reader,
@@ -30,10 +30,10 @@ from jala.delivery.quotas import (
     parse_page_range,
 )
 from jala.delivery.routing import build_rota, find_record, move_on
-from jala.errors import NotAllowed, NotFound, RuleViolation
+from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import create_link, link_token, store_upload
-from jala.permissions import can_staff_library
+from jala.permissions import require_staff_of, staff_library_ids
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.settings import get_setting
 from jala.urls import external_url
@@ -171,17 +171,6 @@ def cancel_request(reader, request_id):
 
 
 # --- the library's side -----------------------------------------------------------------------
-
-def staff_library_ids(staff):
-    """The libraries whose delivery queue ``staff`` works."""
-    return staff.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
-
-
-def require_staff_of(staff, library_id):
-    """Raise unless ``staff`` works at ``library_id``."""
-    if not can_staff_library(staff, library_id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
-
 
 def library_queue(staff, library, status=None, limit=200):
     """Requests now at ``library`` (open ones by default), oldest first."""

@@ -26,7 +26,7 @@ from jala.loans.services import (
     staff_libraries,
 )
 from jala.membership import is_member
-from jala.permissions import can_staff_library
+from jala.permissions import can_staff_library, require_staff_of
 from jala.settings import get_setting
 from jala.urls import external_url
 
@@ -173,8 +173,7 @@ def _close_with_reason(staff, card_id, reason, action, *, was, becomes):
 
 def library_cards(staff, library, view="requested", limit=200):
     """Applications waiting (``requested``), or the library's ``approved`` cards, or ``done``."""
-    if not can_staff_library(staff, library.id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
+    require_staff_of(staff, library.id)
     query = select(InterlibraryCard).where(InterlibraryCard.library_id == library.id)
     if view == "approved":
         query = query.where(InterlibraryCard.status == "approved").order_by(

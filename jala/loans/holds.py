@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from jala import clock
 from jala.audit import record_audit
 from jala.catalog.models import Holding
-from jala.errors import NotAllowed, NotFound, RuleViolation
+from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.jobs import sweep_task
 from jala.loans.models import Hold
 from jala.loans.services import check_can_borrow, email_reader, insert_unique, lock_reader
-from jala.permissions import can_staff_library
+from jala.permissions import can_staff_library, require_staff_of
 from jala.settings import get_setting
 from jala.urls import external_url
 
@@ -125,8 +125,7 @@ def reader_holds(reader, limit=100):
 
 def library_holds(staff, library, view="live", limit=200):
     """Holds at the library: ``live`` (placed and ready, oldest first) or ``done``."""
-    if not can_staff_library(staff, library.id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
+    require_staff_of(staff, library.id)
     query = select(Hold).where(Hold.library_id == library.id)
     if view == "done":
         query = query.where(Hold.status.not_in(LIVE)).order_by(Hold.closed_at.desc())

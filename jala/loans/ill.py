@@ -27,7 +27,7 @@ from jala.loans.services import (
     lock_lender,
     lock_reader,
 )
-from jala.permissions import can_staff_library
+from jala.permissions import can_staff_library, require_staff_of
 from jala.settings import get_setting
 from jala.urls import external_url
 
@@ -327,8 +327,7 @@ def reader_requests(reader, limit=100):
 
 def library_queue(staff, library, view="todo", limit=200):
     """Requests at ``library``: its turn (``todo``), ``lending``, ``borrowing`` or ``done``."""
-    if not can_staff_library(staff, library.id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
+    require_staff_of(staff, library.id)
     lender = IllRequest.lending_library_id == library.id
     home = IllRequest.home_library_id == library.id
     query = select(IllRequest)

@@ -24,7 +24,7 @@ from jala.loans.models import ILL_OPEN, Hold, IllRequest
 from jala.loans.services import (
     borrowing_problem,
     is_overdue,
-    require_staff_of,
+    require_desk_of,
     staff_libraries,
 )
 from jala.membership import find_library, get_library, is_member
@@ -238,7 +238,7 @@ def renew_union(loan_id):
 
 def _staff_library(code):
     library = get_library(code)
-    require_staff_of(current_user, library.id)
+    require_desk_of(current_user, library.id)
     return library
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from jala import clock
-from jala.accounts.models import ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, Library
+from jala.accounts.models import Library
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.mail import notify
-from jala.membership import is_member, library_name
-from jala.permissions import can_staff_library
+from jala.membership import is_member, library_name, member_library_ids
+from jala.permissions import require_staff_of, staff_library_ids
 from jala.settings import declare, get_setting
 
 declare("loans.card_valid_days", 365, 30, 5 * 365, _l("Interlibrary card validity"), _l("days"))
@@ -110,20 +110,15 @@ def insert_unique(row, index_name, message):
 
 # --- staff --------------------------------------------------------------------------------------
 
-def staff_library_ids(user):
+def desk_library_ids(user):
     """The member libraries whose loans desk ``user`` works (a former member's staff: none)."""
-    ids = user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
-    if not ids:
-        return ids
-    today = clock.local_today()
-    return {lib.id for lib in db.session.execute(select(Library).where(Library.id.in_(ids)))
-            .scalars() if is_member(lib, today)}
+    ids = staff_library_ids(user)
+    return ids & member_library_ids() if ids else ids
 
 
-def require_staff_of(user, library_id):
+def require_desk_of(user, library_id):
     """Raise unless ``user`` works at ``library_id`` and it is still a member library."""
-    if not can_staff_library(user, library_id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
+    require_staff_of(user, library_id)
     library = db.session.get(Library, library_id)
     if library is None or not is_member(library):
         raise NotAllowed(_("Your library has left the alliance: its desk takes no more "
@@ -137,7 +132,7 @@ def lock_lender(library_id):
 
 def staff_libraries(user):
     """The libraries ``user`` works for, in code order."""
-    ids = staff_library_ids(user)
+    ids = desk_library_ids(user)
     if not ids:
         return []
     return db.session.execute(

@@ -20,15 +20,15 @@ from jala.loans.models import InterlibraryCard, UnionLoan
 from jala.loans.services import (
     check_can_borrow,
     check_library_lends,
+    desk_library_ids,
     first_reminder_at,
     insert_unique,
     is_overdue,
     lock_lender,
     lock_reader,
-    require_staff_of,
-    staff_library_ids,
+    require_desk_of,
 )
-from jala.permissions import can_staff_library
+from jala.permissions import can_staff_library, require_staff_of
 from jala.search.normalize import canonical_isbn
 from jala.settings import get_setting
 
@@ -67,7 +67,7 @@ def find_record(reference):
 
 def lend(staff, library_id, *, card_code, item_barcode, record_ref=None):
     """Record a loan at the lending library's desk to the holder of an interlibrary card."""
-    require_staff_of(staff, library_id)
+    require_desk_of(staff, library_id)
     library = db.session.get(Library, library_id)
     check_library_lends(library)
     barcode = "".join((item_barcode or "").split())
@@ -127,7 +127,7 @@ def _lock(loan_id):
 
 def take_return(staff, library_id, loan_id):
     """The item comes back at ``library_id``: closed there if it is the owner, else in transit."""
-    require_staff_of(staff, library_id)
+    require_desk_of(staff, library_id)
     loan = _lock(loan_id)
     if loan.status != "on_loan":
         raise RuleViolation(_("Union loan %(id)d is already %(status)s.", id=loan.id,
@@ -214,7 +214,7 @@ def reader_loans(reader, limit=100):
 
 def find_open_by_barcode(staff, barcode):
     """Loans on loan with this barcode, from any library (what the return desk looks up)."""
-    if not staff_library_ids(staff):  # member libraries only
+    if not desk_library_ids(staff):  # member libraries only
         raise NotAllowed(_("Only librarians of member libraries can do this."))
     barcode = "".join((barcode or "").split())
     if not barcode:
@@ -227,8 +227,7 @@ def find_open_by_barcode(staff, barcode):
 
 def library_desk(staff, library, limit=200):
     """The union desk's lists: lent by us and out, on their way back to us, sent on by us."""
-    if not can_staff_library(staff, library.id):
-        raise NotAllowed(_("Only librarians of that library can do this."))
+    require_staff_of(staff, library.id)
 
     def rows(*where, order=UnionLoan.id):
         return db.session.execute(
@@ -248,10 +247,10 @@ def library_desk(staff, library, limit=200):
 def get_for_staff(staff, loan_id):
     """A union loan its lending or return library's staff may see (any desk's, while out)."""
     loan = db.session.get(UnionLoan, loan_id)
-    if loan is None or not staff_library_ids(staff) or not (
+    if loan is None or not desk_library_ids(staff) or not (
             can_staff_library(staff, loan.lending_library_id)
             or (loan.return_library_id and can_staff_library(staff, loan.return_library_id))
-            or (loan.status == "on_loan" and staff_library_ids(staff))):
+            or (loan.status == "on_loan" and desk_library_ids(staff))):
         raise NotFound(_("No such union loan."))
     return loan
 

@@ -29,7 +29,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
 from jala.mail import notify
-from jala.membership import check_reader_standing, library_name
+from jala.membership import check_reader_standing
 from jala.reference.group import (
     is_reference_lead,
     is_reference_librarian,
@@ -247,7 +247,6 @@ def answer_question(librarian, question_id, body, upload=None):
     notify(question.asker, "reference_answer", kind="reference.answer",
            related=("reference_question", question.id), library_id=librarian.home_library_id,
            question=question, message=message, library=librarian.home_library,
-           library_name=library_name,
            link=external_url("reference.question", question_id=question.id))
     return question
 

@@ -51,8 +51,8 @@ def _valid_card(reader):
 
 
 def test_staff_of_a_withdrawn_library_cannot_take_returns_of_other_libraries_loans(setup):
-    # jala/loans/union.py take_return: require_staff_of only (grants are not revoked when a
-    # library withdraws), so a former member's staff close/transit anyone's union loans
+    # grants are not revoked when a library withdraws: take_return must check that the desk's
+    # library is still a member (jala.loans.services.require_desk_of), not only the grant
     reader, staff, book = setup
     card = _valid_card(reader)
     loan = union.lend(staff["NCU"], get_library("NCU").id, card_code=card.code,
