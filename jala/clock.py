@@ -1,5 +1,5 @@
 """The portal's clock: UTC instants, Asia/Shanghai dates, and a hook for tests to move time."""
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,6 +22,11 @@ def local_now():
 def local_today():
     """Return today's date in Asia/Shanghai."""
     return local_now().date()
+
+
+def start_of_day(day=None):
+    """The instant a Shanghai day (today by default) begins, where daily limits are counted."""
+    return datetime.combine(day or local_today(), time.min, tzinfo=SHANGHAI)
 
 
 def first_of_month_back(months):

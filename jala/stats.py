@@ -5,12 +5,14 @@ how the figures are windowed, charted and exported, so every statistics page rea
 """
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import Response
 
 from jala import clock
+from jala.errors import NotAllowed
+from jala.membership import get_library
 
 DEFAULT_MONTHS, MAX_MONTHS = 12, 60
 
@@ -35,8 +37,18 @@ def window(months_arg):
     text = str(months_arg or "")
     months = int(text) if text.isdecimal() and 1 <= int(text) <= MAX_MONTHS else DEFAULT_MONTHS
     first = clock.first_of_month_back(months)
-    return Window(months, first, datetime.combine(first, time.min, tzinfo=clock.SHANGHAI),
-                  clock.now() + timedelta(seconds=1))
+    return Window(months, first, clock.start_of_day(first), clock.now() + timedelta(seconds=1))
+
+
+def staff_filters(user, args, refusal):
+    """``(library or None, window)`` a staff statistics page asks for (``?library=&months=``).
+
+    Anyone but library staff is refused with ``refusal``.
+    """
+    if not user.is_staff:
+        raise NotAllowed(refusal)
+    library = get_library(args["library"]) if args.get("library") else None
+    return library, window(args.get("months"))
 
 
 def month_keys(first, months):

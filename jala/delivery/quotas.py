@@ -4,7 +4,7 @@ Copyright lets a reader have a limited share of one book a week
 (``delivery.book_share_percent`` of its pages), so book requests name their pages.
 """
 import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -31,7 +31,7 @@ def daily_quota(user):
     """Return ``(limit, used today)`` for the user (public users have their own limit)."""
     key = "delivery.public_requests_per_day" if user.is_public_user else \
         "delivery.requests_per_day"
-    start_of_today = datetime.combine(clock.local_today(), time.min, tzinfo=clock.SHANGHAI)
+    start_of_today = clock.start_of_day()
     used = db.session.execute(
         select(func.count()).select_from(DeliveryRequest).where(
             DeliveryRequest.reader_id == user.id,

@@ -25,14 +25,13 @@ from jala.delivery.lifecycle import status_label
 from jala.delivery.models import DeliveryRequest
 from jala.delivery.routing import find_record
 from jala.delivery.stats import COLUMNS, monthly_stats
-from jala.errors import NotAllowed, NotFound, RuleViolation
+from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import check_link, link_id_of, link_is_usable, link_token
 from jala.jobs import OutboxEmail, retry_email
 from jala.membership import get_library, library_name, member_libraries
 from jala.permissions import require_staff_of, staff_library_ids
-from jala.stats import bar_chart, csv_download
-from jala.stats import window as stats_window
+from jala.stats import bar_chart, csv_download, staff_filters
 from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
 
 # --- readers ------------------------------------------------------------------------------------
@@ -306,10 +305,8 @@ def delete_journal(code, coverage_id):
 # --- statistics -----------------------------------------------------------------------------
 
 def _stats_rows():
-    if not current_user.is_staff:
-        raise NotAllowed(_("Delivery statistics are for library staff."))
-    library = get_library(request.args["library"]) if request.args.get("library") else None
-    span = stats_window(request.args.get("months"))
+    library, span = staff_filters(current_user, request.args,
+                                  _("Delivery statistics are for library staff."))
     rows = monthly_stats(span.since, span.until, library.id if library else None)
     return rows, library, span
 

@@ -19,7 +19,7 @@ from jala.reference.group import require_reference_librarian
 from jala.reference.models import Question
 from jala.reference.services import audit_question, lock_question, required_text
 from jala.search.engine import RANK_WEIGHTS
-from jala.search.highlight import highlight
+from jala.search.highlight import excerpt, highlight
 from jala.search.normalize import normalize_text
 from jala.search.pinyin import romanize
 from jala.search.query import parse_query
@@ -196,26 +196,6 @@ def search(raw, page=1, per_page=PER_PAGE):
     entries = {q.id: q for q in db.session.execute(
         select(Question).where(Question.id.in_(ids))).scalars()} if ids else {}
     hits = [FaqHit(entries[i], highlight(entries[i].faq_question, parsed.highlight),
-                   excerpt(entries[i].faq_answer, parsed.highlight)) for i in ids if i in entries]
+                   excerpt(entries[i].faq_answer, parsed.highlight, EXCERPT))
+            for i in ids if i in entries]
     return FaqResults(q=raw or "", hits=hits, total=total, page=page, per_page=per_page)
-
-
-def excerpt(value, terms, width=EXCERPT):
-    """About ``width`` characters of ``value`` around the first matched term, marked up."""
-    value = value or ""
-    start = 0
-    if terms and len(value) > width:
-        normalized, owners = [], []
-        for index, ch in enumerate(value):
-            for piece in normalize_text(ch):
-                normalized.append(piece)
-                owners.append(index)
-        haystack = "".join(normalized)
-        found = [haystack.find("".join(t.split())) for t in terms if t]
-        found = [owners[f] for f in found if f >= 0]
-        if found:
-            start = max(0, min(found) - width // 4)
-    piece = value[start:start + width]
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if start + width < len(value) else ""
-    return highlight(prefix + piece + suffix, terms)

@@ -5,9 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from jala.errors import NotAllowed, RuleViolation
+from jala.errors import RuleViolation
 from jala.files import create_link, link_token, signed_view_url
-from jala.membership import get_library, member_libraries
+from jala.membership import member_libraries
 from jala.reference import (
     bp,
     escalation,  # noqa: F401 (its sweep task registers on import)
@@ -21,8 +21,7 @@ from jala.reference.group import (
     require_reference_librarian,
 )
 from jala.reference.stats import ALL, COLUMNS, monthly_stats
-from jala.stats import bar_chart, csv_download
-from jala.stats import window as stats_window
+from jala.stats import bar_chart, csv_download, staff_filters
 from jala.web import attempt, is_htmx, require_form
 
 IMAGE_VIEW_SECONDS = 600
@@ -242,10 +241,8 @@ def faq_entry(question_id):
 # --- statistics -----------------------------------------------------------------------------
 
 def _stats_rows():
-    if not current_user.is_staff:
-        raise NotAllowed(_("Reference statistics are for library staff."))
-    library = get_library(request.args["library"]) if request.args.get("library") else None
-    span = stats_window(request.args.get("months"))
+    library, span = staff_filters(current_user, request.args,
+                                  _("Reference statistics are for library staff."))
     rows = monthly_stats(span.since, span.until, library.code if library else None)
     return rows, library, span
 

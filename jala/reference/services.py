@@ -17,7 +17,7 @@ to them it does not exist (404).
 An unanswered question escalates to the whole group, once (``escalation.py``). An answered
 one may be published, anonymised, in the FAQ (``faq.py``).
 """
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -66,7 +66,7 @@ def check_can_ask(user):
 
 def daily_quota(user):
     """Return ``(limit, questions asked today)``."""
-    today = datetime.combine(clock.local_today(), time.min, tzinfo=clock.SHANGHAI)
+    today = clock.start_of_day()
     used = db.session.execute(
         select(func.count()).select_from(Question).where(
             Question.asker_id == user.id, Question.created_at >= today)

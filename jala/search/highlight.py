@@ -1,7 +1,17 @@
-"""Marking the matched terms in a title, on the original text (Traditional, full-width…)."""
+"""Marking the matched terms on the original text (Traditional, full-width…), and excerpts."""
 from markupsafe import Markup, escape
 
 from jala.search.normalize import normalize_text
+
+
+def _normalized_with_owners(text):
+    """``text`` normalised one character at a time, and where each normalised one came from."""
+    normalized, owners = [], []
+    for index, ch in enumerate(text):
+        for piece in normalize_text(ch):
+            normalized.append(piece)
+            owners.append(index)
+    return "".join(normalized), owners
 
 
 def highlight(text, terms):
@@ -10,13 +20,7 @@ def highlight(text, terms):
         return ""
     if not terms:
         return escape(text)
-    # normalise character by character, remembering where each piece came from
-    normalized, owners = [], []
-    for index, ch in enumerate(text):
-        for piece in normalize_text(ch):
-            normalized.append(piece)
-            owners.append(index)
-    haystack = "".join(normalized)
+    haystack, owners = _normalized_with_owners(text)
     marked = [False] * len(text)
     for term in {t for t in terms if t}:
         compact = "".join(ch for ch in term if not ch.isspace())
@@ -37,3 +41,18 @@ def highlight(text, terms):
     if open_mark:
         out.append(Markup("</mark>"))
     return Markup("").join(out)
+
+
+def excerpt(text, terms, width):
+    """About ``width`` characters of ``text`` around the first matched term, marked up."""
+    text = text or ""
+    start = 0
+    if terms and len(text) > width:
+        haystack, owners = _normalized_with_owners(text)
+        found = [haystack.find("".join(t.split())) for t in terms if t]
+        found = [owners[f] for f in found if f >= 0]
+        if found:
+            start = max(0, min(found) - width // 4)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return highlight(prefix + text[start:start + width] + suffix, terms)
