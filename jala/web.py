@@ -81,6 +81,15 @@ def attempt(step, *, form=None, reraise=NOT_FOR_A_FORM):
     return result, None
 
 
+def refusal_message(check):
+    """Why ``check()`` refuses (its message), or None: for a page that says why it is closed."""
+    try:
+        check()
+    except RuleViolation as refusal:
+        return refusal.message
+    return None
+
+
 def require_form(form):
     """The form if it validates; else a refusal that names every field's error."""
     if not form.validate_on_submit():

@@ -32,7 +32,7 @@ from jala.jobs import OutboxEmail, retry_email
 from jala.membership import get_library, library_name, member_libraries
 from jala.permissions import require_staff_of, staff_library_ids
 from jala.stats import bar_chart, csv_download, staff_filters
-from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
+from jala.web import EVERY_REFUSAL, attempt, is_htmx, refusal_message, require_form
 
 # --- readers ------------------------------------------------------------------------------------
 
@@ -62,11 +62,7 @@ def _prefill(form):
 def new_request():
     """Ask for a document: pre-filled from a record page, or a citation typed in."""
     form = RequestForm()
-    blocked = None
-    try:
-        quotas.check_can_request(current_user)
-    except RuleViolation as exc:
-        blocked = exc.message
+    blocked = refusal_message(lambda: quotas.check_can_request(current_user))
     if request.method == "GET":
         _prefill(form)
     elif blocked is None and form.validate_on_submit():

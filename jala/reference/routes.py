@@ -5,7 +5,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from jala.errors import RuleViolation
 from jala.files import create_link, link_token, signed_view_url
 from jala.membership import member_libraries
 from jala.reference import (
@@ -22,7 +21,7 @@ from jala.reference.group import (
 )
 from jala.reference.stats import ALL, COLUMNS, monthly_stats
 from jala.stats import bar_chart, csv_download, staff_filters
-from jala.web import attempt, is_htmx, require_form
+from jala.web import attempt, is_htmx, refusal_message, require_form
 
 IMAGE_VIEW_SECONDS = 600
 PDF_LINK_MINUTES = 10
@@ -40,11 +39,7 @@ def _upload(form):
 def ask():
     """Ask the librarians of the whole alliance a question (with a PDF or a picture)."""
     form = AskForm()
-    blocked = None
-    try:
-        reference.check_can_ask(current_user)
-    except RuleViolation as exc:
-        blocked = exc.message
+    blocked = refusal_message(lambda: reference.check_can_ask(current_user))
     if request.method == "POST" and blocked is None and form.validate_on_submit():
         # every refusal is shown on the form
         question, refusal = attempt(lambda: reference.ask_question(
