@@ -29,6 +29,7 @@ from jala.extensions import db
 from jala.files import StoredFile
 
 APPLICATION_STATUSES = ("submitted", "returned", "complete", "on_agenda", "admitted", "rejected")
+OPEN_APPLICATION = ("submitted", "complete", "on_agenda")  # still being handled
 ITEM_KINDS = ("application", "revocation", "resolution", "charter_amendment", "elect_chair",
               "remove_chair", "elect_vice_chair", "remove_vice_chair", "rotation_order",
               "budget", "expense", "information")
