@@ -3,8 +3,10 @@
 Every kind is one row of ``KINDS``: how the agenda form offers it, what it needs when it is
 put on the agenda (``needs`` checks the form's values and returns the item's fields), how its
 title is made when none is given, and what it does when the committee passes it (or, for an
-application, does not). ``add_agenda_item`` and ``close_item`` are the only functions that read
-the table; a kind not in it is refused.
+application, does not). ``add_agenda_item`` and ``close_item`` are the only steps that use it;
+a kind not in it is refused. ``models.ITEM_KINDS`` names the same kinds for the database's
+check constraint (it must exist before this module can be imported); a difference stops the
+portal from starting.
 """
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -97,8 +99,11 @@ def _may_have_amount(*, amount=None, **_values):
     return {"amount": value}
 
 
-def _office_holder(fields):
-    return fields["target_user"].display_name
+def _office_kind(label, office, *, elect, title):
+    """Electing a committee member to ``office``, or removing them from it."""
+    return Kind(label, needs=partial(_needs_office_holder, office, not elect),
+                title=lambda fields: title(fields["target_user"].display_name),
+                passed=partial(elect_to_office if elect else remove_from_office, office=office))
 
 
 # --- what the kinds do --------------------------------------------------------------------------
@@ -135,22 +140,18 @@ KINDS = {
                           library=f["target_library"].name_zh),
         passed=revoke_membership),
     "charter_amendment": Kind(_l("Charter amendment")),
-    "elect_chair": Kind(
-        _l("Elect the committee chair"), needs=partial(_needs_office_holder, "chair", False),
-        title=lambda f: _("Elect %(name)s committee chair", name=_office_holder(f)),
-        passed=partial(elect_to_office, office="chair")),
-    "remove_chair": Kind(
-        _l("Remove the committee chair"), needs=partial(_needs_office_holder, "chair", True),
-        title=lambda f: _("Remove %(name)s as committee chair", name=_office_holder(f)),
-        passed=partial(remove_from_office, office="chair")),
-    "elect_vice_chair": Kind(
-        _l("Elect a vice-chair"), needs=partial(_needs_office_holder, "vice_chair", False),
-        title=lambda f: _("Elect %(name)s vice-chair", name=_office_holder(f)),
-        passed=partial(elect_to_office, office="vice_chair")),
-    "remove_vice_chair": Kind(
-        _l("Remove a vice-chair"), needs=partial(_needs_office_holder, "vice_chair", True),
-        title=lambda f: _("Remove %(name)s as vice-chair", name=_office_holder(f)),
-        passed=partial(remove_from_office, office="vice_chair")),
+    "elect_chair": _office_kind(
+        _l("Elect the committee chair"), "chair", elect=True,
+        title=lambda name: _("Elect %(name)s committee chair", name=name)),
+    "remove_chair": _office_kind(
+        _l("Remove the committee chair"), "chair", elect=False,
+        title=lambda name: _("Remove %(name)s as committee chair", name=name)),
+    "elect_vice_chair": _office_kind(
+        _l("Elect a vice-chair"), "vice_chair", elect=True,
+        title=lambda name: _("Elect %(name)s vice-chair", name=name)),
+    "remove_vice_chair": _office_kind(
+        _l("Remove a vice-chair"), "vice_chair", elect=False,
+        title=lambda name: _("Remove %(name)s as vice-chair", name=name)),
     "rotation_order": Kind(
         _l("Rotation order of chair libraries"), needs=_needs_rotation,
         title=lambda f: _("Rotation order of the chair library"), passed=approve_rotation),
@@ -159,7 +160,6 @@ KINDS = {
     # takes no vote (AgendaItem.takes_vote): withdrawal notices are reported this way
     "information": Kind(_l("Information (no vote)")),
 }
-# the database's check constraint accepts models.ITEM_KINDS: exactly the kinds of this table
 if set(KINDS) != set(ITEM_KINDS):
     raise RuntimeError(f"models.ITEM_KINDS and resolutions.KINDS differ: "
                        f"{sorted(set(KINDS) ^ set(ITEM_KINDS))}")

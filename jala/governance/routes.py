@@ -216,7 +216,7 @@ def _item_step(item_id, step):
 def vote(item_id):
     """Vote for, against or abstain (HTMX swaps the item)."""
     return _item_step(item_id, lambda: meetings.cast_vote(current_user, item_id,
-                                                    request.form.get("choice", "")))
+                                                          request.form.get("choice", "")))
 
 
 @bp.post("/committee/items/<id:item_id>/close")
