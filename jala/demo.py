@@ -126,7 +126,7 @@ def seed_governance():
 
     from sqlalchemy import select
 
-    from jala.governance import services as gov
+    from jala.governance import applications, meetings, resolutions
     from jala.governance.models import CommitteeOffice, Meeting
 
     lines = []
@@ -149,19 +149,20 @@ def seed_governance():
         stream = io.BytesIO(DEMO_LETTER)
         filename = "jxnu-application.pdf"
 
-    application = gov.submit_application(
+    application = applications.submit_application(
         name_zh="江西师范大学图书馆", name_en="Jiangxi Normal University Library", code="JXNU",
         city="南昌", contact_name="示例联系人 Demo Contact", contact_email="contact@jxnu.demo.jala",
         letter=Letter())
     application.status = "complete"
     starts = (clock.local_now() + timedelta(days=7)).replace(hour=14, minute=30, second=0,
                                                              microsecond=0)
-    meeting = gov.convene_meeting(chair, title="联盟委员会年度会议 Annual committee meeting",
-                                  starts_at=starts, place="江西财经大学图书馆",
-                                  online_url="https://meeting.example.cn/jala")
-    gov.add_agenda_item(chair, meeting.id, kind="application", application_id=application.id)
-    gov.add_agenda_item(chair, meeting.id, kind="budget", title="2027 年度经费预算",
-                        amount="150000")
+    meeting = meetings.convene_meeting(chair, title="联盟委员会年度会议 Annual committee meeting",
+                                       starts_at=starts, place="江西财经大学图书馆",
+                                       online_url="https://meeting.example.cn/jala")
+    resolutions.add_agenda_item(chair, meeting.id, kind="application",
+                                application_id=application.id)
+    resolutions.add_agenda_item(chair, meeting.id, kind="budget", title="2027 年度经费预算",
+                                amount="150000")
     return lines + ["  committee chair: committee@demo.jala; a meeting with 2 items is convened"]
 
 

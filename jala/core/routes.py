@@ -7,7 +7,7 @@ from jala.core import bp
 from jala.core.health import check_postgres, health_report
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link, open_view_token, storage_dir
-from jala.governance.services import library_history
+from jala.governance.applications import library_history
 from jala.membership import current_chair_library, get_library, is_member, member_libraries
 from jala.urls import safe_next
 

@@ -14,6 +14,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from jala.governance.resolutions import KINDS
+
 
 class ApplicationForm(FlaskForm):
     """A library's application to join the alliance."""
@@ -62,20 +64,8 @@ class MeetingForm(FlaskForm):
 class ItemForm(FlaskForm):
     """One agenda item."""
 
-    kind = SelectField(_l("Kind"), choices=[
-        SelectChoice("resolution", _l("Resolution")),
-        SelectChoice("application", _l("Membership application")),
-        SelectChoice("revocation", _l("Revoke a membership")),
-        SelectChoice("charter_amendment", _l("Charter amendment")),
-        SelectChoice("elect_chair", _l("Elect the committee chair")),
-        SelectChoice("remove_chair", _l("Remove the committee chair")),
-        SelectChoice("elect_vice_chair", _l("Elect a vice-chair")),
-        SelectChoice("remove_vice_chair", _l("Remove a vice-chair")),
-        SelectChoice("rotation_order", _l("Rotation order of chair libraries")),
-        SelectChoice("budget", _l("Budget")),
-        SelectChoice("expense", _l("Large expense")),
-        SelectChoice("information", _l("Information (no vote)")),
-    ])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, rules.label)
+                                            for kind, rules in KINDS.items()])
     title = StringField(_l("Title (optional: filled in from the kind where possible)"),
                         validators=[Optional(), Length(max=300)])
     body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20000)])

@@ -29,6 +29,8 @@ from jala.extensions import db
 from jala.files import StoredFile
 
 APPLICATION_STATUSES = ("submitted", "returned", "complete", "on_agenda", "admitted", "rejected")
+OPEN_APPLICATION = ("submitted", "complete", "on_agenda")  # still being handled
+# what each kind needs and does is resolutions.KINDS, which refuses to load if the two differ
 ITEM_KINDS = ("application", "revocation", "resolution", "charter_amendment", "elect_chair",
               "remove_chair", "elect_vice_chair", "remove_vice_chair", "rotation_order",
               "budget", "expense", "information")

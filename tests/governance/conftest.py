@@ -5,7 +5,7 @@ import pytest
 
 from jala import clock
 from jala.extensions import db
-from jala.governance import services as gov
+from jala.governance import meetings
 from jala.governance.models import CommitteeOffice
 from tests.factories import make_user
 
@@ -40,9 +40,9 @@ def make_chair(user):
 
 
 def convened_meeting(chair, **kwargs):
-    return gov.convene_meeting(chair, title=kwargs.get("title", "Annual meeting"),
-                               starts_at=clock.now() + timedelta(minutes=30),
-                               place=kwargs.get("place", "南昌大学图书馆"))
+    return meetings.convene_meeting(chair, title=kwargs.get("title", "Annual meeting"),
+                                    starts_at=clock.now() + timedelta(minutes=30),
+                                    place=kwargs.get("place", "南昌大学图书馆"))
 
 
 @pytest.fixture

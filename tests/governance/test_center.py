@@ -12,7 +12,7 @@ from jala.accounts.models import Library, RoleGrant
 from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.governance import center
+from jala.governance import center, funding, resolutions
 from jala.governance.models import (
     CostShare,
     Expense,
@@ -223,17 +223,17 @@ def test_only_the_chair_librarys_admins_write_and_publish(ctx, admin, librarian)
 
 def funded_year(admin):
     """Shares of three libraries (NCU paid), and two expenses."""
-    center.set_cost_share(admin, YEAR, "NCU", "10,000")
-    center.set_cost_share(admin, YEAR, "jxau", "8000.5")
-    center.set_cost_share(admin, YEAR, current_chair_library().code, "0")
-    center.mark_share_paid(admin, YEAR, "NCU", date(2025, 3, 1))
-    center.record_expense(admin, YEAR, date(2025, 2, 10), "年会会务费", "1200.25")
-    center.record_expense(admin, YEAR, date(2025, 5, 20), "  门户服务器\n租用  ", "300")
+    funding.set_cost_share(admin, YEAR, "NCU", "10,000")
+    funding.set_cost_share(admin, YEAR, "jxau", "8000.5")
+    funding.set_cost_share(admin, YEAR, current_chair_library().code, "0")
+    funding.mark_share_paid(admin, YEAR, "NCU", date(2025, 3, 1))
+    funding.record_expense(admin, YEAR, date(2025, 2, 10), "年会会务费", "1200.25")
+    funding.record_expense(admin, YEAR, date(2025, 5, 20), "  门户服务器\n租用  ", "300")
 
 
 def test_the_expense_report_adds_up(ctx, admin, librarian):
     funded_year(admin)
-    report = center.expense_report(librarian, YEAR)
+    report = funding.expense_report(librarian, YEAR)
     assert report["total_shares"] == Decimal("18000.50")
     assert report["total_paid"] == Decimal("10000.00")
     assert report["outstanding"] == Decimal("8000.50")
@@ -246,17 +246,17 @@ def test_the_expense_report_adds_up(ctx, admin, librarian):
     assert (rows["JXAU"]["share"], rows["JXAU"]["paid"]) == (Decimal("8000.50"), Decimal("0"))
     assert rows["YCU"]["share"] is None
     assert [e.description for e in report["expenses"]] == ["年会会务费", "门户服务器 租用"]
-    assert center.expense_report(librarian, 2024)["total_shares"] == 0
+    assert funding.expense_report(librarian, 2024)["total_shares"] == 0
 
 
 def test_a_library_that_was_not_a_member_that_year_has_no_share(ctx, admin):
     with pytest.raises(RuleViolation, match="JCU was not a member library in 2019"):
-        center.set_cost_share(admin, 2019, "JCU", "100")
-    center.set_cost_share(admin, 2020, "JCU", "100")
-    rows = [r["library"].code for r in center.expense_report(admin, 2019)["rows"]]
+        funding.set_cost_share(admin, 2019, "JCU", "100")
+    funding.set_cost_share(admin, 2020, "JCU", "100")
+    rows = [r["library"].code for r in funding.expense_report(admin, 2019)["rows"]]
     assert "JCU" not in rows and len(rows) == 14
     with pytest.raises(NotFound):
-        center.set_cost_share(admin, YEAR, "NOPE", "100")
+        funding.set_cost_share(admin, YEAR, "NOPE", "100")
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -269,83 +269,83 @@ def test_a_library_that_was_not_a_member_that_year_has_no_share(ctx, admin):
 ])
 def test_amounts_are_checked(ctx, admin, raw, message):
     with pytest.raises(RuleViolation, match=message):
-        center.set_cost_share(admin, YEAR, "NCU", raw)
+        funding.set_cost_share(admin, YEAR, "NCU", raw)
     assert db.session.query(CostShare).count() == 0
 
 
 def test_amounts_in_common_notations_are_read(ctx, admin):
-    assert center.parse_amount("￥1,234.5") == Decimal("1234.50")
-    assert center.parse_amount("12.300") == Decimal("12.30")
+    assert funding.parse_amount("￥1,234.5") == Decimal("1234.50")
+    assert funding.parse_amount("12.300") == Decimal("12.30")
     with pytest.raises(RuleViolation, match="more than zero"):
-        center.parse_amount("0", positive=True)
+        funding.parse_amount("0", positive=True)
 
 
 def test_a_paid_share_keeps_its_amount_until_marked_unpaid(ctx, admin):
-    center.set_cost_share(admin, YEAR, "NCU", "5000")
+    funding.set_cost_share(admin, YEAR, "NCU", "5000")
     with pytest.raises(RuleViolation, match="cannot be in the future"):
-        center.mark_share_paid(admin, YEAR, "NCU", date(2025, 6, 16))
+        funding.mark_share_paid(admin, YEAR, "NCU", date(2025, 6, 16))
     with pytest.raises(RuleViolation, match="in 2024 or later"):
-        center.mark_share_paid(admin, YEAR, "NCU", date(2023, 12, 31))
-    center.mark_share_paid(admin, YEAR, "NCU", date(2024, 12, 20))  # paid in advance
-    center.set_cost_share(admin, YEAR, "NCU", "5000.00")  # the same amount: fine
+        funding.mark_share_paid(admin, YEAR, "NCU", date(2023, 12, 31))
+    funding.mark_share_paid(admin, YEAR, "NCU", date(2024, 12, 20))  # paid in advance
+    funding.set_cost_share(admin, YEAR, "NCU", "5000.00")  # the same amount: fine
     with pytest.raises(RuleViolation, match="already paid its share for 2025"):
-        center.set_cost_share(admin, YEAR, "NCU", "6000")
-    center.mark_share_paid(admin, YEAR, "NCU", None)
-    share = center.set_cost_share(admin, YEAR, "NCU", "6000")
+        funding.set_cost_share(admin, YEAR, "NCU", "6000")
+    funding.mark_share_paid(admin, YEAR, "NCU", None)
+    share = funding.set_cost_share(admin, YEAR, "NCU", "6000")
     assert (share.amount, share.paid_on) == (Decimal("6000.00"), None)
     assert [e.details["previous"] for e in audit_actions("center.share_set")] == [
         None, "5000.00", "5000.00"]
     with pytest.raises(RuleViolation, match="Set the share of JXAU for 2025 first"):
-        center.mark_share_paid(admin, YEAR, "JXAU", date(2025, 1, 2))
+        funding.mark_share_paid(admin, YEAR, "JXAU", date(2025, 1, 2))
 
 
 def test_expenses_are_dated_in_their_year_and_described(ctx, admin):
     with pytest.raises(RuleViolation, match="The date must be in 2025"):
-        center.record_expense(admin, YEAR, date(2024, 12, 31), "x", "1")
+        funding.record_expense(admin, YEAR, date(2024, 12, 31), "x", "1")
     with pytest.raises(RuleViolation, match="cannot be in the future"):
-        center.record_expense(admin, YEAR, date(2025, 6, 16), "x", "1")
+        funding.record_expense(admin, YEAR, date(2025, 6, 16), "x", "1")
     with pytest.raises(RuleViolation, match="Say what the money was spent on"):
-        center.record_expense(admin, YEAR, date(2025, 6, 15), "   ", "1")
+        funding.record_expense(admin, YEAR, date(2025, 6, 15), "   ", "1")
     with pytest.raises(RuleViolation, match="at most 300 characters"):
-        center.record_expense(admin, YEAR, date(2025, 6, 15), "x" * 301, "1")
+        funding.record_expense(admin, YEAR, date(2025, 6, 15), "x" * 301, "1")
     with pytest.raises(RuleViolation, match="more than zero"):
-        center.record_expense(admin, YEAR, date(2025, 6, 15), "x", "0")
+        funding.record_expense(admin, YEAR, date(2025, 6, 15), "x", "0")
     assert db.session.query(Expense).count() == 0
 
 
 def test_librarians_and_stale_admins_read_funding_but_cannot_change_it(ctx, admin, librarian):
     funded_year(admin)
-    [expense] = [e for e in center.expense_report(admin, YEAR)["expenses"]
+    [expense] = [e for e in funding.expense_report(admin, YEAR)["expenses"]
                  if e.amount == Decimal("300.00")]
     for actor in (librarian, make_user(library="NCU", roles=("library_admin",)),
                   stale_portal_admin("JXAU")):
-        assert center.expense_report(actor, YEAR)["total_spent"] == Decimal("1500.25")
+        assert funding.expense_report(actor, YEAR)["total_spent"] == Decimal("1500.25")
         with pytest.raises(NotAllowed):
-            center.set_cost_share(actor, YEAR, "NCU", "1")
+            funding.set_cost_share(actor, YEAR, "NCU", "1")
         with pytest.raises(NotAllowed):
-            center.mark_share_paid(actor, YEAR, "JXAU", date(2025, 6, 1))
+            funding.mark_share_paid(actor, YEAR, "JXAU", date(2025, 6, 1))
         with pytest.raises(NotAllowed):
-            center.record_expense(actor, YEAR, date(2025, 6, 1), "mine", "1")
+            funding.record_expense(actor, YEAR, date(2025, 6, 1), "mine", "1")
         with pytest.raises(NotAllowed):
-            center.delete_expense(actor, YEAR, expense.id)
+            funding.delete_expense(actor, YEAR, expense.id)
     with pytest.raises(NotAllowed):
-        center.expense_report(make_user(library="NCU"), YEAR)
-    assert center.expense_report(admin, YEAR)["total_spent"] == Decimal("1500.25")
+        funding.expense_report(make_user(library="NCU"), YEAR)
+    assert funding.expense_report(admin, YEAR)["total_spent"] == Decimal("1500.25")
 
 
 def test_an_expense_is_deleted_only_through_its_own_year(ctx, admin):
-    expense = center.record_expense(admin, YEAR, date(2025, 1, 5), "打印", "20")
+    expense = funding.record_expense(admin, YEAR, date(2025, 1, 5), "打印", "20")
     with pytest.raises(NotFound):
-        center.delete_expense(admin, 2024, expense.id)
-    center.delete_expense(admin, YEAR, expense.id)
+        funding.delete_expense(admin, 2024, expense.id)
+    funding.delete_expense(admin, YEAR, expense.id)
     assert db.session.get(Expense, expense.id) is None
     assert audit_actions("center.expense_delete")[0].details["amount"] == "20.00"
 
 
 def test_the_csv_holds_the_report_and_no_formulas(ctx, admin):
     funded_year(admin)
-    center.record_expense(admin, YEAR, date(2025, 6, 1), "=HYPERLINK(\"http://x\")", "1")
-    text = center.expense_report_csv(center.expense_report(admin, YEAR))
+    funding.record_expense(admin, YEAR, date(2025, 6, 1), "=HYPERLINK(\"http://x\")", "1")
+    text = funding.expense_report_csv(funding.expense_report(admin, YEAR))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Annual expense report 2025"]
     assert rows[2] == ["Library code", "Library", "Cost share (yuan)", "Paid on", "Paid (yuan)"]
@@ -364,19 +364,19 @@ def test_the_expense_report_goes_on_the_agenda_and_its_approval_locks_the_expens
                       presiding_id=admin.id)
     db.session.add(meeting)
     db.session.flush()
-    item = center.present_expense_report(admin, meeting.id, YEAR)
+    item = funding.present_expense_report(admin, meeting.id, YEAR)
     assert (item.kind, item.amount) == ("expense", Decimal("1500.25"))
     assert item.payload["year"] == YEAR and len(item.payload["expense_ids"]) == 2
     assert "1500.25" in item.body and "年会会务费" in item.body
-    assert center.pending_item_for(YEAR) == item
+    assert funding.pending_item_for(YEAR) == item
     item.yes, item.no, item.abstain, item.attending, item.passed = 3, 0, 0, 3, True
-    assert center.approve_expenses(admin, item) == 2
-    expense = center.expense_report(admin, YEAR)["expenses"][0]
+    assert resolutions.approve_expenses(admin, item) == 2
+    expense = funding.expense_report(admin, YEAR)["expenses"][0]
     assert expense.approved_by_item_id == item.id
     with pytest.raises(RuleViolation, match="approved this expense"):
-        center.delete_expense(admin, YEAR, expense.id)
+        funding.delete_expense(admin, YEAR, expense.id)
     with pytest.raises(RuleViolation, match="No expense of 2025 is waiting"):
-        center.present_expense_report(admin, meeting.id, YEAR)
+        funding.present_expense_report(admin, meeting.id, YEAR)
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from jala import clock
 from jala.accounts.models import RoleGrant, User
 from jala.errors import RuleViolation
 from jala.extensions import db
-from jala.governance import services as gov
+from jala.governance import chair_library, meetings, resolutions
 from jala.governance.models import AgendaItem, CommitteeOffice, Handover, Meeting, Vote
-from jala.membership import current_chair_library
+from jala.membership import current_chair_library, current_chair_term
 from tests.factories import make_user
 from tests.races import race
 
@@ -44,11 +44,12 @@ def committed_committee(app):
         db.session.add(CommitteeOffice(office="chair", user_id=chair.id,
                                        library_id=chair.home_library_id, started_at=clock.now()))
         db.session.flush()
-        meeting = gov.convene_meeting(chair, title="Race meeting", place="NCU",
-                                      starts_at=clock.now() + timedelta(minutes=30))
-        item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Race motion")
+        meeting = meetings.convene_meeting(chair, title="Race meeting", place="NCU",
+                                           starts_at=clock.now() + timedelta(minutes=30))
+        item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution",
+                                           title="Race motion")
         for member in members.values():
-            gov.check_in(member, meeting.id, "online")
+            meetings.check_in(member, meeting.id, "online")
         db.session.commit()
         return {code: m.id for code, m in members.items()}, meeting.id, item.id
 
@@ -56,7 +57,7 @@ def committed_committee(app):
 def test_a_double_submit_and_two_tabs_leave_one_vote(app):
     members, _meeting, item_id = committed_committee(app)
     voter = members["JXUFE"]
-    race(app, *[lambda choice=choice: gov.cast_vote(user(voter), item_id, choice)
+    race(app, *[lambda choice=choice: meetings.cast_vote(user(voter), item_id, choice)
                 for choice in ("yes", "yes", "no", "abstain")])
     with app.app_context():
         rows = db.session.execute(select(Vote).where(Vote.item_id == item_id)).scalars().all()
@@ -66,8 +67,8 @@ def test_a_double_submit_and_two_tabs_leave_one_vote(app):
 def test_votes_racing_the_close_are_either_counted_or_refused(app):
     members, _meeting, item_id = committed_committee(app)
     voters = [members[c] for c in CODES if c != "NCU"]
-    outcomes = race(app, lambda: gov.close_item(user(members["NCU"]), item_id).yes,
-                    *[lambda v=v: gov.cast_vote(user(v), item_id, "yes") and "voted"
+    outcomes = race(app, lambda: resolutions.close_item(user(members["NCU"]), item_id).yes,
+                    *[lambda v=v: meetings.cast_vote(user(v), item_id, "yes") and "voted"
                       for v in voters])
     tally = outcomes[0]
     accepted = [o for o in outcomes[1:] if o == "voted"]
@@ -94,13 +95,13 @@ def test_two_racing_accepts_give_one_handover(app):
         director = make_user(library="JXAU", roles=("committee_member",))
         from jala.accounts.models import ChairTerm
 
-        year = gov.current_chair_term().year + 1
+        year = current_chair_term().year + 1
         if db.session.get(ChairTerm, year) is None:
             db.session.add(ChairTerm(year=year, library_id=director.home_library_id))
-        handover = gov.start_handover(admin)
+        handover = chair_library.start_handover(admin)
         db.session.commit()
         ids = handover.id, director.id
-    outcomes = race(app, *[lambda: gov.accept_handover(user(ids[1]), ids[0]).status
+    outcomes = race(app, *[lambda: chair_library.accept_handover(user(ids[1]), ids[0]).status
                            for _ in range(3)])
     assert outcomes.count("accepted") == 1
     assert all(isinstance(o, RuleViolation) for o in outcomes if o != "accepted")
@@ -115,14 +116,14 @@ def test_two_racing_accepts_give_one_handover(app):
 def test_racing_third_signatures_convene_once(app):
     members, _meeting, _item = committed_committee(app)
     with app.test_request_context("/?lang=en"):
-        meeting = gov.request_meeting(user(members["JXUFE"]), title="Joint request",
-                                      starts_at=clock.now() + timedelta(days=2),
-                                      place="JXUFE")
-        gov.cosign_meeting(user(members["ECJTU"]), meeting.id)
+        meeting = meetings.request_meeting(user(members["JXUFE"]), title="Joint request",
+                                           starts_at=clock.now() + timedelta(days=2),
+                                           place="JXUFE")
+        meetings.cosign_meeting(user(members["ECJTU"]), meeting.id)
         db.session.commit()
         meeting_id = meeting.id
-    outcomes = race(app, *[lambda code=code: gov.cosign_meeting(user(members[code]),
-                                                                meeting_id).status
+    outcomes = race(app, *[lambda code=code: meetings.cosign_meeting(user(members[code]),
+                                                                     meeting_id).status
                            for code in ("JXAU", "NCHU", "ECUT")])
     assert outcomes.count("convened") == 1
     with app.app_context():

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.extensions import db
-from jala.governance import services as gov
+from jala.governance import applications, meetings
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication
 from jala.membership import current_chair_library
 from tests.accounts.test_routes import login
@@ -126,8 +126,8 @@ def test_members_sign_a_joint_request_in_the_browser(client):
 def test_meetings_are_not_for_readers_and_votes_not_for_other_staff(client):
     members = seat_committee(("NCU",))
     make_chair(members["NCU"])
-    meeting = gov.convene_meeting(members["NCU"], title="M", place="P",
-                                  starts_at=clock.now() + timedelta(days=1))
+    meeting = meetings.convene_meeting(members["NCU"], title="M", place="P",
+                                       starts_at=clock.now() + timedelta(days=1))
     as_user(client, make_user(library="JXUFE"))
     assert client.get(f"/committee/meetings/{meeting.id}").status_code == 404
     assert client.get("/committee").status_code == 403
@@ -140,7 +140,7 @@ def test_meetings_are_not_for_readers_and_votes_not_for_other_staff(client):
 
 
 def test_the_application_pages_are_for_the_management_center(client):
-    application = gov.submit_application(
+    application = applications.submit_application(
         name_zh="某学院图书馆", code="MOU", city="赣州", contact_name="张",
         contact_email="z@mou.edu.cn", letter=type("U", (), {
             "stream": io.BytesIO(PDF), "filename": "a.pdf"})())

@@ -8,10 +8,17 @@ from jala import clock
 from jala.accounts.models import ChairTerm, RoleGrant
 from jala.errors import RuleViolation
 from jala.extensions import db
-from jala.governance import services as gov
+from jala.governance import applications, chair_library, meetings, resolutions
+from jala.governance.committee import committee_seat, office_of
 from jala.governance.models import AgendaItem, MembershipApplication, Vote
 from jala.jobs import OutboxEmail
-from jala.membership import current_chair_library, find_library, get_library, is_member
+from jala.membership import (
+    current_chair_library,
+    current_chair_term,
+    find_library,
+    get_library,
+    is_member,
+)
 from tests.factories import make_user
 from tests.governance.conftest import Upload, convened_meeting
 
@@ -29,63 +36,64 @@ def emails(kind):
     (8, 12, True), (7, 11, False), (8, 11, True),
 ])
 def test_two_thirds_of_the_members_attending(yes, attending, passed):
-    assert gov.passes(yes, attending) is passed
+    assert meetings.passes(yes, attending) is passed
 
 
 def vote_all(meeting, item, committee, yes=(), no=(), abstain=()):
     for codes, choice in ((yes, "yes"), (no, "no"), (abstain, "abstain")):
         for code in codes:
-            gov.cast_vote(committee[code], item.id, choice)
+            meetings.cast_vote(committee[code], item.id, choice)
 
 
 def check_in_all(meeting, committee, codes):
     for code in codes:
-        gov.check_in(committee[code], meeting.id, "online" if len(code) % 2 else "in_person")
+        meetings.check_in(committee[code], meeting.id, "online" if len(code) % 2 else "in_person")
 
 
 def test_abstentions_count_as_attending_at_the_boundary(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution",
-                               title="Adopt the 2027 plan")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution",
+                                       title="Adopt the 2027 plan")
     attending = ["NCU", "JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "JJU"]
     check_in_all(meeting, committee, attending)
     vote_all(meeting, item, committee, yes=attending[:6], no=["JXSTNU"],
              abstain=["JXUTCM", "JJU"])  # 6 of 9 attending: exactly two thirds
-    closed = gov.close_item(chair, item.id)
+    closed = resolutions.close_item(chair, item.id)
     assert (closed.yes, closed.no, closed.abstain, closed.attending) == (6, 1, 2, 9)
     assert closed.passed is True
 
-    second = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Second motion")
+    second = resolutions.add_agenda_item(chair, meeting.id, kind="resolution",
+                                         title="Second motion")
     vote_all(meeting, second, committee, yes=attending[:5], abstain=attending[5:])  # 5 of 9
-    assert gov.close_item(chair, second.id).passed is False
+    assert resolutions.close_item(chair, second.id).passed is False
 
 
 def test_a_member_who_checked_in_but_did_not_vote_still_attends(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     check_in_all(meeting, committee, ["NCU", "JXUFE", "ECJTU"])
     vote_all(meeting, item, committee, yes=["NCU"])
-    closed = gov.close_item(chair, item.id)
+    closed = resolutions.close_item(chair, item.id)
     assert (closed.yes, closed.attending, closed.passed) == (1, 3, False)
 
 
 def test_one_vote_per_library_changeable_until_the_close_then_final(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     check_in_all(meeting, committee, ["NCU", "JXUFE"])
-    gov.cast_vote(committee["JXUFE"], item.id, "no")
-    gov.cast_vote(committee["JXUFE"], item.id, "yes")
-    gov.cast_vote(committee["NCU"], item.id, "yes")
+    meetings.cast_vote(committee["JXUFE"], item.id, "no")
+    meetings.cast_vote(committee["JXUFE"], item.id, "yes")
+    meetings.cast_vote(committee["NCU"], item.id, "yes")
     votes = db.session.execute(select(Vote).where(Vote.item_id == item.id)).scalars().all()
     assert sorted(v.choice for v in votes) == ["yes", "yes"]
-    gov.close_item(chair, item.id)
+    resolutions.close_item(chair, item.id)
     with pytest.raises(RuleViolation, match="closed"):
-        gov.cast_vote(committee["JXUFE"], item.id, "no")
+        meetings.cast_vote(committee["JXUFE"], item.id, "no")
     with pytest.raises(RuleViolation, match="already closed"):
-        gov.close_item(chair, item.id)
+        resolutions.close_item(chair, item.id)
 
 
 def test_the_database_refuses_a_vote_on_a_closed_item_and_a_changed_tally(committee):
@@ -93,10 +101,10 @@ def test_the_database_refuses_a_vote_on_a_closed_item_and_a_changed_tally(commit
 
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     check_in_all(meeting, committee, ["NCU"])
-    gov.cast_vote(chair, item.id, "yes")
-    gov.close_item(chair, item.id)
+    meetings.cast_vote(chair, item.id, "yes")
+    resolutions.close_item(chair, item.id)
     for statement in (
         f"INSERT INTO votes (item_id, library_id, user_id, choice, cast_at) VALUES "
         f"({item.id}, {committee['JXUFE'].home_library_id}, {committee['JXUFE'].id}, 'yes', now())",
@@ -112,20 +120,20 @@ def test_the_database_refuses_a_vote_on_a_closed_item_and_a_changed_tally(commit
 def test_only_checked_in_members_vote_and_only_for_their_library(committee, ctx):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     with pytest.raises(RuleViolation, match="Check in"):
-        gov.cast_vote(committee["JXUFE"], item.id, "yes")
+        meetings.cast_vote(committee["JXUFE"], item.id, "yes")
     librarian = make_user(library="JXUFE", roles=("librarian",))
     with pytest.raises(RuleViolation, match="Only committee members"):
-        gov.check_in(librarian, meeting.id, "online")
+        meetings.check_in(librarian, meeting.id, "online")
     with pytest.raises(RuleViolation, match="for, against or abstain"):
-        gov.check_in(committee["JXUFE"], meeting.id, "online")
-        gov.cast_vote(committee["JXUFE"], item.id, "maybe")
+        meetings.check_in(committee["JXUFE"], meeting.id, "online")
+        meetings.cast_vote(committee["JXUFE"], item.id, "maybe")
 
 
 def test_members_of_a_withdrawn_library_have_no_seat(committee):
     get_library("JCU").left_on = clock.local_today()
-    assert gov.committee_seat(committee["JCU"]) is None
+    assert committee_seat(committee["JCU"]) is None
 
 
 # --- convening ------------------------------------------------------------------------------
@@ -141,52 +149,52 @@ def test_only_the_chair_or_a_vice_chair_convenes_alone(committee):
 
 def test_three_members_convene_a_meeting_jointly(committee):
     starts = clock.now() + timedelta(days=3)
-    meeting = gov.request_meeting(committee["JXUFE"], title="Extraordinary meeting",
-                                  starts_at=starts, online_url="https://meet.example.cn/j")
+    meeting = meetings.request_meeting(committee["JXUFE"], title="Extraordinary meeting",
+                                       starts_at=starts, online_url="https://meet.example.cn/j")
     assert meeting.status == "requested"
     with pytest.raises(RuleViolation, match="already signed"):
-        gov.cosign_meeting(committee["JXUFE"], meeting.id)
-    gov.cosign_meeting(committee["ECJTU"], meeting.id)
+        meetings.cosign_meeting(committee["JXUFE"], meeting.id)
+    meetings.cosign_meeting(committee["ECJTU"], meeting.id)
     assert meeting.status == "requested" and emails("governance.notice") == []
-    gov.cosign_meeting(committee["JXAU"], meeting.id)
+    meetings.cosign_meeting(committee["JXAU"], meeting.id)
     assert meeting.status == "convened" and meeting.convened_via == "joint"
     assert meeting.presiding_id == committee["NCU"].id  # the committee chair presides
     assert len(emails("governance.notice")) == 15
     with pytest.raises(RuleViolation, match="already convened"):
-        gov.cosign_meeting(committee["NCHU"], meeting.id)
+        meetings.cosign_meeting(committee["NCHU"], meeting.id)
 
 
 def test_meeting_details_are_checked(committee):
     with pytest.raises(RuleViolation, match="future"):
-        gov.convene_meeting(committee["NCU"], title="x", starts_at=clock.now(), place="x")
+        meetings.convene_meeting(committee["NCU"], title="x", starts_at=clock.now(), place="x")
     with pytest.raises(RuleViolation, match="place or an online link"):
-        gov.convene_meeting(committee["NCU"], title="x",
-                            starts_at=clock.now() + timedelta(days=1))
+        meetings.convene_meeting(committee["NCU"], title="x",
+                                 starts_at=clock.now() + timedelta(days=1))
 
 
 # --- membership -----------------------------------------------------------------------------
 
 def apply(code="JXNU", email="director@jxnu.edu.cn"):
-    return gov.submit_application(name_zh="江西师范大学图书馆", name_en="JXNU Library", code=code,
-                                  city="南昌", contact_name="李馆长", contact_email=email,
-                                  letter=Upload())
+    return applications.submit_application(name_zh="江西师范大学图书馆", name_en="JXNU Library",
+                                           code=code, city="南昌", contact_name="李馆长",
+                                           contact_email=email, letter=Upload())
 
 
 def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
     application = apply()
     with pytest.raises(RuleViolation, match="complete"):
-        gov.add_agenda_item(committee["NCU"], convened_meeting(committee["NCU"]).id,
-                            kind="application", application_id=application.id)
-    gov.review_application(admin, application.id, complete=True)
+        resolutions.add_agenda_item(committee["NCU"], convened_meeting(committee["NCU"]).id,
+                                    kind="application", application_id=application.id)
+    applications.review_application(admin, application.id, complete=True)
     meeting = convened_meeting(committee["NCU"])
-    item = gov.add_agenda_item(admin, meeting.id, kind="application",
-                               application_id=application.id)
+    item = resolutions.add_agenda_item(admin, meeting.id, kind="application",
+                                       application_id=application.id)
     assert application.status == "on_agenda" and "江西师范大学图书馆" in item.title
     present = ["NCU", "JXUFE", "ECJTU"]
     check_in_all(meeting, committee, present)
     vote_all(meeting, item, committee, yes=["NCU", "JXUFE"], no=["ECJTU"])
-    gov.close_item(committee["NCU"], item.id)
+    resolutions.close_item(committee["NCU"], item.id)
     library = find_library("JXNU")
     assert library is not None and is_member(library)
     assert application.status == "admitted" and application.library_id == library.id
@@ -195,19 +203,19 @@ def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
     admin_grant = db.session.execute(select(RoleGrant).where(
         RoleGrant.library_id == library.id)).scalar_one()
     assert admin_grant.role == "library_admin"
-    assert [e.kind for e in gov.library_history(library)] == ["applied", "admitted"]
+    assert [e.kind for e in applications.library_history(library)] == ["applied", "admitted"]
 
 
 def test_a_rejected_applicant_is_told_why(committee):
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
     application = apply(code="GNNU", email="head@gnnu.edu.cn")
-    gov.review_application(admin, application.id, complete=True)
+    applications.review_application(admin, application.id, complete=True)
     meeting = convened_meeting(committee["NCU"])
-    item = gov.add_agenda_item(admin, meeting.id, kind="application",
-                               application_id=application.id)
+    item = resolutions.add_agenda_item(admin, meeting.id, kind="application",
+                                       application_id=application.id)
     check_in_all(meeting, committee, ["NCU", "JXUFE", "ECJTU"])
     vote_all(meeting, item, committee, yes=["NCU"], no=["JXUFE", "ECJTU"])
-    gov.close_item(committee["NCU"], item.id)
+    resolutions.close_item(committee["NCU"], item.id)
     assert application.status == "rejected" and find_library("GNNU") is None
     decision = [e for e in emails("governance.application")
                 if e.to_addr == "head@gnnu.edu.cn"][-1]
@@ -220,8 +228,9 @@ def test_application_input_is_checked(ctx):
     with pytest.raises(RuleViolation, match="capital letters"):
         apply(code="x")
     with pytest.raises(RuleViolation, match="not a valid PDF"):
-        gov.submit_application(name_zh="某图书馆", code="MOU", city="南昌", contact_name="张",
-                               contact_email="a@b.cn", letter=Upload(b"<html>", "x.pdf"))
+        applications.submit_application(name_zh="某图书馆", code="MOU", city="南昌",
+                                        contact_name="张", contact_email="a@b.cn",
+                                        letter=Upload(b"<html>", "x.pdf"))
     apply(code="PXU", email="a@pxu.cn")
     with pytest.raises(RuleViolation, match="already being handled"):
         apply(code="PXU", email="b@pxu.cn")
@@ -233,26 +242,27 @@ def test_a_withdrawal_takes_effect_on_its_date_and_is_reported(committee):
     director = committee["YCU"]
     effective = clock.local_today() + timedelta(days=30)
     with pytest.raises(RuleViolation, match="director or its admins"):
-        gov.withdraw(committee["NCU"], "YCU", effective, Upload())
-    gov.withdraw(director, "YCU", effective, Upload(filename="notice.pdf"))
+        applications.withdraw(committee["NCU"], "YCU", effective, Upload())
+    applications.withdraw(director, "YCU", effective, Upload(filename="notice.pdf"))
     library = get_library("YCU")
     assert is_member(library)
     assert not is_member(library, effective)
     info = [i for i in meeting.items if i.kind == "information"]
     assert len(info) == 1 and "宜春学院图书馆" in info[0].title
     with pytest.raises(RuleViolation, match="already given notice"):
-        gov.withdraw(director, "YCU", effective, Upload())
-    closed = gov.close_item(chair, info[0].id)
+        applications.withdraw(director, "YCU", effective, Upload())
+    closed = resolutions.close_item(chair, info[0].id)
     assert closed.status == "closed" and closed.passed is None
 
 
 def test_revocation_by_resolution(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="revocation", target_library_code="JCU")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="revocation",
+                                       target_library_code="JCU")
     check_in_all(meeting, committee, ["NCU", "JXUFE", "ECJTU"])
     vote_all(meeting, item, committee, yes=["NCU", "JXUFE", "ECJTU"])
-    gov.close_item(chair, item.id)
+    resolutions.close_item(chair, item.id)
     assert get_library("JCU").left_on == clock.local_today()
 
 
@@ -261,15 +271,15 @@ def test_revocation_by_resolution(committee):
 def test_electing_a_new_chair_ends_the_old_one(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="elect_chair",
-                               target_user_id=committee["JXUFE"].id)
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="elect_chair",
+                                       target_user_id=committee["JXUFE"].id)
     check_in_all(meeting, committee, ["NCU", "JXUFE"])
     vote_all(meeting, item, committee, yes=["NCU", "JXUFE"])
-    gov.close_item(chair, item.id)
-    assert gov.office_of(committee["JXUFE"]) == "chair"
-    assert gov.office_of(chair) is None
+    resolutions.close_item(chair, item.id)
+    assert office_of(committee["JXUFE"]) == "chair"
+    assert office_of(chair) is None
     # the presiding member still closes the rest of the meeting
-    gov.close_meeting(chair, meeting.id)
+    meetings.close_meeting(chair, meeting.id)
 
 
 def test_rotation_order_then_handover_moves_the_portal_admin_roles(committee):
@@ -277,25 +287,25 @@ def test_rotation_order_then_handover_moves_the_portal_admin_roles(committee):
     admins = [make_user(library=outgoing_chair.code, roles=("portal_admin",)) for _ in range(2)]
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    year = gov.current_chair_term().year + 1
+    year = current_chair_term().year + 1
     with pytest.raises(RuleViolation, match="not a member library"):
-        gov.add_agenda_item(chair, meeting.id, kind="rotation_order",
-                            rotation=f"{year} NOPE")
-    item = gov.add_agenda_item(chair, meeting.id, kind="rotation_order",
-                               rotation=f"{year} JXAU\n{year + 1} ECJTU")
+        resolutions.add_agenda_item(chair, meeting.id, kind="rotation_order",
+                                    rotation=f"{year} NOPE")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="rotation_order",
+                                       rotation=f"{year} JXAU\n{year + 1} ECJTU")
     check_in_all(meeting, committee, ["NCU"])
     vote_all(meeting, item, committee, yes=["NCU"])
-    gov.close_item(chair, item.id)
+    resolutions.close_item(chair, item.id)
     assert db.session.get(ChairTerm, year).library.code == "JXAU"
     assert current_chair_library() == outgoing_chair  # planned, not in office yet
 
-    handover = gov.start_handover(admins[0])
+    handover = chair_library.start_handover(admins[0])
     assert handover.to_library.code == "JXAU"
     with pytest.raises(RuleViolation, match="already in progress"):
-        gov.start_handover(admins[1])
+        chair_library.start_handover(admins[1])
     with pytest.raises(RuleViolation, match="Only the director"):
-        gov.accept_handover(committee["ECJTU"], handover.id)
-    gov.accept_handover(committee["JXAU"], handover.id)
+        chair_library.accept_handover(committee["ECJTU"], handover.id)
+    chair_library.accept_handover(committee["JXAU"], handover.id)
     assert current_chair_library().code == "JXAU"
     active = db.session.execute(select(RoleGrant).where(
         RoleGrant.role == "portal_admin", RoleGrant.revoked_at.is_(None))).scalars().all()
@@ -304,19 +314,19 @@ def test_rotation_order_then_handover_moves_the_portal_admin_roles(committee):
         db.session.expire(admin, ["grants"])
         assert not admin.is_portal_admin
     with pytest.raises(RuleViolation, match="already accepted"):
-        gov.accept_handover(committee["JXAU"], handover.id)
+        chair_library.accept_handover(committee["JXAU"], handover.id)
 
 
 def test_no_handover_without_an_approved_next_term(committee):
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
     with pytest.raises(RuleViolation, match="rotation order first"):
-        gov.start_handover(admin)
+        chair_library.start_handover(admin)
 
 
 def test_handover_checklist_counts_open_work(committee):
     apply(code="PXU", email="x@pxu.cn")
     convened_meeting(committee["NCU"])
-    checklist = gov.handover_checklist()
+    checklist = chair_library.handover_checklist()
     assert checklist["applications"] == 1 and checklist["meetings"] == 1
     assert checklist["report_published"] is False
 
@@ -324,16 +334,16 @@ def test_handover_checklist_counts_open_work(committee):
 def test_closing_the_meeting_needs_every_item_closed_and_sends_minutes(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="budget", title="Budget 2027",
-                               amount="120000")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="budget", title="Budget 2027",
+                                       amount="120000")
     with pytest.raises(RuleViolation, match="Close every agenda item"):
-        gov.close_meeting(chair, meeting.id)
+        meetings.close_meeting(chair, meeting.id)
     with pytest.raises(RuleViolation, match="presiding member"):
-        gov.close_item(committee["JXUFE"], item.id)
+        resolutions.close_item(committee["JXUFE"], item.id)
     check_in_all(meeting, committee, ["NCU"])
-    gov.cast_vote(chair, item.id, "yes")
-    gov.close_item(chair, item.id)
-    gov.close_meeting(chair, meeting.id, minutes_note="Budget adopted.")
+    meetings.cast_vote(chair, item.id, "yes")
+    resolutions.close_item(chair, item.id)
+    meetings.close_meeting(chair, meeting.id, minutes_note="Budget adopted.")
     assert len(emails("governance.minutes")) == 15
     assert db.session.get(AgendaItem, item.id).amount == 120000
 
@@ -343,10 +353,10 @@ def test_every_step_is_audited(committee):
 
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
-    gov.check_in(chair, meeting.id, "in_person")
-    gov.cast_vote(chair, item.id, "yes")
-    gov.close_item(chair, item.id)
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    meetings.check_in(chair, meeting.id, "in_person")
+    meetings.cast_vote(chair, item.id, "yes")
+    resolutions.close_item(chair, item.id)
     actions = db.session.execute(select(AuditEntry.action, AuditEntry.actor_role).where(
         AuditEntry.actor_id == chair.id)).all()
     assert {a for a, _r in actions} >= {"meeting.convene", "agenda.add", "meeting.check_in",
@@ -360,24 +370,25 @@ def test_unused(committee):
 
 def test_check_in_and_decisions_wait_until_an_hour_before_the_start(committee):
     chair = committee["NCU"]
-    meeting = gov.convene_meeting(chair, title="Later", place="NCU",
-                                  starts_at=clock.now() + timedelta(days=3))
-    item = gov.add_agenda_item(chair, meeting.id, kind="revocation", target_library_code="JCU")
+    meeting = meetings.convene_meeting(chair, title="Later", place="NCU",
+                                       starts_at=clock.now() + timedelta(days=3))
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="revocation",
+                                       target_library_code="JCU")
     with pytest.raises(RuleViolation, match="an hour before"):
-        gov.check_in(chair, meeting.id, "in_person")
+        meetings.check_in(chair, meeting.id, "in_person")
     with pytest.raises(RuleViolation, match="not in session"):
-        gov.close_item(chair, item.id)
+        resolutions.close_item(chair, item.id)
     clock.advance(timedelta(days=3) - timedelta(minutes=59))
-    gov.check_in(chair, meeting.id, "in_person")
-    gov.cast_vote(chair, item.id, "yes")
-    assert gov.close_item(chair, item.id).passed is True
+    meetings.check_in(chair, meeting.id, "in_person")
+    meetings.cast_vote(chair, item.id, "yes")
+    assert resolutions.close_item(chair, item.id).passed is True
 
 
 def test_a_returned_application_stays_returned_and_the_library_applies_again(committee):
     admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
     first = apply(code="RTN", email="a@rtn.edu.cn")
-    gov.review_application(admin, first.id, complete=False, note="The seal is missing.")
+    applications.review_application(admin, first.id, complete=False, note="The seal is missing.")
     with pytest.raises(RuleViolation, match="already been reviewed"):
-        gov.review_application(admin, first.id, complete=True)
+        applications.review_application(admin, first.id, complete=True)
     second = apply(code="RTN", email="a@rtn.edu.cn")
-    assert gov.review_application(admin, second.id, complete=True).status == "complete"
+    assert applications.review_application(admin, second.id, complete=True).status == "complete"

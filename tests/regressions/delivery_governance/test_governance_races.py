@@ -20,8 +20,7 @@ from jala import clock
 from jala.accounts.models import ChairTerm, RoleGrant, User
 from jala.errors import RuleViolation
 from jala.extensions import db
-from jala.governance import center
-from jala.governance import services as gov
+from jala.governance import applications, center, chair_library, meetings, resolutions
 from jala.governance.models import (
     AgendaItem,
     AnnualDocument,
@@ -30,7 +29,7 @@ from jala.governance.models import (
     Meeting,
     MembershipApplication,
 )
-from jala.membership import current_chair_library
+from jala.membership import current_chair_library, current_chair_term
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.factories import make_user
@@ -106,10 +105,10 @@ def test_a_cancelled_handover_is_not_accepted_afterwards(app, monkeypatch):
         outgoing = current_chair_library()
         admin = make_user(library=outgoing.code, roles=("portal_admin",))
         director = make_user(library="JXAU", roles=("committee_member",))
-        year = gov.current_chair_term().year + 1
+        year = current_chair_term().year + 1
         db.session.add(ChairTerm(year=year, library_id=director.home_library_id))
         db.session.flush()
-        handover = gov.start_handover(admin)
+        handover = chair_library.start_handover(admin)
         return handover.id, _creds(admin), _creds(director), admin.id, director.id
     handover_id, admin, director, admin_id, director_id = committed(app, setup)
 
@@ -119,14 +118,14 @@ def test_a_cancelled_handover_is_not_accepted_afterwards(app, monkeypatch):
         assert login(client, who).status_code == 303
 
     loaded, go = threading.Event(), threading.Event()
-    original = gov.accept_handover
+    original = chair_library.accept_handover
 
     def paused(actor, handover_id):  # the route has loaded open_handover() already
         loaded.set()
         go.wait(20)
         return original(actor, handover_id)
 
-    monkeypatch.setattr(gov, "accept_handover", paused)
+    monkeypatch.setattr(chair_library, "accept_handover", paused)
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("response", post_form(
         director_client, "/center/handover", {"action": "accept", "note": ""},
@@ -163,20 +162,21 @@ def test_a_meeting_is_not_closed_with_an_open_item(app):
 
     def setup():
         chair = user(members["NCU"])
-        meeting = gov.convene_meeting(chair, title="Stale", place="NCU",
-                                      starts_at=clock.now() + timedelta(minutes=30))
-        item = gov.add_agenda_item(chair, meeting.id, kind="information", title="News")
-        gov.close_item(chair, item.id)
+        meeting = meetings.convene_meeting(chair, title="Stale", place="NCU",
+                                           starts_at=clock.now() + timedelta(minutes=30))
+        item = resolutions.add_agenda_item(chair, meeting.id, kind="information", title="News")
+        resolutions.close_item(chair, item.id)
         return meeting.id
     meeting_id = committed(app, setup)
 
     loaded, go, thread, outcome = in_thread(
         app,
-        lambda: gov.get_meeting(user(members["NCU"]), meeting_id),   # the close route's preload
-        lambda _m: gov.close_meeting(user(members["NCU"]), meeting_id, "Done"))
+        # the close route's preload
+        lambda: meetings.get_meeting(user(members["NCU"]), meeting_id),
+        lambda _m: meetings.close_meeting(user(members["NCU"]), meeting_id, "Done"))
     assert loaded.wait(20)
-    committed(app, lambda: gov.add_agenda_item(user(admin_id), meeting_id, kind="resolution",
-                                               title="Late motion"))
+    committed(app, lambda: resolutions.add_agenda_item(user(admin_id), meeting_id,
+                                                       kind="resolution", title="Late motion"))
     go.set()
     thread.join(30)
 
@@ -195,15 +195,15 @@ def test_an_application_goes_on_one_agenda_only(app):
     members, admin_id = committee(app)
 
     def setup():
-        application = gov.submit_application(
+        application = applications.submit_application(
             name_zh="江西师范大学图书馆", code="JXNU", city="南昌", contact_name="李",
             contact_email="li@jxnu.edu.cn", letter=Upload())
-        gov.review_application(user(admin_id), application.id, complete=True)
+        applications.review_application(user(admin_id), application.id, complete=True)
         chair = user(members["NCU"])
-        one = gov.convene_meeting(chair, title="One", place="NCU",
-                                  starts_at=clock.now() + timedelta(minutes=30))
-        two = gov.convene_meeting(chair, title="Two", place="NCU",
-                                  starts_at=clock.now() + timedelta(minutes=50))
+        one = meetings.convene_meeting(chair, title="One", place="NCU",
+                                       starts_at=clock.now() + timedelta(minutes=30))
+        two = meetings.convene_meeting(chair, title="Two", place="NCU",
+                                       starts_at=clock.now() + timedelta(minutes=50))
         return application.id, one.id, two.id
     application_id, one_id, two_id = committed(app, setup)
 
@@ -211,11 +211,11 @@ def test_an_application_goes_on_one_agenda_only(app):
         app,
         # what the add-item route's _item_form loads: the complete applications
         lambda: db.session.query(MembershipApplication).filter_by(status="complete").all(),
-        lambda _a: gov.add_agenda_item(user(members["NCU"]), one_id, kind="application",
-                                       application_id=application_id))
-    assert loaded.wait(20)
-    committed(app, lambda: gov.add_agenda_item(user(admin_id), two_id, kind="application",
+        lambda _a: resolutions.add_agenda_item(user(members["NCU"]), one_id, kind="application",
                                                application_id=application_id))
+    assert loaded.wait(20)
+    committed(app, lambda: resolutions.add_agenda_item(user(admin_id), two_id, kind="application",
+                                                       application_id=application_id))
     go.set()
     thread.join(30)
 

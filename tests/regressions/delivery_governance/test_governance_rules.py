@@ -9,9 +9,11 @@ from jala import clock
 from jala.accounts.models import RoleGrant
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
-from jala.governance import services as gov
+from jala.governance import applications, meetings, resolutions
+from jala.governance.chair_library import cancel_handover, parse_rotation, start_handover
+from jala.governance.committee import committee_seat
 from jala.jobs import OutboxEmail, _send
-from jala.membership import get_library, is_member
+from jala.membership import current_chair_term, get_library, is_member
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.governance.conftest import CODES, Upload, convened_meeting, make_chair, seat_committee
@@ -26,12 +28,12 @@ def committee(ctx):
 
 def check_in(meeting, committee, codes):
     for code in codes:
-        gov.check_in(committee[code], meeting.id, "online")
+        meetings.check_in(committee[code], meeting.id, "online")
 
 
 def vote(item, committee, codes, choice="yes"):
     for code in codes:
-        gov.cast_vote(committee[code], item.id, choice)
+        meetings.cast_vote(committee[code], item.id, choice)
 
 
 # --- G1: the chair keeps presiding after losing the committee seat
@@ -39,7 +41,7 @@ def vote(item, committee, codes, choice="yes"):
 def test_a_chair_whose_committee_seat_was_revoked_no_longer_closes_votes(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     check_in(meeting, committee, ["JXUFE", "ECJTU"])
     vote(item, committee, ["JXUFE", "ECJTU"])
     # NCU's director is replaced: the committee_member grant is revoked (accounts.revoke_role
@@ -49,23 +51,23 @@ def test_a_chair_whose_committee_seat_was_revoked_no_longer_closes_votes(committ
     grant.revoked_at = clock.now()
     db.session.flush()
     db.session.expire(chair, ["grants"])
-    assert gov.committee_seat(chair) is None
+    assert committee_seat(chair) is None
     with pytest.raises(NotAllowed):
-        gov.close_item(chair, item.id)
+        resolutions.close_item(chair, item.id)
 
 
 def test_a_chair_whose_library_withdrew_no_longer_closes_votes(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
     # a vice-chair presides over this one; the committee chair may still close its votes
-    item = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
+    item = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Motion")
     meeting.presiding_id = committee["JXUFE"].id
     check_in(meeting, committee, ["JXUFE", "ECJTU"])
     vote(item, committee, ["JXUFE", "ECJTU"])
-    gov.withdraw(chair, "NCU", clock.local_today(), Upload())
-    assert gov.committee_seat(chair) is None
+    applications.withdraw(chair, "NCU", clock.local_today(), Upload())
+    assert committee_seat(chair) is None
     with pytest.raises(NotAllowed):
-        gov.close_item(chair, item.id)
+        resolutions.close_item(chair, item.id)
 
 
 # --- G2: a revoked library's vote and attendance still decide later items
@@ -73,15 +75,16 @@ def test_a_chair_whose_library_withdrew_no_longer_closes_votes(committee):
 def test_a_library_revoked_during_the_meeting_does_not_decide_the_next_vote(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
-    revoke = gov.add_agenda_item(chair, meeting.id, kind="revocation", target_library_code="JCU")
-    motion = gov.add_agenda_item(chair, meeting.id, kind="resolution", title="Budget rule")
+    revoke = resolutions.add_agenda_item(chair, meeting.id, kind="revocation",
+                                         target_library_code="JCU")
+    motion = resolutions.add_agenda_item(chair, meeting.id, kind="resolution", title="Budget rule")
     check_in(meeting, committee, CODES)  # 15 attending
     yes = ["NCU", "JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "JJU", "JCU"]
     vote(motion, committee, yes)                     # 10 yes incl. JCU
     vote(revoke, committee, [c for c in CODES if c != "JCU"])
-    gov.close_item(chair, revoke.id)
+    resolutions.close_item(chair, revoke.id)
     assert not is_member(get_library("JCU"))
-    closed = gov.close_item(chair, motion.id)
+    closed = resolutions.close_item(chair, motion.id)
     # JCU is no longer a member: 9 yes of 14 members attending fails (27 < 28); counting the
     # former member's vote and attendance turns it into 10 of 15, which passes
     assert (closed.yes, closed.attending, closed.passed) == (9, 14, False)
@@ -93,12 +96,12 @@ def test_an_amount_of_nan_is_refused_not_a_crash(committee):
     chair = committee["NCU"]
     meeting = convened_meeting(chair)
     with pytest.raises(RuleViolation):
-        gov.add_agenda_item(chair, meeting.id, kind="budget", title="Budget", amount="NaN")
+        resolutions.add_agenda_item(chair, meeting.id, kind="budget", title="Budget", amount="NaN")
 
 
 def test_superscript_years_in_a_rotation_are_refused_not_a_crash(committee):
     with pytest.raises(RuleViolation):
-        gov.parse_rotation("\u00b2\u2070\u00b2\u2077 NCU")
+        parse_rotation("\u00b2\u2070\u00b2\u2077 NCU")
 
 
 def test_nan_amount_over_http_is_not_a_500(client):
@@ -119,8 +122,8 @@ def test_nan_amount_over_http_is_not_a_500(client):
 
 def test_a_notice_whose_subject_cannot_be_built_fails_cleanly(committee):
     chair = committee["NCU"]
-    gov.convene_meeting(chair, title="Annual meeting\r\nBcc: someone@example.com",
-                        starts_at=clock.now() + timedelta(days=3), place="NCU")
+    meetings.convene_meeting(chair, title="Annual meeting\r\nBcc: someone@example.com",
+                             starts_at=clock.now() + timedelta(days=3), place="NCU")
     rows = db.session.execute(select(OutboxEmail).where(
         OutboxEmail.kind == "governance.notice")).scalars().all()
     assert len(rows) == len(CODES)
@@ -136,11 +139,12 @@ def test_a_notice_whose_subject_cannot_be_built_fails_cleanly(committee):
 # --- G7: a joint request convened by fewer than 3 member libraries
 
 def test_a_signature_of_a_library_that_has_left_does_not_count(committee):
-    meeting = gov.request_meeting(committee["JXUFE"], title="Joint", place="JXUFE",
-                                  starts_at=clock.now() + timedelta(days=5))
-    gov.cosign_meeting(committee["ECJTU"], meeting.id)
-    gov.withdraw(committee["ECJTU"], "ECJTU", clock.local_today(), Upload())  # leaves today
-    gov.cosign_meeting(committee["JXAU"], meeting.id)
+    meeting = meetings.request_meeting(committee["JXUFE"], title="Joint", place="JXUFE",
+                                       starts_at=clock.now() + timedelta(days=5))
+    meetings.cosign_meeting(committee["ECJTU"], meeting.id)
+    # leaves today
+    applications.withdraw(committee["ECJTU"], "ECJTU", clock.local_today(), Upload())
+    meetings.cosign_meeting(committee["JXAU"], meeting.id)
     members_signed = [s.library.code for s in meeting.signatures
                       if is_member(s.library)]
     assert not (meeting.status == "convened" and len(members_signed) < 3), \
@@ -159,14 +163,14 @@ def test_a_portal_admin_grant_outside_the_chair_library_cannot_run_the_center(co
     stale_code = "JXAU" if chair_library.code != "JXAU" else "ECJTU"
     admin = make_user(library=chair_library.code, roles=("portal_admin",))
     stale = stale_portal_admin(stale_code)
-    year = gov.current_chair_term().year + 1
+    year = current_chair_term().year + 1
     db.session.add(ChairTerm(year=year, library_id=get_library("ECUT").id))
     db.session.flush()
-    handover = gov.start_handover(admin)
+    handover = start_handover(admin)
     refused = []
-    for step in (lambda: gov.cancel_handover(stale, handover.id),
-                 lambda: gov.review_application(stale, 0, True),
-                 lambda: gov.applications(stale)):
+    for step in (lambda: cancel_handover(stale, handover.id),
+                 lambda: applications.review_application(stale, 0, True),
+                 lambda: applications.applications(stale)):
         savepoint = db.session.begin_nested()
         try:
             step()
