@@ -117,7 +117,11 @@ def test_reader_asks_a_librarian_of_another_library_and_the_answer_joins_the_faq
         answer_link.click()
         librarian.wait_for_url(f"**/reference/questions/{question_id}")
         image = librarian.locator("#question .message img")
-        image.wait_for()
+        image.scroll_into_view_if_needed()  # the picture loads lazily: bring it into view
+        # a broken picture never loads, and this wait fails
+        librarian.wait_for_function("document.querySelector('#question .message img').complete"
+                                    " && document.querySelector('#question .message img')"
+                                    ".naturalWidth > 0")
         assert librarian.evaluate("document.querySelector('#question .message img').naturalWidth"
                                   ) == 8
         librarian.fill("#question textarea[name=body]", ANSWER)
