@@ -4,19 +4,27 @@ from markupsafe import Markup, escape
 from jala.search.normalize import normalize_text
 
 
+def normalized_with_owners(text):
+    """``(normalised text, owners)``, ``owners[k]`` the index in ``text`` its k-th came from.
+
+    The text is normalised character by character, so that a match found in the normalised
+    text can be shown on the original.
+    """
+    normalized, owners = [], []
+    for index, ch in enumerate(text):
+        for piece in normalize_text(ch):
+            normalized.append(piece)
+            owners.append(index)
+    return "".join(normalized), owners
+
+
 def highlight(text, terms):
     """``text`` with every occurrence of the normalised ``terms`` wrapped in <mark>."""
     if not text:
         return ""
     if not terms:
         return escape(text)
-    # normalise character by character, remembering where each piece came from
-    normalized, owners = [], []
-    for index, ch in enumerate(text):
-        for piece in normalize_text(ch):
-            normalized.append(piece)
-            owners.append(index)
-    haystack = "".join(normalized)
+    haystack, owners = normalized_with_owners(text)
     marked = [False] * len(text)
     for term in {t for t in terms if t}:
         compact = "".join(ch for ch in term if not ch.isspace())
