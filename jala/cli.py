@@ -153,7 +153,7 @@ def totp_code(email):
 def import_command(path, library_code, format_name, flavour, encoding, workers, bulk):
     """Import records from PATH into the union catalogue for a member library."""
     from jala.catalog.bulk import build_missing_search_indexes, drop_search_indexes
-    from jala.catalog.importer import InvalidRecord
+    from jala.catalog.preparation import InvalidRecord
     from jala.catalog.readers import ImportFileError, open_records
 
     def building(name):

@@ -43,6 +43,11 @@ def _holdings(record, call_number_fallback):
     return holdings
 
 
+def _control_number(record):
+    """The record's id in its library's catalogue (001), its source id in the union catalogue."""
+    return record["001"].data.strip() if record.get("001") else None
+
+
 def _clean(record_dict):
     return {k: v for k, v in record_dict.items() if v not in (None, "", [], {})}
 
@@ -68,7 +73,7 @@ def unimarc_to_dict(record):
     authors += _values(record, ("710", "711", "712"), "a")
     call_number = _first(record, ("090",), "u") or _first(record, ("905",), "s")
     return _clean({
-        "source_id": record["001"].data.strip() if record.get("001") else None,
+        "source_id": _control_number(record),
         "type": "book",
         "title": title,
         "title_pinyin": pinyin,
@@ -108,7 +113,7 @@ def marc21_to_dict(record):
     language = _first(record, ("041",), "a") or language
     call_number = _first(record, ("050", "090"), "a")
     return _clean({
-        "source_id": record["001"].data.strip() if record.get("001") else None,
+        "source_id": _control_number(record),
         "type": "book",
         "title": title,
         "authors": _values(record, ("100", "110", "111", "700", "710", "711"), "a"),

@@ -10,8 +10,7 @@ from jala.catalog.service import (
     recent_imports,
     start_upload_import,
 )
-from jala.errors import RuleViolation
-from jala.web import is_htmx
+from jala.web import attempt, is_htmx
 
 
 @bp.get("/records/<record_id>")
@@ -28,21 +27,18 @@ def imports(code):
     library, runs = recent_imports(current_user, code)
     form = ImportForm()
     if form.validate_on_submit():
-        try:
-            run = start_upload_import(current_user, library.code, form.file.data,
-                                      format_name=form.format.data or None,
-                                      flavour=form.flavour.data or None,
-                                      encoding=form.encoding.data)
-        except RuleViolation as exc:
-            form.file.errors.append(exc.message)
-        else:
+        run, refusal = attempt(lambda: start_upload_import(
+            current_user, library.code, form.file.data, format_name=form.format.data or None,
+            flavour=form.flavour.data or None, encoding=form.encoding.data))
+        if refusal is None:
             return redirect(url_for("catalog.import_status", code=library.code, run_id=run.id),
                             code=303)
+        form.file.errors.append(refusal.message)  # shown under the file, which it is about
     return render_template("catalog/imports.html", library=library, runs=runs, form=form), (
         400 if form.errors else 200)
 
 
-@bp.get("/libraries/<code>/imports/<int(max=2147483647):run_id>")
+@bp.get("/libraries/<code>/imports/<id:run_id>")
 @login_required
 def import_status(code, run_id):
     """Progress and error report of one import; HTMX polls the partial while it runs."""

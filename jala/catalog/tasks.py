@@ -6,8 +6,9 @@ from sqlalchemy import or_, select
 
 from jala import clock
 from jala.accounts.models import Library
-from jala.catalog.importer import InvalidRecord, import_stream
+from jala.catalog.importer import import_stream
 from jala.catalog.models import ImportRun
+from jala.catalog.preparation import InvalidRecord
 from jala.catalog.readers import ImportFileError, open_records
 from jala.extensions import db
 from jala.files import StoredFile, storage_dir

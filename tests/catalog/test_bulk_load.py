@@ -1,6 +1,7 @@
 from sqlalchemy import select
 
-from jala.catalog import importer
+from jala.catalog import batches
+from jala.catalog.copy_format import TsvectorDumper
 from jala.catalog.models import Holding, Record, SourceRecord
 from jala.extensions import db
 from jala.search.indexing import build_document
@@ -29,7 +30,7 @@ def test_binary_tsvectors_are_the_same_as_the_text_literals(ctx):
     assert isinstance(binary["search_vector"], BinaryTsvector)
     connection = db.session.connection().connection.driver_connection
     cur = connection.cursor()
-    cur.adapters.register_dumper(BinaryTsvector, importer._TsvectorDumper)
+    cur.adapters.register_dumper(BinaryTsvector, TsvectorDumper)
     for name in ("search_vector", "title_vector"):
         cur.execute("SELECT %b::text = %s::tsvector::text", (binary[name], text[name]))
         assert cur.fetchone() == (True,)
@@ -80,7 +81,7 @@ def test_rows_are_the_same_with_and_without_per_row_foreign_key_checks(ctx, monk
     assert role == "origin" and len(skipped[0]) == 80 and skipped[0][0][1] == 3
 
     db.session.execute(db.text("DELETE FROM records"))
-    monkeypatch.setattr(importer, "_may_skip_checks", lambda cur: False)
+    monkeypatch.setattr(batches, "_may_skip_checks", lambda cur: False)
     import_lines(first, batch_size=40, workers=2)
     import_lines(joining, library="ECJTU", batch_size=40, workers=2)
     checked = (stored(Record.id, Record.holdings_count, Record.library_ids),
@@ -96,7 +97,7 @@ def test_rows_are_the_same_with_and_without_per_row_foreign_key_checks(ctx, monk
 def test_a_record_gone_before_the_batch_is_written_is_still_caught(ctx):
     # the rows a batch points at are locked once; a missing one falls back to the usual checks
     cur = db.session.connection().connection.driver_connection.cursor()
-    with importer._references_held(cur, {10**12}, set()):
+    with batches._references_held(cur, {10**12}, set()):
         role = cur.execute("SHOW session_replication_role").fetchone()[0]
     assert role == "origin"
 

@@ -1,0 +1,221 @@
+"""Preparing one imported record: the import contract's checks, and the values to write.
+
+``prepare`` turns a record as a library sent it into a ``Prepared`` one: checked fields, the
+index columns (tsvectors, keys), the row for binary COPY, the holdings and the identifiers
+it is matched by. It runs in the import's worker processes (tokenising and romanising are the
+CPU-heavy part of an import), so it touches no database.
+"""
+import functools
+import hashlib
+import json
+import re
+from typing import NamedTuple
+
+from jala.catalog.copy_format import COPY_COLUMNS, binary_copy_row
+from jala.catalog.models import HOLDING_STATUSES, RECORD_TYPES
+from jala.search.indexing import build_document, extra_fields
+from jala.search.normalize import canonical_isbn, canonical_issn
+from jala.search.tokens import binary_tsvectors
+
+KNOWN_FIELDS = {"source_id", "type", "title", "authors", "title_pinyin", "keywords", "subjects",
+                "abstract", "publisher", "year", "isbn", "issn", "clc", "journal", "volume",
+                "issue", "pages", "page_count", "doi", "language", "discipline", "category",
+                "url", "holdings"}
+TEXT_LIMITS = {"title": 2000, "abstract": 20000, "publisher": 500, "clc": 100, "journal": 500,
+               "volume": 50, "issue": 50, "pages": 50, "doi": 200, "language": 20,
+               "discipline": 200, "category": 200, "url": 2000, "title_pinyin": 2000}
+
+
+class InvalidRecord(Exception):
+    """A record that breaks the import contract."""
+
+
+class Prepared(NamedTuple):
+    """A valid record ready for the database (a tuple, which the pool sends back cheaply)."""
+
+    position: int
+    source_id: str
+    raw: str
+    content_hash: str
+    copy_row: bytes  # COPY_COLUMNS in binary COPY format, for a new record
+    columns: dict | None  # the same values for an UPDATE (None for a record known to be new)
+    holdings: list
+    identifiers: list
+    match_key: str
+
+
+def _text(value, name):
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be text")
+    value = value.strip()
+    if len(value) > TEXT_LIMITS.get(name, 1000):
+        raise InvalidRecord(f"{name} is longer than {TEXT_LIMITS.get(name, 1000)} characters")
+    return value or None
+
+
+def _text_list(value, name):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidRecord(f"{name} must be a list of texts")
+    return [v.strip()[:500] for v in value if v.strip()][:200]
+
+
+def _int(value, name, low, high):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidRecord(f"{name} must be a whole number")
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,6})\s*", value)
+        if not match:
+            raise InvalidRecord(f"{name} must be a whole number, not {value[:20]!r}")
+        value = int(match.group(1))
+    if not isinstance(value, int) or not low <= value <= high:
+        raise InvalidRecord(f"{name} must be a whole number between {low} and {high}")
+    return value
+
+
+def _language(value, name):
+    return (_text(value, name) or "").lower() or None
+
+
+# The contract's fields besides source_id, type, title, ISBN, ISSN and holdings, each with its
+# check, in the order they are checked: a record with several faults is reported by the first.
+FIELD_CHECKS = {
+    "title_pinyin": _text, "authors": _text_list, "keywords": _text_list,
+    "subjects": _text_list, "abstract": _text, "publisher": _text,
+    "year": functools.partial(_int, low=1000, high=2100),
+    "clc": _text, "journal": _text, "volume": _text, "issue": _text, "pages": _text,
+    "page_count": functools.partial(_int, low=0, high=1_000_000),
+    "doi": _text, "language": _language, "discipline": _text, "category": _text, "url": _text,
+}
+
+
+def _identifiers(value, canonical):
+    values = value if isinstance(value, list) else [value] if value else []
+    out = []
+    for item in values:
+        if isinstance(item, (str, int)):
+            found = canonical(str(item))
+            if found and found not in out:
+                out.append(found)
+    return out
+
+
+def _holdings(value, default_library, libraries):
+    if value in (None, []):
+        return [(default_library, None, "unknown", None)]
+    if not isinstance(value, list):
+        raise InvalidRecord("holdings must be a list")
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise InvalidRecord("each holding must be an object")
+        code = str(item.get("library") or "").strip().upper() or None
+        library_id = libraries.get(code) if code else default_library
+        if library_id is None:
+            raise InvalidRecord(f"holding at unknown library {code!r}")
+        status = str(item.get("status") or "unknown").strip().lower()
+        if status not in HOLDING_STATUSES:
+            raise InvalidRecord(f"holding status {status!r} is not one of "
+                                + ", ".join(HOLDING_STATUSES))
+        out.append((library_id, _text(item.get("call_number"), "call_number"), status,
+                    _text(item.get("location"), "location")))
+    return out
+
+
+def encode_source(stored):
+    """The source record as kept (canonical JSON), and so the text its content hash is of."""
+    return json.dumps(stored, ensure_ascii=False, sort_keys=True)
+
+
+def _encoded_and_hash(stored):
+    encoded = encode_source(stored)
+    return encoded, hashlib.sha1(encoded.encode()).hexdigest()
+
+
+def source_id_of(raw):
+    """The record's source id as the database keeps it, or None (checked by ``prepare``)."""
+    source_id = raw.get("source_id")
+    if isinstance(source_id, int) and not isinstance(source_id, bool):
+        return str(source_id)
+    return source_id.strip() if isinstance(source_id, str) else None
+
+
+def _checked_source_id(raw):
+    source_id = source_id_of(raw)
+    if not source_id:
+        raise InvalidRecord("missing source_id")
+    if len(source_id) > 200:
+        raise InvalidRecord("source_id is longer than 200 characters")
+    return source_id
+
+
+def prepare(raw, position, library_id, libraries, stored=None, source=None, columns=True):
+    """Check one record against the contract and compute everything the database needs.
+
+    ``stored`` is the record as the library sent it (MARC as a dict), kept for provenance;
+    by default the JSON record itself. ``source`` is ``(encoded, content hash)`` of it when the
+    caller has them. ``columns`` false leaves out the values an UPDATE would need (a record
+    known to be new is written by COPY alone).
+    """
+    source_id = _checked_source_id(raw)
+    title = _text(raw.get("title"), "title")
+    if not title:
+        raise InvalidRecord("missing title")
+    record_type = (_text(raw.get("type"), "type") or "book").lower()
+    if record_type not in RECORD_TYPES:
+        raise InvalidRecord(f"unknown type {record_type!r}")
+    fields = {"type": record_type, "title": title}
+    fields.update((name, check(raw.get(name), name)) for name, check in FIELD_CHECKS.items())
+    fields["isbn_list"] = _identifiers(raw.get("isbn"), canonical_isbn)
+    fields["issn_list"] = _identifiers(raw.get("issn"), canonical_issn)
+    extra = {k: v for k, v in raw.items() if k not in KNOWN_FIELDS}
+    fields.update(extra_fields(extra))
+    holdings = _holdings(raw.get("holdings"), library_id, libraries)
+    with binary_tsvectors():
+        document = build_document(fields)
+    identifiers = []
+    if record_type not in ("article",):
+        identifiers += [("isbn", v) for v in fields["isbn_list"]]
+    if record_type == "journal":
+        identifiers += [("issn", v) for v in fields["issn_list"]]
+    values = dict(fields, isbn=fields["isbn_list"], issn=fields["issn_list"],
+                  extra=json.dumps(extra, ensure_ascii=False) if extra else "{}",
+                  title_key=document["title_key"], match_key=document["match_key"],
+                  search_text=document["search_text"], pinyin_key=document["pinyin_key"],
+                  search_vector=document["search_vector"],
+                  title_vector=document["title_vector"])
+    row = [values[c] for c in COPY_COLUMNS]
+    encoded, content_hash = source or _encoded_and_hash(raw if stored is None else stored)
+    return Prepared(
+        position=position, source_id=source_id, raw=encoded, content_hash=content_hash,
+        copy_row=binary_copy_row(row),
+        columns=dict(zip(COPY_COLUMNS, row, strict=True)) if columns else None,
+        holdings=holdings, identifiers=identifiers, match_key=document["match_key"],
+    )
+
+
+def prepare_or_reason(library_id, libraries, args):
+    """``prepare`` as the pool runs it: Prepared, why the record is bad, or None if unchanged.
+
+    ``args`` is ``(fields, position, stored, known_hash, known)``: ``known_hash`` is the
+    content hash the database has for the record, if any; ``known`` asks for the values an
+    UPDATE needs.
+    """
+    fields, position, stored, known_hash, known = args
+    source = _encoded_and_hash(fields if stored is None else stored)
+    if known_hash is not None and source[1] == known_hash:
+        return None
+    try:
+        return prepare(fields, position, library_id, libraries, stored=stored, source=source,
+                       columns=known)
+    except InvalidRecord as exc:
+        return str(exc)
