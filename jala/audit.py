@@ -4,9 +4,8 @@ The database refuses updates and deletes of ``audit_log`` (a trigger in the firs
 so an entry, once committed, stays as written.
 """
 from flask import has_request_context, request
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import (
@@ -28,19 +27,19 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_log"
 
-    id = Column(BigInteger, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    actor_id = Column(Integer, ForeignKey("users.id"))
-    actor_role = Column(String(32))
-    action = Column(String(64), nullable=False, index=True)
-    object_type = Column(String(32))
-    object_id = Column(String(64))
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    details = Column(JSONB, nullable=False, default=dict)
-    ip = Column(String(64))
+    id = db.Column(db.BigInteger, primary_key=True)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    actor_role = db.Column(db.String(32))
+    action = db.Column(db.String(64), nullable=False, index=True)
+    object_type = db.Column(db.String(32))
+    object_id = db.Column(db.String(64))
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    details = db.Column(JSONB, nullable=False, default=dict)
+    ip = db.Column(db.String(64))
 
-    actor = relationship(User)
-    library = relationship(Library)
+    actor = db.relationship(User)
+    library = db.relationship(Library)
 
 
 def main_role(user):

@@ -12,8 +12,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, select, update
-from sqlalchemy.orm import relationship
+from sqlalchemy import select, update
 
 from jala import clock
 from jala.errors import RuleViolation
@@ -37,16 +36,16 @@ class StoredFile(db.Model):
 
     __tablename__ = "stored_files"
 
-    id = Column(Integer, primary_key=True)
-    storage_name = Column(String(64), nullable=False, unique=True)
-    original_name = Column(String(255), nullable=False)
-    content_type = Column(String(100), nullable=False)
-    size = Column(BigInteger, nullable=False)
-    sha256 = Column(String(64), nullable=False)
-    owner_id = Column(Integer, ForeignKey("users.id"))
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    delete_after = Column(DateTime(timezone=True), index=True)
-    deleted_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    storage_name = db.Column(db.String(64), nullable=False, unique=True)
+    original_name = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.BigInteger, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    delete_after = db.Column(db.DateTime(timezone=True), index=True)
+    deleted_at = db.Column(db.DateTime(timezone=True))
 
 
 class FileLink(db.Model):
@@ -54,15 +53,15 @@ class FileLink(db.Model):
 
     __tablename__ = "file_links"
 
-    id = Column(Integer, primary_key=True)
-    file_id = Column(Integer, ForeignKey("stored_files.id"), nullable=False, index=True)
-    nonce = Column(String(32), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
-    max_downloads = Column(Integer)
-    downloads = Column(Integer, nullable=False, default=0)
+    id = db.Column(db.Integer, primary_key=True)
+    file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"), nullable=False, index=True)
+    nonce = db.Column(db.String(32), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    max_downloads = db.Column(db.Integer)
+    downloads = db.Column(db.Integer, nullable=False, default=0)
 
-    file = relationship(StoredFile)
+    file = db.relationship(StoredFile)
 
 
 def storage_dir():
@@ -108,7 +107,7 @@ def store_stream(stream, original_name, *, head=b"", content_type, max_bytes, ow
                 size += len(chunk)
                 if size > max_bytes:
                     raise RuleViolation(_("The file is larger than %(mb)d MB.",
-                                            mb=max_bytes // (1024 * 1024)))
+                                          mb=max_bytes // (1024 * 1024)))
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -188,7 +187,7 @@ def open_view_token(token):
     """The StoredFile a view token names, or raise (bad, expired, or the file deleted)."""
     try:
         (file_id, max_age), signed_at = _view_signer().loads(token, max_age=86400,
-                                                              return_timestamp=True)
+                                                             return_timestamp=True)
         if (clock.now() - signed_at).total_seconds() > max_age:
             raise ValueError("expired")
     except (BadSignature, ValueError, TypeError) as exc:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import redis
 from flask import current_app
 from rq import Queue, SimpleWorker
-from sqlalchemy import Column, DateTime, Integer, String, Text, event, or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from jala import clock
@@ -50,23 +50,23 @@ class OutboxEmail(db.Model):
 
     __tablename__ = "outbox_emails"
 
-    id = Column(Integer, primary_key=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    kind = Column(String(40), nullable=False)
-    to_addr = Column(String(254), nullable=False)
-    subject = Column(String(300), nullable=False)
-    body_text = Column(Text, nullable=False)
-    body_html = Column(Text)
-    message_id = Column(String(200), nullable=False, unique=True)
-    status = Column(String(10), nullable=False, default="pending")
-    attempts = Column(Integer, nullable=False, default=0)
-    due_at = Column(DateTime(timezone=True), nullable=False, default=clock.now, index=True)
-    enqueued_at = Column(DateTime(timezone=True))
-    sent_at = Column(DateTime(timezone=True))
-    last_error = Column(Text)
-    object_type = Column(String(32))
-    object_id = Column(String(64))
-    library_id = Column(Integer)
+    id = db.Column(db.Integer, primary_key=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    kind = db.Column(db.String(40), nullable=False)
+    to_addr = db.Column(db.String(254), nullable=False)
+    subject = db.Column(db.String(300), nullable=False)
+    body_text = db.Column(db.Text, nullable=False)
+    body_html = db.Column(db.Text)
+    message_id = db.Column(db.String(200), nullable=False, unique=True)
+    status = db.Column(db.String(10), nullable=False, default="pending")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    due_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now, index=True)
+    enqueued_at = db.Column(db.DateTime(timezone=True))
+    sent_at = db.Column(db.DateTime(timezone=True))
+    last_error = db.Column(db.Text)
+    object_type = db.Column(db.String(32))
+    object_id = db.Column(db.String(64))
+    library_id = db.Column(db.Integer)
 
 
 def redis_connection():

@@ -3,7 +3,6 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jala import clock
@@ -18,10 +17,10 @@ class Setting(db.Model):
 
     __tablename__ = "settings"
 
-    key = Column(String(64), primary_key=True)
-    value = Column(JSONB, nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    updated_by_id = Column(Integer, ForeignKey("users.id"))
+    key = db.Column(db.String(64), primary_key=True)
+    value = db.Column(JSONB, nullable=False)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def change_setting(key, raw_value, actor):
         raise RuleViolation(_("%(label)s: a whole number is needed.", label=spec.label)) from exc
     if not spec.minimum <= value <= spec.maximum:
         raise RuleViolation(_("%(label)s: must be between %(low)d and %(high)d.", label=spec.label,
-                                low=spec.minimum, high=spec.maximum))
+                              low=spec.minimum, high=spec.maximum))
     row = db.session.get(Setting, key)
     old = spec.default if row is None else row.value
     if row is None:

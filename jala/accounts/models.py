@@ -1,19 +1,4 @@
 """Member libraries, users, their roles and sessions, and one-time tokens."""
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    func,
-    text,
-)
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.extensions import db
@@ -30,21 +15,22 @@ class Library(db.Model):
 
     __tablename__ = "libraries"
 
-    id = Column(Integer, primary_key=True)
-    code = Column(String(16), nullable=False, unique=True)
-    name_zh = Column(String(100), nullable=False)
-    name_en = Column(String(200), nullable=False)
-    city = Column(String(50), nullable=False)
-    city_en = Column(String(50), nullable=False)
-    joined_on = Column(Date, nullable=False)
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(16), nullable=False, unique=True)
+    name_zh = db.Column(db.String(100), nullable=False)
+    name_en = db.Column(db.String(200), nullable=False)
+    city = db.Column(db.String(50), nullable=False)
+    city_en = db.Column(db.String(50), nullable=False)
+    joined_on = db.Column(db.Date, nullable=False)
     # False when the sources only say the library joined on or before ``joined_on``
-    join_date_exact = Column(Boolean, nullable=False, default=True)
-    founding = Column(Boolean, nullable=False, default=False)
-    left_on = Column(Date)
-    website = Column(String(200))
+    join_date_exact = db.Column(db.Boolean, nullable=False, default=True)
+    founding = db.Column(db.Boolean, nullable=False, default=False)
+    left_on = db.Column(db.Date)
+    website = db.Column(db.String(200))
 
     __table_args__ = (
-        CheckConstraint("code = upper(code) AND code ~ '^[A-Z][A-Z0-9]{1,15}$'", name="code_upper"),
+        db.CheckConstraint("code = upper(code) AND code ~ '^[A-Z][A-Z0-9]{1,15}$'",
+                           name="code_upper"),
     )
 
     def __repr__(self):
@@ -56,12 +42,12 @@ class ChairTerm(db.Model):
 
     __tablename__ = "chair_terms"
 
-    year = Column(Integer, primary_key=True, autoincrement=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
+    year = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
     # set when the library takes office (at the handover); planned terms have none yet
-    took_office_at = Column(DateTime(timezone=True))
-    approved_by_item_id = Column(Integer)
-    library = relationship(Library)
+    took_office_at = db.Column(db.DateTime(timezone=True))
+    approved_by_item_id = db.Column(db.Integer)
+    library = db.relationship(Library)
 
 
 class User(db.Model):
@@ -69,24 +55,24 @@ class User(db.Model):
 
     __tablename__ = "users"
 
-    id = Column(Integer, primary_key=True)
-    email = Column(String(254), nullable=False)
-    email_confirmed_at = Column(DateTime(timezone=True))
-    password_hash = Column(String(255), nullable=False)
-    display_name = Column(String(100), nullable=False)
-    home_library_id = Column(Integer, ForeignKey("libraries.id"))
-    card_number = Column(String(40))
-    verified_at = Column(DateTime(timezone=True))
-    verified_by_id = Column(Integer, ForeignKey("users.id"))
-    totp_secret = Column(String(64))
-    totp_enabled_at = Column(DateTime(timezone=True))
-    totp_last_step = Column(BigInteger)
-    locale = Column(String(10))
-    disabled_at = Column(DateTime(timezone=True))
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False)
+    email_confirmed_at = db.Column(db.DateTime(timezone=True))
+    password_hash = db.Column(db.String(255), nullable=False)
+    display_name = db.Column(db.String(100), nullable=False)
+    home_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    card_number = db.Column(db.String(40))
+    verified_at = db.Column(db.DateTime(timezone=True))
+    verified_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    totp_secret = db.Column(db.String(64))
+    totp_enabled_at = db.Column(db.DateTime(timezone=True))
+    totp_last_step = db.Column(db.BigInteger)
+    locale = db.Column(db.String(10))
+    disabled_at = db.Column(db.DateTime(timezone=True))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    home_library = relationship(Library, foreign_keys=[home_library_id])
-    grants = relationship(
+    home_library = db.relationship(Library, foreign_keys=[home_library_id])
+    grants = db.relationship(
         "RoleGrant",
         primaryjoin="and_(User.id == RoleGrant.user_id, RoleGrant.revoked_at.is_(None))",
         viewonly=True,
@@ -94,15 +80,13 @@ class User(db.Model):
     )
 
     __table_args__ = (
-        Index("uq_users_email_lower", func.lower(email), unique=True),
-        Index(
+        db.Index("uq_users_email_lower", db.func.lower(email), unique=True),
+        db.Index(
             "uq_users_library_card",
             home_library_id,
             card_number,
-            unique=True,
-            postgresql_where=text("card_number IS NOT NULL"),
-        ),
-        CheckConstraint(
+            unique=True, postgresql_where=db.text("card_number IS NOT NULL"), ),
+        db.CheckConstraint(
             "(home_library_id IS NULL) = (card_number IS NULL)", name="card_with_library"
         ),
     )
@@ -159,37 +143,34 @@ class RoleGrant(db.Model):
 
     __tablename__ = "role_grants"
 
-    id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    role = Column(String(32), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    granted_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    granted_by_id = Column(Integer, ForeignKey("users.id"))
-    revoked_at = Column(DateTime(timezone=True))
-    revoked_by_id = Column(Integer, ForeignKey("users.id"))
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    role = db.Column(db.String(32), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    granted_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    granted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    revoked_at = db.Column(db.DateTime(timezone=True))
+    revoked_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
 
-    user = relationship(User, foreign_keys=[user_id])
-    library = relationship(Library)
+    user = db.relationship(User, foreign_keys=[user_id])
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint(
+        db.CheckConstraint(
             "role IN ('librarian', 'library_admin', 'committee_member', 'portal_admin')",
             name="known_role",
         ),
-        Index(
+        db.Index(
             "uq_role_grants_committee_seat",
             library_id,
             unique=True,
-            postgresql_where=text("role = 'committee_member' AND revoked_at IS NULL"),
-        ),
-        Index(
+            postgresql_where=db.text("role = 'committee_member' AND revoked_at IS NULL"), ),
+        db.Index(
             "uq_role_grants_active",
             user_id,
             role,
             library_id,
-            unique=True,
-            postgresql_where=text("revoked_at IS NULL"),
-        ),
+            unique=True, postgresql_where=db.text("revoked_at IS NULL"), ),
     )
 
 
@@ -198,15 +179,15 @@ class AuthSession(db.Model):
 
     __tablename__ = "auth_sessions"
 
-    id = Column(String(64), primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    ended_at = Column(DateTime(timezone=True))
-    ip = Column(String(64))
-    user_agent = Column(String(300))
+    id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    ended_at = db.Column(db.DateTime(timezone=True))
+    ip = db.Column(db.String(64))
+    user_agent = db.Column(db.String(300))
 
-    user = relationship(User)
+    user = db.relationship(User)
 
 
 class EmailToken(db.Model):
@@ -214,12 +195,12 @@ class EmailToken(db.Model):
 
     __tablename__ = "email_tokens"
 
-    id = Column(Integer, primary_key=True)
-    token_hash = Column(String(64), nullable=False, unique=True)
-    purpose = Column(String(20), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
-    used_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    purpose = db.Column(db.String(20), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    used_at = db.Column(db.DateTime(timezone=True))
 
-    user = relationship(User)
+    user = db.relationship(User)

@@ -1,18 +1,5 @@
 """Union records, the source records they were built from, holdings, and import runs."""
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import Library
@@ -28,57 +15,58 @@ class Record(db.Model):
 
     __tablename__ = "records"
 
-    id = Column(BigInteger, primary_key=True)
-    type = Column(String(20), nullable=False)
-    title = Column(Text, nullable=False)
-    title_key = Column(Text, nullable=False)
-    title_pinyin = Column(Text)
-    authors = Column(ARRAY(Text), nullable=False, server_default="{}")
-    keywords = Column(ARRAY(Text), nullable=False, server_default="{}")
-    subjects = Column(ARRAY(Text), nullable=False, server_default="{}")
-    abstract = Column(Text)
-    publisher = Column(Text)
-    year = Column(Integer)
-    isbn = Column(ARRAY(Text), nullable=False, server_default="{}")
-    issn = Column(ARRAY(Text), nullable=False, server_default="{}")
-    clc = Column(Text)
-    journal = Column(Text)
-    volume = Column(Text)
-    issue = Column(Text)
-    pages = Column(Text)
-    page_count = Column(Integer)
-    doi = Column(Text)
-    language = Column(String(20))
-    discipline = Column(Text)
-    category = Column(Text)
-    url = Column(Text)
-    extra = Column(JSONB, nullable=False, server_default="{}")
-    match_key = Column(Text)
-    holdings_count = Column(Integer, nullable=False, server_default="0")
-    library_ids = Column(ARRAY(Integer), nullable=False, server_default="{}")
-    search_vector = Column(TSVECTOR, nullable=False)
-    title_vector = Column(TSVECTOR, nullable=False)
-    search_text = Column(Text, nullable=False)
+    id = db.Column(db.BigInteger, primary_key=True)
+    type = db.Column(db.String(20), nullable=False)
+    title = db.Column(db.Text, nullable=False)
+    title_key = db.Column(db.Text, nullable=False)
+    title_pinyin = db.Column(db.Text)
+    authors = db.Column(ARRAY(db.Text), nullable=False, server_default="{}")
+    keywords = db.Column(ARRAY(db.Text), nullable=False, server_default="{}")
+    subjects = db.Column(ARRAY(db.Text), nullable=False, server_default="{}")
+    abstract = db.Column(db.Text)
+    publisher = db.Column(db.Text)
+    year = db.Column(db.Integer)
+    isbn = db.Column(ARRAY(db.Text), nullable=False, server_default="{}")
+    issn = db.Column(ARRAY(db.Text), nullable=False, server_default="{}")
+    clc = db.Column(db.Text)
+    journal = db.Column(db.Text)
+    volume = db.Column(db.Text)
+    issue = db.Column(db.Text)
+    pages = db.Column(db.Text)
+    page_count = db.Column(db.Integer)
+    doi = db.Column(db.Text)
+    language = db.Column(db.String(20))
+    discipline = db.Column(db.Text)
+    category = db.Column(db.Text)
+    url = db.Column(db.Text)
+    extra = db.Column(JSONB, nullable=False, server_default="{}")
+    match_key = db.Column(db.Text)
+    holdings_count = db.Column(db.Integer, nullable=False, server_default="0")
+    library_ids = db.Column(ARRAY(db.Integer), nullable=False, server_default="{}")
+    search_vector = db.Column(TSVECTOR, nullable=False)
+    title_vector = db.Column(TSVECTOR, nullable=False)
+    search_text = db.Column(db.Text, nullable=False)
     # the title run together in pinyin (jala.search.pinyin.romanize_with_key)
-    pinyin_key = Column(Text, nullable=False, server_default="")
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    pinyin_key = db.Column(db.Text, nullable=False, server_default="")
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    holdings = relationship("Holding", back_populates="record", order_by="Holding.library_id",
-                            lazy="selectin")
-    sources = relationship("SourceRecord", back_populates="record", lazy="selectin")
+    holdings = db.relationship("Holding", back_populates="record", order_by="Holding.library_id",
+                               lazy="selectin")
+    sources = db.relationship("SourceRecord", back_populates="record", lazy="selectin")
 
     __table_args__ = (
-        Index("ix_records_search_vector", search_vector, postgresql_using="gin"),
-        Index("ix_records_title_vector", title_vector, postgresql_using="gin"),
-        Index("ix_records_search_text_trgm", search_text, postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
-        Index("ix_records_title_key", title_key),
-        Index("ix_records_pinyin_key", pinyin_key,
-              postgresql_ops={"pinyin_key": "text_pattern_ops"}),
+        db.Index("ix_records_search_vector", search_vector, postgresql_using="gin"),
+        db.Index("ix_records_title_vector", title_vector, postgresql_using="gin"),
+        db.Index("ix_records_search_text_trgm", search_text, postgresql_using="gin",
+                 postgresql_ops={"search_text": "gin_trgm_ops"}),
+        db.Index("ix_records_title_key", title_key),
+        db.Index("ix_records_pinyin_key", pinyin_key,
+                 postgresql_ops={"pinyin_key": "text_pattern_ops"}),
         # (year, id): newest first, walked backwards, in the order sorting by year shows
-        Index("ix_records_year_id", year, id),
-        Index("ix_records_match_key", match_key, postgresql_where=text("match_key IS NOT NULL")),
+        db.Index("ix_records_year_id", year, id),
+        db.Index("ix_records_match_key", match_key,
+                 postgresql_where=db.text("match_key IS NOT NULL")),
     )
 
     @property
@@ -91,10 +79,10 @@ class RecordIdentifier(db.Model):
 
     __tablename__ = "record_identifiers"
 
-    kind = Column(String(8), primary_key=True)
-    value = Column(String(20), primary_key=True)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
+    kind = db.Column(db.String(8), primary_key=True)
+    value = db.Column(db.String(20), primary_key=True)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
 
 
 class SourceRecord(db.Model):
@@ -102,21 +90,21 @@ class SourceRecord(db.Model):
 
     __tablename__ = "source_records"
 
-    id = Column(BigInteger, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    source_id = Column(String(200), nullable=False)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
-    format = Column(String(10), nullable=False)
-    raw = Column(JSONB, nullable=False)
-    content_hash = Column(String(40), nullable=False)
-    imported_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.BigInteger, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    source_id = db.Column(db.String(200), nullable=False)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    format = db.Column(db.String(10), nullable=False)
+    raw = db.Column(JSONB, nullable=False)
+    content_hash = db.Column(db.String(40), nullable=False)
+    imported_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
-    record = relationship(Record, back_populates="sources")
+    library = db.relationship(Library)
+    record = db.relationship(Record, back_populates="sources")
 
-    __table_args__ = (UniqueConstraint("library_id", "source_id"),)
+    __table_args__ = (db.UniqueConstraint("library_id", "source_id"),)
 
 
 class Holding(db.Model):
@@ -124,19 +112,20 @@ class Holding(db.Model):
 
     __tablename__ = "holdings"
 
-    id = Column(BigInteger, primary_key=True)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="CASCADE"), nullable=False,
-                       index=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False, index=True)
-    source_record_id = Column(BigInteger, ForeignKey("source_records.id", ondelete="CASCADE"),
-                              index=True)
-    call_number = Column(Text)
-    status = Column(String(12), nullable=False, default="unknown")
-    location = Column(Text)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.BigInteger, primary_key=True)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False, index=True)
+    source_record_id = db.Column(db.BigInteger, db.ForeignKey("source_records.id",
+                                                              ondelete="CASCADE"),
+                                 index=True)
+    call_number = db.Column(db.Text)
+    status = db.Column(db.String(12), nullable=False, default="unknown")
+    location = db.Column(db.Text)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    record = relationship(Record, back_populates="holdings")
-    library = relationship(Library, lazy="joined")
+    record = db.relationship(Record, back_populates="holdings")
+    library = db.relationship(Library, lazy="joined")
 
 
 class ImportRun(db.Model):
@@ -144,25 +133,25 @@ class ImportRun(db.Model):
 
     __tablename__ = "import_runs"
 
-    id = Column(Integer, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"))
-    stored_file_id = Column(Integer, ForeignKey("stored_files.id"))
-    filename = Column(String(255), nullable=False)
-    format = Column(String(10))
-    options = Column(JSONB, nullable=False, default=dict)
-    status = Column(String(10), nullable=False, default="queued")
-    read = Column(Integer, nullable=False, default=0)
-    created = Column(Integer, nullable=False, default=0)
-    merged = Column(Integer, nullable=False, default=0)
-    updated = Column(Integer, nullable=False, default=0)
-    unchanged = Column(Integer, nullable=False, default=0)
-    skipped = Column(Integer, nullable=False, default=0)
-    errors = Column(JSONB, nullable=False, default=list)
-    message = Column(Text)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    started_at = Column(DateTime(timezone=True))
-    finished_at = Column(DateTime(timezone=True))
-    enqueued_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    stored_file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"))
+    filename = db.Column(db.String(255), nullable=False)
+    format = db.Column(db.String(10))
+    options = db.Column(JSONB, nullable=False, default=dict)
+    status = db.Column(db.String(10), nullable=False, default="queued")
+    read = db.Column(db.Integer, nullable=False, default=0)
+    created = db.Column(db.Integer, nullable=False, default=0)
+    merged = db.Column(db.Integer, nullable=False, default=0)
+    updated = db.Column(db.Integer, nullable=False, default=0)
+    unchanged = db.Column(db.Integer, nullable=False, default=0)
+    skipped = db.Column(db.Integer, nullable=False, default=0)
+    errors = db.Column(JSONB, nullable=False, default=list)
+    message = db.Column(db.Text)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    started_at = db.Column(db.DateTime(timezone=True))
+    finished_at = db.Column(db.DateTime(timezone=True))
+    enqueued_at = db.Column(db.DateTime(timezone=True))
 
-    library = relationship(Library)
+    library = db.relationship(Library)

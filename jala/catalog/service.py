@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from jala import clock
 from jala.audit import record_audit
-from jala.catalog.models import ImportRun, Record
+from jala.catalog.models import ImportRun, Record, RecordIdentifier
 from jala.catalog.readers import ENCODINGS, FORMATS, ImportFileError, detect_format
 from jala.catalog.tasks import run_import_job
 from jala.errors import NotAllowed, NotFound, RuleViolation
@@ -15,6 +15,15 @@ from jala.files import store_stream
 from jala.jobs import enqueue_after_commit
 from jala.membership import get_library
 from jala.permissions import can_manage_library
+
+
+def record_by_isbn(isbn):
+    """The union record holding a canonical ISBN-13, or None."""
+    record_id = db.session.execute(
+        select(RecordIdentifier.record_id).where(RecordIdentifier.kind == "isbn",
+                                                 RecordIdentifier.value == isbn)
+    ).scalar_one_or_none()
+    return None if record_id is None else db.session.get(Record, record_id)
 
 
 def get_record(record_id):

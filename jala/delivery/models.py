@@ -1,19 +1,5 @@
 """Document delivery requests, their timeline, and the journals each library covers."""
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import Library, User
@@ -32,64 +18,64 @@ class DeliveryRequest(db.Model):
 
     __tablename__ = "delivery_requests"
 
-    id = Column(Integer, primary_key=True)
-    reader_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="SET NULL"))
-    kind = Column(String(12), nullable=False)
-    title = Column(Text, nullable=False)
-    authors = Column(Text)
-    container_title = Column(Text)
-    year = Column(Integer)
-    volume = Column(String(40))
-    issue = Column(String(40))
-    pages = Column(String(40))
-    page_from = Column(Integer)
-    page_to = Column(Integer)
-    isbn = Column(String(13))
-    issn = Column(String(9))
-    doi = Column(String(200))
-    note = Column(Text)
+    id = db.Column(db.Integer, primary_key=True)
+    reader_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="SET NULL"))
+    kind = db.Column(db.String(12), nullable=False)
+    title = db.Column(db.Text, nullable=False)
+    authors = db.Column(db.Text)
+    container_title = db.Column(db.Text)
+    year = db.Column(db.Integer)
+    volume = db.Column(db.String(40))
+    issue = db.Column(db.String(40))
+    pages = db.Column(db.String(40))
+    page_from = db.Column(db.Integer)
+    page_to = db.Column(db.Integer)
+    isbn = db.Column(db.String(13))
+    issn = db.Column(db.String(9))
+    doi = db.Column(db.String(200))
+    note = db.Column(db.Text)
     # the book's total pages, from the catalogue or confirmed by the accepting librarian
-    page_count = Column(Integer)
-    email = Column(String(254), nullable=False)
-    status = Column(String(10), nullable=False, default="pending")
+    page_count = db.Column(db.Integer)
+    email = db.Column(db.String(254), nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="pending")
     # libraries to ask, in order; rota_position points at the one asked now
-    rota = Column(ARRAY(Integer), nullable=False)
-    rota_position = Column(Integer, nullable=False, default=0)
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    routed_at = Column(DateTime(timezone=True))
+    rota = db.Column(ARRAY(db.Integer), nullable=False)
+    rota_position = db.Column(db.Integer, nullable=False, default=0)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    routed_at = db.Column(db.DateTime(timezone=True))
     # timer: re-route a pending request, or remind the library of an accepted one
-    respond_by = Column(DateTime(timezone=True))
-    reminded_at = Column(DateTime(timezone=True))
-    accepted_at = Column(DateTime(timezone=True))
-    accepted_by_id = Column(Integer, ForeignKey("users.id"))
-    fulfilled_by_id = Column(Integer, ForeignKey("users.id"))
-    file_id = Column(Integer, ForeignKey("stored_files.id"))
-    link_id = Column(Integer, ForeignKey("file_links.id"), index=True)
-    url = Column(Text)
-    finish_reason = Column(Text)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    finished_at = Column(DateTime(timezone=True))
+    respond_by = db.Column(db.DateTime(timezone=True))
+    reminded_at = db.Column(db.DateTime(timezone=True))
+    accepted_at = db.Column(db.DateTime(timezone=True))
+    accepted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    fulfilled_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"))
+    link_id = db.Column(db.Integer, db.ForeignKey("file_links.id"), index=True)
+    url = db.Column(db.Text)
+    finish_reason = db.Column(db.Text)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    finished_at = db.Column(db.DateTime(timezone=True))
 
-    reader = relationship(User, foreign_keys=[reader_id])
-    library = relationship(Library)
-    record = relationship("Record")
-    file = relationship(StoredFile)
-    link = relationship(FileLink)
-    events = relationship("DeliveryEvent", back_populates="request",
-                          order_by="DeliveryEvent.id", lazy="selectin")
+    reader = db.relationship(User, foreign_keys=[reader_id])
+    library = db.relationship(Library)
+    record = db.relationship("Record")
+    file = db.relationship(StoredFile)
+    link = db.relationship(FileLink)
+    events = db.relationship("DeliveryEvent", back_populates="request",
+                             order_by="DeliveryEvent.id", lazy="selectin")
 
     __table_args__ = (
-        CheckConstraint(f"status IN {STATUSES}", name="known_status"),
-        CheckConstraint(f"kind IN {KINDS}", name="known_kind"),
-        CheckConstraint("page_from IS NULL OR (page_from >= 1 AND page_to >= page_from)",
-                        name="page_range"),
-        CheckConstraint("status NOT IN ('pending', 'accepted') OR library_id IS NOT NULL",
-                        name="open_request_has_library"),
-        Index("ix_delivery_requests_reader", reader_id, created_at),
-        Index("ix_delivery_requests_library_status", library_id, status),
-        Index("ix_delivery_requests_respond_by", respond_by,
-              postgresql_where=text("status IN ('pending', 'accepted')")),
+        db.CheckConstraint(f"status IN {STATUSES}", name="known_status"),
+        db.CheckConstraint(f"kind IN {KINDS}", name="known_kind"),
+        db.CheckConstraint("page_from IS NULL OR (page_from >= 1 AND page_to >= page_from)",
+                           name="page_range"),
+        db.CheckConstraint("status NOT IN ('pending', 'accepted') OR library_id IS NOT NULL",
+                           name="open_request_has_library"),
+        db.Index("ix_delivery_requests_reader", reader_id, created_at),
+        db.Index("ix_delivery_requests_library_status", library_id, status),
+        db.Index("ix_delivery_requests_respond_by", respond_by,
+                 postgresql_where=db.text("status IN ('pending', 'accepted')")),
     )
 
     @property
@@ -109,20 +95,21 @@ class DeliveryEvent(db.Model):
 
     __tablename__ = "delivery_events"
 
-    id = Column(BigInteger, primary_key=True)
-    request_id = Column(Integer, ForeignKey("delivery_requests.id"), nullable=False, index=True)
-    at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    kind = Column(String(12), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    actor_id = Column(Integer, ForeignKey("users.id"))
-    detail = Column(Text)
+    id = db.Column(db.BigInteger, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("delivery_requests.id"), nullable=False,
+                           index=True)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    kind = db.Column(db.String(12), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    detail = db.Column(db.Text)
 
-    request = relationship(DeliveryRequest, back_populates="events")
-    library = relationship(Library)
+    request = db.relationship(DeliveryRequest, back_populates="events")
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {EVENT_KINDS}", name="known_event_kind"),
-        Index("ix_delivery_events_library_at", library_id, at),
+        db.CheckConstraint(f"kind IN {EVENT_KINDS}", name="known_event_kind"),
+        db.Index("ix_delivery_events_library_at", library_id, at),
     )
 
 
@@ -131,18 +118,18 @@ class JournalCoverage(db.Model):
 
     __tablename__ = "journal_coverage"
 
-    id = Column(Integer, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    issn = Column(String(9), nullable=False, index=True)
-    title = Column(Text)
-    year_from = Column(Integer)
-    year_to = Column(Integer)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    issn = db.Column(db.String(9), nullable=False, index=True)
+    title = db.Column(db.Text)
+    year_from = db.Column(db.Integer)
+    year_to = db.Column(db.Integer)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        UniqueConstraint("library_id", "issn"),
-        CheckConstraint("year_to IS NULL OR year_from IS NULL OR year_to >= year_from",
-                        name="year_range"),
+        db.UniqueConstraint("library_id", "issn"),
+        db.CheckConstraint("year_to IS NULL OR year_from IS NULL OR year_to >= year_from",
+                           name="year_range"),
     )

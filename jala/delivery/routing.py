@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.catalog.models import Record, RecordIdentifier
+from jala.catalog.models import Record
+from jala.catalog.service import record_by_isbn
 from jala.delivery.lifecycle import add_event, email_reader, finish, response_time
 from jala.delivery.models import OPEN_STATUSES, DeliveryRequest, JournalCoverage
 from jala.errors import NotFound
@@ -25,14 +26,7 @@ def find_record(record_id, isbn):
         if record is None:
             raise NotFound(_("No such record."))
         return record
-    if isbn:
-        record_id = db.session.execute(
-            select(RecordIdentifier.record_id).where(RecordIdentifier.kind == "isbn",
-                                                     RecordIdentifier.value == isbn)
-        ).scalar_one_or_none()
-        if record_id is not None:
-            return db.session.get(Record, record_id)
-    return None
+    return record_by_isbn(isbn) if isbn else None
 
 
 def _covering_libraries(issn, year):

@@ -4,24 +4,7 @@ The database enforces what must hold under concurrency: one vote per library per
 no vote on a closed item or by a library that has not checked in, tallies that never change
 once an item is closed, one open handover, one committee chair.
 """
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import Library, User
@@ -44,29 +27,29 @@ class MembershipApplication(db.Model):
 
     __tablename__ = "membership_applications"
 
-    id = Column(Integer, primary_key=True)
-    name_zh = Column(String(100), nullable=False)
-    name_en = Column(String(200))
-    code = Column(String(16), nullable=False)
-    city = Column(String(50), nullable=False)
-    website = Column(String(200))
-    contact_name = Column(String(100), nullable=False)
-    contact_email = Column(String(254), nullable=False)
-    contact_phone = Column(String(40))
-    letter_file_id = Column(Integer, ForeignKey("stored_files.id"), nullable=False)
-    status = Column(String(10), nullable=False, default="submitted")
-    reviewed_by_id = Column(Integer, ForeignKey("users.id"))
-    reviewed_at = Column(DateTime(timezone=True))
-    review_note = Column(Text)
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    decided_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    name_zh = db.Column(db.String(100), nullable=False)
+    name_en = db.Column(db.String(200))
+    code = db.Column(db.String(16), nullable=False)
+    city = db.Column(db.String(50), nullable=False)
+    website = db.Column(db.String(200))
+    contact_name = db.Column(db.String(100), nullable=False)
+    contact_email = db.Column(db.String(254), nullable=False)
+    contact_phone = db.Column(db.String(40))
+    letter_file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"), nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="submitted")
+    reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    reviewed_at = db.Column(db.DateTime(timezone=True))
+    review_note = db.Column(db.Text)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    decided_at = db.Column(db.DateTime(timezone=True))
 
-    letter = relationship(StoredFile)
-    library = relationship(Library)
+    letter = db.relationship(StoredFile)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint(f"status IN {APPLICATION_STATUSES}", name="known_status"),
+        db.CheckConstraint(f"status IN {APPLICATION_STATUSES}", name="known_status"),
     )
 
 
@@ -75,17 +58,17 @@ class MembershipEvent(db.Model):
 
     __tablename__ = "membership_events"
 
-    id = Column(Integer, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    application_id = Column(Integer, ForeignKey("membership_applications.id"))
-    kind = Column(String(12), nullable=False)
-    on = Column(Date, nullable=False)
-    detail = Column(Text)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    application_id = db.Column(db.Integer, db.ForeignKey("membership_applications.id"))
+    kind = db.Column(db.String(12), nullable=False)
+    on = db.Column(db.Date, nullable=False)
+    detail = db.Column(db.Text)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('applied', 'admitted', 'rejected', 'withdrew', 'revoked')",
-                        name="known_kind"),
+        db.CheckConstraint("kind IN ('applied', 'admitted', 'rejected', 'withdrew', 'revoked')",
+                           name="known_kind"),
     )
 
 
@@ -94,16 +77,16 @@ class Withdrawal(db.Model):
 
     __tablename__ = "withdrawals"
 
-    id = Column(Integer, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False, unique=True)
-    notice_file_id = Column(Integer, ForeignKey("stored_files.id"), nullable=False)
-    effective_on = Column(Date, nullable=False)
-    submitted_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    reported_item_id = Column(Integer, ForeignKey("agenda_items.id"))
+    id = db.Column(db.Integer, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False, unique=True)
+    notice_file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"), nullable=False)
+    effective_on = db.Column(db.Date, nullable=False)
+    submitted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    reported_item_id = db.Column(db.Integer, db.ForeignKey("agenda_items.id"))
 
-    library = relationship(Library)
-    notice = relationship(StoredFile)
+    library = db.relationship(Library)
+    notice = db.relationship(StoredFile)
 
 
 class CommitteeOffice(db.Model):
@@ -111,24 +94,24 @@ class CommitteeOffice(db.Model):
 
     __tablename__ = "committee_offices"
 
-    id = Column(Integer, primary_key=True)
-    office = Column(String(10), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    started_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    ended_at = Column(DateTime(timezone=True))
-    elected_by_item_id = Column(Integer, ForeignKey("agenda_items.id"))
-    ended_by_item_id = Column(Integer, ForeignKey("agenda_items.id"))
+    id = db.Column(db.Integer, primary_key=True)
+    office = db.Column(db.String(10), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    ended_at = db.Column(db.DateTime(timezone=True))
+    elected_by_item_id = db.Column(db.Integer, db.ForeignKey("agenda_items.id"))
+    ended_by_item_id = db.Column(db.Integer, db.ForeignKey("agenda_items.id"))
 
-    user = relationship(User)
-    library = relationship(Library)
+    user = db.relationship(User)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint(f"office IN {OFFICES}", name="known_office"),
-        Index("uq_committee_offices_one_chair", "office", unique=True,
-              postgresql_where=text("office = 'chair' AND ended_at IS NULL")),
-        Index("uq_committee_offices_one_office_per_user", "user_id", "office", unique=True,
-              postgresql_where=text("ended_at IS NULL")),
+        db.CheckConstraint(f"office IN {OFFICES}", name="known_office"),
+        db.Index("uq_committee_offices_one_chair", "office", unique=True,
+                 postgresql_where=db.text("office = 'chair' AND ended_at IS NULL")),
+        db.Index("uq_committee_offices_one_office_per_user", "user_id", "office", unique=True,
+                 postgresql_where=db.text("ended_at IS NULL")),
     )
 
 
@@ -137,32 +120,32 @@ class Meeting(db.Model):
 
     __tablename__ = "meetings"
 
-    id = Column(Integer, primary_key=True)
-    title = Column(String(200), nullable=False)
-    starts_at = Column(DateTime(timezone=True), nullable=False)
-    place = Column(String(200))
-    online_url = Column(String(500))
-    status = Column(String(10), nullable=False, default="requested")
-    convened_via = Column(String(10), nullable=False)
-    requested_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    presiding_id = Column(Integer, ForeignKey("users.id"))
-    convened_at = Column(DateTime(timezone=True))
-    closed_at = Column(DateTime(timezone=True))
-    minutes_note = Column(Text)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    starts_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    place = db.Column(db.String(200))
+    online_url = db.Column(db.String(500))
+    status = db.Column(db.String(10), nullable=False, default="requested")
+    convened_via = db.Column(db.String(10), nullable=False)
+    requested_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    presiding_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    convened_at = db.Column(db.DateTime(timezone=True))
+    closed_at = db.Column(db.DateTime(timezone=True))
+    minutes_note = db.Column(db.Text)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    presiding = relationship(User, foreign_keys=[presiding_id])
-    requested_by = relationship(User, foreign_keys=[requested_by_id])
-    items = relationship("AgendaItem", back_populates="meeting", order_by="AgendaItem.position",
-                         lazy="selectin")
-    signatures = relationship("MeetingSignature", order_by="MeetingSignature.id",
-                              lazy="selectin")
-    attendance = relationship("Attendance", order_by="Attendance.id", lazy="selectin")
+    presiding = db.relationship(User, foreign_keys=[presiding_id])
+    requested_by = db.relationship(User, foreign_keys=[requested_by_id])
+    items = db.relationship("AgendaItem", back_populates="meeting", order_by="AgendaItem.position",
+                            lazy="selectin")
+    signatures = db.relationship("MeetingSignature", order_by="MeetingSignature.id",
+                                 lazy="selectin")
+    attendance = db.relationship("Attendance", order_by="Attendance.id", lazy="selectin")
 
     __table_args__ = (
-        CheckConstraint("status IN ('requested', 'convened', 'closed')", name="known_status"),
-        CheckConstraint("convened_via IN ('chair', 'vice_chair', 'joint')", name="known_via"),
-        CheckConstraint("place IS NOT NULL OR online_url IS NOT NULL", name="place_or_link"),
+        db.CheckConstraint("status IN ('requested', 'convened', 'closed')", name="known_status"),
+        db.CheckConstraint("convened_via IN ('chair', 'vice_chair', 'joint')", name="known_via"),
+        db.CheckConstraint("place IS NOT NULL OR online_url IS NOT NULL", name="place_or_link"),
     )
 
 
@@ -171,15 +154,15 @@ class MeetingSignature(db.Model):
 
     __tablename__ = "meeting_signatures"
 
-    id = Column(Integer, primary_key=True)
-    meeting_id = Column(Integer, ForeignKey("meetings.id"), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    signed_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id"), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    signed_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
-    __table_args__ = (UniqueConstraint("meeting_id", "library_id"),)
+    __table_args__ = (db.UniqueConstraint("meeting_id", "library_id"),)
 
 
 class AgendaItem(db.Model):
@@ -187,39 +170,39 @@ class AgendaItem(db.Model):
 
     __tablename__ = "agenda_items"
 
-    id = Column(Integer, primary_key=True)
-    meeting_id = Column(Integer, ForeignKey("meetings.id"), nullable=False, index=True)
-    position = Column(Integer, nullable=False)
-    kind = Column(String(20), nullable=False)
-    title = Column(String(300), nullable=False)
-    body = Column(Text)
-    application_id = Column(Integer, ForeignKey("membership_applications.id"))
-    target_library_id = Column(Integer, ForeignKey("libraries.id"))
-    target_user_id = Column(Integer, ForeignKey("users.id"))
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id"), nullable=False, index=True)
+    position = db.Column(db.Integer, nullable=False)
+    kind = db.Column(db.String(20), nullable=False)
+    title = db.Column(db.String(300), nullable=False)
+    body = db.Column(db.Text)
+    application_id = db.Column(db.Integer, db.ForeignKey("membership_applications.id"))
+    target_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    target_user_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     # rotation order: [[year, library_id], ...]; budget/expense: amount in yuan
-    payload = Column(JSONB, nullable=False, server_default="{}")
-    amount = Column(Numeric(14, 2))
-    status = Column(String(8), nullable=False, default="open")
-    yes = Column(Integer)
-    no = Column(Integer)
-    abstain = Column(Integer)
-    attending = Column(Integer)
-    passed = Column(Boolean)
-    closed_at = Column(DateTime(timezone=True))
-    closed_by_id = Column(Integer, ForeignKey("users.id"))
+    payload = db.Column(JSONB, nullable=False, server_default="{}")
+    amount = db.Column(db.Numeric(14, 2))
+    status = db.Column(db.String(8), nullable=False, default="open")
+    yes = db.Column(db.Integer)
+    no = db.Column(db.Integer)
+    abstain = db.Column(db.Integer)
+    attending = db.Column(db.Integer)
+    passed = db.Column(db.Boolean)
+    closed_at = db.Column(db.DateTime(timezone=True))
+    closed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
 
-    meeting = relationship(Meeting, back_populates="items")
-    application = relationship(MembershipApplication)
-    target_library = relationship(Library)
-    target_user = relationship(User, foreign_keys=[target_user_id])
-    votes = relationship("Vote", lazy="selectin", order_by="Vote.id")
+    meeting = db.relationship(Meeting, back_populates="items")
+    application = db.relationship(MembershipApplication)
+    target_library = db.relationship(Library)
+    target_user = db.relationship(User, foreign_keys=[target_user_id])
+    votes = db.relationship("Vote", lazy="selectin", order_by="Vote.id")
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {ITEM_KINDS}", name="known_kind"),
-        CheckConstraint("status IN ('open', 'closed')", name="known_status"),
-        CheckConstraint("status = 'open' OR kind = 'information' OR (yes IS NOT NULL AND "
+        db.CheckConstraint(f"kind IN {ITEM_KINDS}", name="known_kind"),
+        db.CheckConstraint("status IN ('open', 'closed')", name="known_status"),
+        db.CheckConstraint("status = 'open' OR kind = 'information' OR (yes IS NOT NULL AND "
                         "attending IS NOT NULL AND passed IS NOT NULL)", name="closed_has_tally"),
-        UniqueConstraint("meeting_id", "position"),
+        db.UniqueConstraint("meeting_id", "position"),
     )
 
     @property
@@ -232,18 +215,18 @@ class Attendance(db.Model):
 
     __tablename__ = "attendance"
 
-    id = Column(Integer, primary_key=True)
-    meeting_id = Column(Integer, ForeignKey("meetings.id"), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    mode = Column(String(10), nullable=False)
-    checked_in_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id"), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    mode = db.Column(db.String(10), nullable=False)
+    checked_in_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        UniqueConstraint("meeting_id", "library_id"),
-        CheckConstraint("mode IN ('in_person', 'online')", name="known_mode"),
+        db.UniqueConstraint("meeting_id", "library_id"),
+        db.CheckConstraint("mode IN ('in_person', 'online')", name="known_mode"),
     )
 
 
@@ -252,18 +235,18 @@ class Vote(db.Model):
 
     __tablename__ = "votes"
 
-    id = Column(BigInteger, primary_key=True)
-    item_id = Column(Integer, ForeignKey("agenda_items.id"), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    choice = Column(String(8), nullable=False)
-    cast_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.BigInteger, primary_key=True)
+    item_id = db.Column(db.Integer, db.ForeignKey("agenda_items.id"), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    choice = db.Column(db.String(8), nullable=False)
+    cast_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        UniqueConstraint("item_id", "library_id"),
-        CheckConstraint(f"choice IN {VOTE_CHOICES}", name="known_choice"),
+        db.UniqueConstraint("item_id", "library_id"),
+        db.CheckConstraint(f"choice IN {VOTE_CHOICES}", name="known_choice"),
     )
 
 
@@ -272,24 +255,24 @@ class Handover(db.Model):
 
     __tablename__ = "handovers"
 
-    id = Column(Integer, primary_key=True)
-    year = Column(Integer, nullable=False)
-    from_library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    to_library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    status = Column(String(10), nullable=False, default="open")
-    started_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    started_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    accepted_by_id = Column(Integer, ForeignKey("users.id"))
-    accepted_at = Column(DateTime(timezone=True))
-    note = Column(Text)
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False)
+    from_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    to_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="open")
+    started_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    accepted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    accepted_at = db.Column(db.DateTime(timezone=True))
+    note = db.Column(db.Text)
 
-    from_library = relationship(Library, foreign_keys=[from_library_id])
-    to_library = relationship(Library, foreign_keys=[to_library_id])
+    from_library = db.relationship(Library, foreign_keys=[from_library_id])
+    to_library = db.relationship(Library, foreign_keys=[to_library_id])
 
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'accepted', 'cancelled')", name="known_status"),
-        Index("uq_handovers_one_open", "status", unique=True,
-              postgresql_where=text("status = 'open'")),
+        db.CheckConstraint("status IN ('open', 'accepted', 'cancelled')", name="known_status"),
+        db.Index("uq_handovers_one_open", "status", unique=True,
+                 postgresql_where=db.text("status = 'open'")),
     )
 
 
@@ -298,17 +281,17 @@ class WorkingGroupMember(db.Model):
 
     __tablename__ = "working_group_members"
 
-    id = Column(Integer, primary_key=True)
-    group = Column(String(20), nullable=False)
-    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    is_lead = Column(Boolean, nullable=False, default=False)
-    added_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    group = db.Column(db.String(20), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    is_lead = db.Column(db.Boolean, nullable=False, default=False)
+    added_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    user = relationship(User)
+    user = db.relationship(User)
 
     __table_args__ = (
-        CheckConstraint(f"\"group\" IN {WORKING_GROUPS}", name="known_group"),
-        UniqueConstraint("group", "user_id"),
+        db.CheckConstraint(f"\"group\" IN {WORKING_GROUPS}", name="known_group"),
+        db.UniqueConstraint("group", "user_id"),
     )
 
 
@@ -317,20 +300,20 @@ class AnnualDocument(db.Model):
 
     __tablename__ = "annual_documents"
 
-    id = Column(Integer, primary_key=True)
-    year = Column(Integer, nullable=False)
-    kind = Column(String(8), nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    body = Column(Text, nullable=False)
-    updated_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    published_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False)
+    kind = db.Column(db.String(8), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    published_at = db.Column(db.DateTime(timezone=True))
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('plan', 'report')", name="known_kind"),
-        UniqueConstraint("year", "kind"),
+        db.CheckConstraint("kind IN ('plan', 'report')", name="known_kind"),
+        db.UniqueConstraint("year", "kind"),
     )
 
 
@@ -339,17 +322,17 @@ class CostShare(db.Model):
 
     __tablename__ = "cost_shares"
 
-    id = Column(Integer, primary_key=True)
-    year = Column(Integer, nullable=False)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    amount = Column(Numeric(14, 2), nullable=False)
-    paid_on = Column(Date)
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    amount = db.Column(db.Numeric(14, 2), nullable=False)
+    paid_on = db.Column(db.Date)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        UniqueConstraint("year", "library_id"),
-        CheckConstraint("amount >= 0", name="not_negative"),
+        db.UniqueConstraint("year", "library_id"),
+        db.CheckConstraint("amount >= 0", name="not_negative"),
     )
 
 
@@ -358,13 +341,13 @@ class Expense(db.Model):
 
     __tablename__ = "expenses"
 
-    id = Column(Integer, primary_key=True)
-    year = Column(Integer, nullable=False, index=True)
-    spent_on = Column(Date, nullable=False)
-    description = Column(String(300), nullable=False)
-    amount = Column(Numeric(14, 2), nullable=False)
-    recorded_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    recorded_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    approved_by_item_id = Column(Integer, ForeignKey("agenda_items.id"))
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False, index=True)
+    spent_on = db.Column(db.Date, nullable=False)
+    description = db.Column(db.String(300), nullable=False)
+    amount = db.Column(db.Numeric(14, 2), nullable=False)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    approved_by_item_id = db.Column(db.Integer, db.ForeignKey("agenda_items.id"))
 
-    __table_args__ = (CheckConstraint("amount > 0", name="positive"),)
+    __table_args__ = (db.CheckConstraint("amount > 0", name="positive"),)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from jala import clock
 from jala.accounts.models import Library
 from jala.audit import AuditEntry, record_audit
-from jala.catalog.models import Holding, Record, RecordIdentifier
+from jala.catalog.models import Holding, Record
+from jala.catalog.service import record_by_isbn
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.loans.cards import card_problem, find_card
@@ -49,13 +50,9 @@ def find_record(reference):
     if not reference:
         return None
     isbn = canonical_isbn(reference)
-    if isbn:
-        record_id = db.session.execute(
-            select(RecordIdentifier.record_id).where(RecordIdentifier.kind == "isbn",
-                                                     RecordIdentifier.value == isbn)
-        ).scalar_one_or_none()
-        if record_id is not None:
-            return db.session.get(Record, record_id)
+    record = record_by_isbn(isbn) if isbn else None
+    if record is not None:
+        return record
     if reference.isdecimal() and len(reference) < 19:
         record = db.session.get(Record, int(reference))
         if record is not None:

@@ -1,17 +1,4 @@
 """Looking inside a record (preview pages), full-text link resolvers, saved lists."""
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import Library, User
@@ -26,22 +13,23 @@ class PreviewPage(db.Model):
 
     __tablename__ = "preview_pages"
 
-    id = Column(Integer, primary_key=True)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
-    kind = Column(String(8), nullable=False)
-    position = Column(Integer, nullable=False)
-    file_id = Column(Integer, ForeignKey("stored_files.id"), nullable=False)
-    caption = Column(String(200))
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False)
-    uploaded_by_id = Column(Integer, ForeignKey("users.id"), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="CASCADE"),
+                          nullable=False)
+    kind = db.Column(db.String(8), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    file_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"), nullable=False)
+    caption = db.Column(db.String(200))
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    file = relationship(StoredFile)
-    library = relationship(Library)
+    file = db.relationship(StoredFile)
+    library = db.relationship(Library)
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {PREVIEW_KINDS}", name="known_kind"),
-        Index("ix_preview_pages_record", record_id, kind, position),
+        db.CheckConstraint(f"kind IN {PREVIEW_KINDS}", name="known_kind"),
+        db.Index("ix_preview_pages_record", record_id, kind, position),
     )
 
 
@@ -50,14 +38,14 @@ class LinkResolver(db.Model):
 
     __tablename__ = "link_resolvers"
 
-    id = Column(Integer, primary_key=True)
-    library_id = Column(Integer, ForeignKey("libraries.id"), nullable=False, unique=True)
-    base_url = Column(String(500), nullable=False)
-    label = Column(String(100))
-    updated_by_id = Column(Integer, ForeignKey("users.id"))
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"), nullable=False, unique=True)
+    base_url = db.Column(db.String(500), nullable=False)
+    label = db.Column(db.String(100))
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    library = relationship(Library)
+    library = db.relationship(Library)
 
 
 class SavedList(db.Model):
@@ -65,15 +53,15 @@ class SavedList(db.Model):
 
     __tablename__ = "saved_lists"
 
-    id = Column(Integer, primary_key=True)
-    owner_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
-    name = Column(String(200), nullable=False)
-    share_token = Column(String(43), unique=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    share_token = db.Column(db.String(43), unique=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    owner = relationship(User)
-    items = relationship("SavedListItem", order_by="SavedListItem.id", lazy="selectin",
-                         cascade="all, delete-orphan")
+    owner = db.relationship(User)
+    items = db.relationship("SavedListItem", order_by="SavedListItem.id", lazy="selectin",
+                            cascade="all, delete-orphan")
 
 
 class SavedListItem(db.Model):
@@ -81,12 +69,14 @@ class SavedListItem(db.Model):
 
     __tablename__ = "saved_list_items"
 
-    id = Column(Integer, primary_key=True)
-    list_id = Column(Integer, ForeignKey("saved_lists.id", ondelete="CASCADE"), nullable=False)
-    record_id = Column(BigInteger, ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
-    note = Column(Text)
-    added_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    id = db.Column(db.Integer, primary_key=True)
+    list_id = db.Column(db.Integer, db.ForeignKey("saved_lists.id", ondelete="CASCADE"),
+                        nullable=False)
+    record_id = db.Column(db.BigInteger, db.ForeignKey("records.id", ondelete="CASCADE"),
+                          nullable=False)
+    note = db.Column(db.Text)
+    added_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    record = relationship("Record")
+    record = db.relationship("Record")
 
-    __table_args__ = (UniqueConstraint("list_id", "record_id"),)
+    __table_args__ = (db.UniqueConstraint("list_id", "record_id"),)

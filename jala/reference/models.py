@@ -1,17 +1,5 @@
 """Ask a librarian (联合虚拟参考咨询): questions, threads, and the published FAQ."""
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    text,
-)
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import relationship
 
 from jala import clock
 from jala.accounts.models import Library, User
@@ -26,34 +14,34 @@ class Question(db.Model):
 
     __tablename__ = "reference_questions"
 
-    id = Column(Integer, primary_key=True)
-    asker_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
-    subject = Column(String(200), nullable=False)
-    status = Column(String(10), nullable=False, default="open")
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    last_activity_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    claimed_by_id = Column(Integer, ForeignKey("users.id"))
-    claimed_library_id = Column(Integer, ForeignKey("libraries.id"))
-    first_response_at = Column(DateTime(timezone=True))
+    id = db.Column(db.Integer, primary_key=True)
+    asker_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    subject = db.Column(db.String(200), nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="open")
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    last_activity_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    claimed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    claimed_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    first_response_at = db.Column(db.DateTime(timezone=True))
     # timer: an unanswered question escalates then
-    escalate_at = Column(DateTime(timezone=True))
-    escalated_at = Column(DateTime(timezone=True))
+    escalate_at = db.Column(db.DateTime(timezone=True))
+    escalated_at = db.Column(db.DateTime(timezone=True))
     # the published, anonymised version (the FAQ), searchable like the catalogue
-    faq_question = Column(Text)
-    faq_answer = Column(Text)
-    faq_published_at = Column(DateTime(timezone=True))
-    faq_vector = Column(TSVECTOR)
+    faq_question = db.Column(db.Text)
+    faq_answer = db.Column(db.Text)
+    faq_published_at = db.Column(db.DateTime(timezone=True))
+    faq_vector = db.Column(TSVECTOR)
 
-    asker = relationship(User, foreign_keys=[asker_id])
-    claimed_by = relationship(User, foreign_keys=[claimed_by_id])
-    claimed_library = relationship(Library)
-    messages = relationship("QuestionMessage", order_by="QuestionMessage.id", lazy="selectin")
+    asker = db.relationship(User, foreign_keys=[asker_id])
+    claimed_by = db.relationship(User, foreign_keys=[claimed_by_id])
+    claimed_library = db.relationship(Library)
+    messages = db.relationship("QuestionMessage", order_by="QuestionMessage.id", lazy="selectin")
 
     __table_args__ = (
-        CheckConstraint(f"status IN {QUESTION_STATUSES}", name="known_status"),
-        Index("ix_reference_questions_escalate_at", escalate_at,
-              postgresql_where=text("escalate_at IS NOT NULL")),
-        Index("ix_reference_questions_faq_vector", faq_vector, postgresql_using="gin"),
+        db.CheckConstraint(f"status IN {QUESTION_STATUSES}", name="known_status"),
+        db.Index("ix_reference_questions_escalate_at", escalate_at,
+                 postgresql_where=db.text("escalate_at IS NOT NULL")),
+        db.Index("ix_reference_questions_faq_vector", faq_vector, postgresql_using="gin"),
     )
 
 
@@ -62,16 +50,16 @@ class QuestionMessage(db.Model):
 
     __tablename__ = "reference_messages"
 
-    id = Column(Integer, primary_key=True)
-    question_id = Column(Integer, ForeignKey("reference_questions.id"), nullable=False,
-                         index=True)
-    author_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    id = db.Column(db.Integer, primary_key=True)
+    question_id = db.Column(db.Integer, db.ForeignKey("reference_questions.id"), nullable=False,
+                            index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     # set when a librarian writes: the answering library, for statistics
-    library_id = Column(Integer, ForeignKey("libraries.id"))
-    body = Column(Text, nullable=False)
-    attachment_id = Column(Integer, ForeignKey("stored_files.id"))
-    created_at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
+    library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
+    body = db.Column(db.Text, nullable=False)
+    attachment_id = db.Column(db.Integer, db.ForeignKey("stored_files.id"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
-    author = relationship(User)
-    library = relationship(Library)
-    attachment = relationship(StoredFile)
+    author = db.relationship(User)
+    library = db.relationship(Library)
+    attachment = db.relationship(StoredFile)

@@ -1,5 +1,4 @@
 """The search log (for the statistics pages): queries, filters, hits and time, never who."""
-from sqlalchemy import BigInteger, Column, DateTime, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jala import clock
@@ -11,11 +10,11 @@ class SearchLogEntry(db.Model):
 
     __tablename__ = "search_log"
 
-    id = Column(BigInteger, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, default=clock.now)
-    query = Column(String(500), nullable=False)
-    filters = Column(JSONB, nullable=False, default=dict)
-    hits = Column(Integer, nullable=False)
-    total_relation = Column(String(3), nullable=False)
-    ms = Column(Integer, nullable=False)
-    channel = Column(String(8), nullable=False)
+    id = db.Column(db.BigInteger, primary_key=True)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    query = db.Column(db.String(500), nullable=False)
+    filters = db.Column(JSONB, nullable=False, default=dict)
+    hits = db.Column(db.Integer, nullable=False)
+    total_relation = db.Column(db.String(3), nullable=False)
+    ms = db.Column(db.Integer, nullable=False)
+    channel = db.Column(db.String(8), nullable=False)
