@@ -5,8 +5,7 @@ from flask_login import current_user, login_required
 
 from jala.catalog.service import get_record
 from jala.errors import NotFound, RuleViolation
-from jala.reading import bp, citations
-from jala.reading import services as reading
+from jala.reading import bp, citations, lists, previews, resolvers
 from jala.reading.forms import (
     ConfirmForm,
     LinkResolverForm,
@@ -43,12 +42,12 @@ def _download(records, fmt, stem):
 
 def preview_items(record):
     """The record's preview pages with what the templates need to show each one."""
-    pages = reading.preview_pages(record.id)
+    pages = previews.preview_pages(record.id)
     return [{"page": page, "number": number, "total": len(pages),
-             "pdf": reading.is_pdf(page),
-             "src": None if reading.is_pdf(page) else reading.preview_view_url(page),
+             "pdf": previews.is_pdf(page),
+             "src": None if previews.is_pdf(page) else previews.preview_view_url(page),
              "file_url": url_for("reading.preview_file", record_id=record.id, page_id=page.id),
-             "kind": reading.kind_label(page.kind)}
+             "kind": previews.kind_label(page.kind)}
             for number, page in enumerate(pages, start=1)]
 
 
@@ -57,13 +56,13 @@ def _save_box(record, error=None):
     user = current_user
     signed_in = getattr(user, "is_authenticated", False)
     return {"record": record, "error": error,
-            "lists": reading.my_lists(user) if signed_in else [],
-            "saved_in": reading.lists_with_record(user, record.id) if signed_in else []}
+            "lists": lists.my_lists(user) if signed_in else [],
+            "saved_in": lists.lists_with_record(user, record.id) if signed_in else []}
 
 
 def record_panel(record):
     """Everything the reading panel of a record page shows, computed once."""
-    links = reading.resolver_links(current_user, record)
+    links = resolvers.resolver_links(current_user, record)
     home_id = getattr(current_user, "home_library_id", None)
     home = links[0] if links and home_id is not None and links[0][0].id == home_id else None
     return {
@@ -73,7 +72,7 @@ def record_panel(record):
         "doi": citations.clean_doi(record.doi),
         "gbt7714": citations.gbt7714(record),
         "coins": coins(record),
-        "can_manage": reading.can_manage_previews(current_user, record),
+        "can_manage": previews.can_manage_previews(current_user, record),
         "save": _save_box(record),
     }
 
@@ -81,8 +80,8 @@ def record_panel(record):
 @bp.app_context_processor
 def reading_helpers():
     """Helpers for the record page and search results (covers: one query per page)."""
-    return {"cover_urls": reading.cover_urls, "reading_panel": record_panel,
-            "preview_kind_label": reading.kind_label}
+    return {"cover_urls": previews.cover_urls, "reading_panel": record_panel,
+            "preview_kind_label": previews.kind_label}
 
 
 # --- previews: readers --------------------------------------------------------------------
@@ -98,8 +97,8 @@ def preview(record_id):
 def preview_file(record_id, page_id):
     """One preview file (a PDF, or an image at full size) through a fresh short-lived link."""
     record = get_record(record_id)
-    page = reading.get_preview_page(record.id, page_id)
-    return redirect(reading.preview_view_url(page), code=302)
+    page = previews.get_preview_page(record.id, page_id)
+    return redirect(previews.preview_view_url(page), code=302)
 
 
 # --- previews: staff ----------------------------------------------------------------------
@@ -114,7 +113,7 @@ def _manage_context(record, **extra):
 def manage_previews(record_id):
     """Staff upload a record's cover, front matter, contents and sample pages."""
     record = get_record(record_id)
-    reading.require_preview_manager(current_user, record)
+    previews.require_preview_manager(current_user, record)
     form = PreviewUploadForm()
     status = 200
     if form.validate_on_submit():
@@ -141,7 +140,7 @@ def _add_previews(record, kind, uploads, caption):
     """Add each upload to the record's preview; with several, a refusal names its file."""
     for upload in uploads:
         try:
-            reading.upload_preview(current_user, record.id, kind=kind, upload=upload,
+            previews.upload_preview(current_user, record.id, kind=kind, upload=upload,
                                    caption=caption)
         except RuleViolation as refusal:
             if len(uploads) == 1 or refusal.status in NOT_FOR_A_FORM:
@@ -166,7 +165,7 @@ def move_preview(record_id, page_id):
     """Move a preview page one place up or down."""
     def step(record):
         form = require_form(MoveForm())
-        reading.move_preview(current_user, record.id, page_id, form.direction.data)
+        previews.move_preview(current_user, record.id, page_id, form.direction.data)
     return _preview_step(record_id, step)
 
 
@@ -176,7 +175,7 @@ def delete_preview(record_id, page_id):
     """Take a page out of the preview."""
     def step(record):
         require_form(ConfirmForm())
-        reading.delete_preview(current_user, record.id, page_id)
+        previews.delete_preview(current_user, record.id, page_id)
     return _preview_step(record_id, step)
 
 
@@ -204,11 +203,11 @@ def cite_download(record_id, ext):
 @login_required
 def link_resolver(code):
     """A library admin sets the OpenURL resolver its readers are sent to for full text."""
-    library, resolver = reading.link_resolver_of(current_user, code)
+    library, resolver = resolvers.link_resolver_of(current_user, code)
     form = LinkResolverForm(obj=resolver)
     status = 200
     if form.validate_on_submit():
-        _resolver, refusal = attempt(lambda: reading.save_link_resolver(
+        _resolver, refusal = attempt(lambda: resolvers.save_link_resolver(
             current_user, library.code, form.base_url.data, form.label.data))
         if refusal is None:
             flash(_("The link resolver is saved."), "success")
@@ -226,7 +225,7 @@ def link_resolver(code):
 def delete_link_resolver(code):
     """Remove the library's link resolver."""
     require_form(ConfirmForm())
-    library = reading.delete_link_resolver(current_user, code)
+    library = resolvers.delete_link_resolver(current_user, code)
     if library is not None:
         flash(_("The link resolver is removed."), "success")
     return redirect(url_for("reading.link_resolver", code=code.upper()), code=303)
@@ -241,7 +240,7 @@ def my_lists():
     form = ListForm()
     status = 200
     if form.validate_on_submit():
-        saved, refusal = attempt(lambda: reading.create_list(current_user, form.name.data),
+        saved, refusal = attempt(lambda: lists.create_list(current_user, form.name.data),
                                  reraise=())
         if refusal is None:
             return redirect(url_for("reading.list_detail", list_id=saved.id), code=303)
@@ -249,12 +248,12 @@ def my_lists():
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("reading/lists.html", lists=reading.my_lists(current_user),
-                           sizes=reading.list_sizes(current_user), form=form), status
+    return render_template("reading/lists.html", lists=lists.my_lists(current_user),
+                           sizes=lists.list_sizes(current_user), form=form), status
 
 
 def _list_context(saved, **extra):
-    records = reading.list_records(saved)
+    records = lists.list_records(saved)
     return dict(saved=saved, records=records, gbt7714=citations.export(records, "gbt7714"),
                 rename_form=ListForm(obj=saved), confirm_form=ConfirmForm(), **extra)
 
@@ -263,7 +262,7 @@ def _list_context(saved, **extra):
 @login_required
 def list_detail(list_id):
     """One of the user's lists: its records, citations, sharing."""
-    saved = reading.get_own_list(current_user, list_id)
+    saved = lists.get_own_list(current_user, list_id)
     return render_template("reading/list.html", **_list_context(saved))
 
 
@@ -271,11 +270,11 @@ def list_detail(list_id):
 @login_required
 def rename_list(list_id):
     """Rename a list."""
-    saved = reading.get_own_list(current_user, list_id)
+    saved = lists.get_own_list(current_user, list_id)
     form = ListForm()
     if form.validate_on_submit():
         _saved, refusal = attempt(
-            lambda: reading.rename_list(current_user, list_id, form.name.data), reraise=())
+            lambda: lists.rename_list(current_user, list_id, form.name.data), reraise=())
         if refusal is None:
             return redirect(url_for("reading.list_detail", list_id=list_id), code=303)
         form.name.errors.append(refusal.message)
@@ -289,7 +288,7 @@ def rename_list(list_id):
 def delete_list(list_id):
     """Delete a list."""
     require_form(ConfirmForm())
-    reading.delete_list(current_user, list_id)
+    lists.delete_list(current_user, list_id)
     flash(_("The list is deleted."), "success")
     return redirect(url_for("reading.my_lists"), code=303)
 
@@ -307,22 +306,22 @@ def _share_step(list_id, service):
 @login_required
 def share_list(list_id):
     """Make a read-only link to the list."""
-    return _share_step(list_id, reading.share_list)
+    return _share_step(list_id, lists.share_list)
 
 
 @bp.post("/lists/<id:list_id>/unshare")
 @login_required
 def stop_sharing(list_id):
     """Stop sharing the list: its link stops working."""
-    return _share_step(list_id, reading.stop_sharing)
+    return _share_step(list_id, lists.stop_sharing)
 
 
 @bp.get(f"/lists/<id:list_id>/export.<{EXT}:ext>")
 @login_required
 def export_list(list_id, ext):
     """The list's citations as a file."""
-    saved = reading.get_own_list(current_user, list_id)
-    return _download(reading.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
+    saved = lists.get_own_list(current_user, list_id)
+    return _download(lists.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
 
 
 # --- saving from a record page --------------------------------------------------------------
@@ -341,7 +340,7 @@ def save_record():
 
     def save():
         require_form(form)
-        saved, _item = reading.save_record(current_user, record.id,
+        saved, _item = lists.save_record(current_user, record.id,
                                            _parse_id(form.list_id.data, 10))
         return saved
 
@@ -360,7 +359,7 @@ def remove_record(list_id, record_id):
     record_id = _parse_id(record_id)
     if record_id is None:
         raise NotFound(_("No such record."))
-    reading.remove_record(current_user, list_id, record_id)
+    lists.remove_record(current_user, list_id, record_id)
     if is_htmx():
         if request.headers.get("HX-Target", "").startswith("save-"):
             return render_template("reading/_save_box.html",
@@ -376,8 +375,8 @@ def remove_record(list_id, record_id):
 @bp.get("/shared/lists/<token>")
 def shared_list(token):
     """A shared list, read-only, for anyone who has its link."""
-    saved = reading.shared_list(token)
-    records = reading.list_records(saved)
+    saved = lists.shared_list(token)
+    records = lists.list_records(saved)
     response = Response(render_template(
         "reading/shared_list.html", saved=saved, records=records, token=token,
         gbt7714=citations.export(records, "gbt7714")))
@@ -388,5 +387,5 @@ def shared_list(token):
 @bp.get(f"/shared/lists/<token>/export.<{EXT}:ext>")
 def export_shared_list(token, ext):
     """A shared list's citations as a file."""
-    saved = reading.shared_list(token)
-    return _download(reading.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
+    saved = lists.shared_list(token)
+    return _download(lists.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")

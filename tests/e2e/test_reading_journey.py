@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from jala.extensions import db
-from jala.reading import citations
-from jala.reading import services as reading
+from jala.reading import citations, previews
 from jala.reading.models import PreviewPage
 from tests.catalog.conftest import import_lines
 from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot
@@ -38,10 +37,10 @@ def reading_setup(app):
             "SELECT record_id FROM source_records WHERE source_id = :s"), {"s": SOURCE_ID}
         ).scalar_one()
         librarian = make_user(library="NCU", roles=["librarian"], email=LIBRARIAN_EMAIL)
-        reading.upload_preview(librarian, record_id, kind="cover",
+        previews.upload_preview(librarian, record_id, kind="cover",
                                upload=Upload(png(0, 300, 400, (250, 232, 200)), "cover.png"))
         for number in range(1, SAMPLES + 1):
-            reading.upload_preview(librarian, record_id, kind="sample",
+            previews.upload_preview(librarian, record_id, kind="sample",
                                    upload=Upload(png(number, 300, 400), f"{number}.png"),
                                    caption=f"p. {number}")
         reader = make_user(library="JXUFE", email=READER_EMAIL, name="读者小王")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from jala.accounts.models import User
 from jala.extensions import db
-from jala.reading import services as reading
+from jala.reading import lists, previews
 from jala.reading.models import SavedList, SavedListItem
 from tests.factories import make_user
 from tests.races import race as _race
@@ -31,7 +31,7 @@ def test_a_double_tap_on_save_makes_one_default_list_and_one_item(app):
         db.session.commit()
 
     def save():
-        saved, item = reading.save_record(db.session.get(User, reader_id), record_id)
+        saved, item = lists.save_record(db.session.get(User, reader_id), record_id)
         return saved.id
 
     outcomes = _race(app, save, save, save)
@@ -50,10 +50,10 @@ def test_two_covers_uploaded_at_once_leave_one(app):
         db.session.commit()
 
     def cover(user_id, number):
-        return lambda: reading.upload_preview(db.session.get(User, user_id), record_id,
+        return lambda: previews.upload_preview(db.session.get(User, user_id), record_id,
                                               kind="cover", upload=Upload(png(number))).id
 
     outcomes = _race(app, cover(staff[0], 1), cover(staff[1], 2))
     assert all(isinstance(o, int) for o in outcomes)
     with app.app_context():
-        assert [p.id for p in reading.preview_pages(record_id)] == [max(outcomes)]
+        assert [p.id for p in previews.preview_pages(record_id)] == [max(outcomes)]

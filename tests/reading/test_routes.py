@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from jala.extensions import db
-from jala.reading import services as reading
+from jala.reading import lists, previews
 from jala.reading.models import PreviewPage, SavedList, SavedListItem
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
@@ -58,9 +58,9 @@ def test_a_visitor_sees_links_citation_coins_and_a_login_to_save(client, record)
 
 def test_the_record_page_shows_the_preview_strip(client, record):
     librarian = make_user(library="NCU", roles=("librarian",))
-    cover = reading.upload_preview(librarian, record.id, kind="cover", upload=Upload(png(0)))
-    sample = reading.upload_preview(librarian, record.id, kind="sample", upload=Upload(png(1)))
-    toc = reading.upload_preview(librarian, record.id, kind="toc", upload=Upload(PDF, "t.pdf"))
+    cover = previews.upload_preview(librarian, record.id, kind="cover", upload=Upload(png(0)))
+    sample = previews.upload_preview(librarian, record.id, kind="sample", upload=Upload(png(1)))
+    toc = previews.upload_preview(librarian, record.id, kind="toc", upload=Upload(PDF, "t.pdf"))
     page = client.get(f"/records/{record.id}").get_data(as_text=True)
     strip = page[page.index('class="preview-strip"'):page.index("</ol>", page.index(
         'class="preview-strip"'))]
@@ -81,7 +81,7 @@ def test_the_record_page_shows_the_preview_strip(client, record):
 
 def test_search_results_show_covers(client, record):
     librarian = make_user(library="NCU", roles=("librarian",))
-    reading.upload_preview(librarian, record.id, kind="cover", upload=Upload(png(0)))
+    previews.upload_preview(librarian, record.id, kind="cover", upload=Upload(png(0)))
     page = client.get("/search?q=鄱阳湖湿地鸟类图志").get_data(as_text=True)
     [hit] = [h for h in page.split('<li class="hit card">')[1:]
              if f'class="hit-title" href="/records/{record.id}"' in h.split("</li>")[0]]
@@ -151,9 +151,9 @@ def test_a_refused_save_comes_back_in_the_box_with_status_200(client, record):
     from jala.settings import change_setting
 
     change_setting("reading.items_per_list", 10, admin)
-    saved = reading.create_list(reader, "Full")
+    saved = lists.create_list(reader, "Full")
     for n in range(10):
-        reading.save_record(reader, add_record(f"reading-full-{n}", ["NCU"]).id, saved.id)
+        lists.save_record(reader, add_record(f"reading-full-{n}", ["NCU"]).id, saved.id)
     as_user(client, reader)
     response = post_form(client, "/lists/save", {"record_id": str(record.id),
                                                  "list_id": str(saved.id)}, headers=HTMX)
@@ -170,7 +170,7 @@ def reading_chair_code():
 
 def test_saving_into_someone_elses_list_is_not_found(client, record):
     owner = make_user()
-    saved = reading.create_list(owner, "Private")
+    saved = lists.create_list(owner, "Private")
     intruder = make_user()
     as_user(client, intruder)
     response = post_form(client, "/lists/save", {"record_id": str(record.id),
@@ -186,9 +186,9 @@ def test_lists_pages_create_rename_export_and_delete(client, record):
     as_user(client, reader)
     response = post_form(client, "/lists", {"name": "Birds"}, token_from="/lists")
     assert response.status_code == 303
-    [saved] = reading.my_lists(reader)
+    [saved] = lists.my_lists(reader)
     assert response.headers["Location"].endswith(f"/lists/{saved.id}")
-    reading.save_record(reader, record.id, saved.id)
+    lists.save_record(reader, record.id, saved.id)
     page = client.get(f"/lists/{saved.id}").get_data(as_text=True)
     assert "鄱阳湖湿地鸟类图志" in page and "刘一, 陈二. 鄱阳湖湿地鸟类图志[M]" in page
     assert "Birds" in client.get("/lists").get_data(as_text=True)
@@ -201,12 +201,12 @@ def test_lists_pages_create_rename_export_and_delete(client, record):
     assert export.get_data(as_text=True).startswith("@book{liu2018poyang,")
     assert post_form(client, "/lists", {"name": ""}, token_from="/lists").status_code == 400
     response = post_form(client, f"/lists/{saved.id}/delete", {})
-    assert response.status_code == 303 and reading.my_lists(reader) == []
+    assert response.status_code == 303 and lists.my_lists(reader) == []
 
 
 def test_another_readers_list_is_not_found_anywhere(client, record):
     owner = make_user()
-    saved, _item = reading.save_record(owner, record.id)
+    saved, _item = lists.save_record(owner, record.id)
     intruder = other_client(client, make_user())
     assert intruder.get(f"/lists/{saved.id}").status_code == 404
     assert intruder.get(f"/lists/{saved.id}/export.ris").status_code == 404
@@ -221,7 +221,7 @@ def test_another_readers_list_is_not_found_anywhere(client, record):
 
 def test_sharing_a_list_by_link_then_stopping(client, record):
     reader = make_user()
-    saved, _item = reading.save_record(reader, record.id)
+    saved, _item = lists.save_record(reader, record.id)
     as_user(client, reader)
     response = post_form(client, f"/lists/{saved.id}/share", {}, headers=HTMX)
     box = response.get_data(as_text=True)
@@ -244,7 +244,7 @@ def test_sharing_a_list_by_link_then_stopping(client, record):
 
 def test_removing_from_the_list_page_with_htmx(client, record):
     reader = make_user()
-    saved, _item = reading.save_record(reader, record.id)
+    saved, _item = lists.save_record(reader, record.id)
     as_user(client, reader)
     response = post_form(client, f"/lists/{saved.id}/records/{record.id}/remove", {},
                          headers={**HTMX, "HX-Target": f"item-{record.id}"})
@@ -267,7 +267,7 @@ def test_a_librarian_uploads_reorders_and_deletes_pages(client, record):
     assert "Manage preview pages" in client.get(f"/records/{record.id}").get_data(as_text=True)
     response = upload_files(client, record, [(png(1), "1.png"), (png(2), "2.png")])
     assert response.status_code == 303
-    first, second = reading.preview_pages(record.id)
+    first, second = previews.preview_pages(record.id)
     response = post_form(client, f"/records/{record.id}/previews/{second.id}/move",
                          {"direction": "up"}, headers=HTMX)
     assert response.status_code == 200
@@ -278,7 +278,7 @@ def test_a_librarian_uploads_reorders_and_deletes_pages(client, record):
                          headers=HTMX)
     assert response.status_code == 200 and f'id="preview-{first.id}"' not in \
         response.get_data(as_text=True)
-    assert reading.preview_pages(record.id) == [second]
+    assert previews.preview_pages(record.id) == [second]
 
 
 def test_one_bad_file_keeps_the_whole_upload_out(client, record):
@@ -286,7 +286,7 @@ def test_one_bad_file_keeps_the_whole_upload_out(client, record):
     response = upload_files(client, record, [(png(1), "1.png"), (b"MZ\x90\x00evil", "2.png")])
     assert response.status_code == 400
     assert "2.png: The file is not a valid" in response.get_data(as_text=True)
-    assert reading.preview_pages(record.id) == []
+    assert previews.preview_pages(record.id) == []
     response = upload_files(client, record, [(PDF, "cover.pdf")], kind="cover")
     assert response.status_code == 400 and "cover must be an image" in \
         response.get_data(as_text=True)
@@ -294,7 +294,7 @@ def test_one_bad_file_keeps_the_whole_upload_out(client, record):
 
 def test_a_refused_move_comes_back_in_the_list(client, record):
     librarian = make_user(library="NCU", roles=("librarian",))
-    page = reading.upload_preview(librarian, record.id, kind="sample", upload=Upload(png()))
+    page = previews.upload_preview(librarian, record.id, kind="sample", upload=Upload(png()))
     as_user(client, librarian)
     response = post_form(client, f"/records/{record.id}/previews/{page.id}/move",
                          {"direction": "sideways"}, headers=HTMX)
@@ -304,7 +304,7 @@ def test_a_refused_move_comes_back_in_the_list(client, record):
 @pytest.mark.parametrize("who", ["reader", "staff elsewhere"])
 def test_others_cannot_manage_previews(client, record, who):
     librarian = make_user(library="NCU", roles=("librarian",))
-    page = reading.upload_preview(librarian, record.id, kind="sample", upload=Upload(png()))
+    page = previews.upload_preview(librarian, record.id, kind="sample", upload=Upload(png()))
     user = make_user(library="JXAU", roles=("librarian",) if who == "staff elsewhere" else ())
     as_user(client, user)
     assert client.get(f"/records/{record.id}/previews").status_code == 403

@@ -10,7 +10,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile, open_view_token
 from jala.membership import get_library
-from jala.reading import services as reading
+from jala.reading import lists, previews, resolvers
 from jala.reading.models import LinkResolver, PreviewPage, SavedList
 from jala.settings import change_setting
 from tests.factories import make_user
@@ -23,7 +23,7 @@ def audit(action):
 
 
 def upload(user, record, kind="sample", data=None, name="page.png", caption=None):
-    return reading.upload_preview(user, record.id, kind=kind, upload=Upload(data or png(), name),
+    return previews.upload_preview(user, record.id, kind=kind, upload=Upload(data or png(), name),
                                   caption=caption)
 
 
@@ -35,7 +35,7 @@ def test_staff_of_a_holding_library_upload_a_preview_page(book, ncu_librarian):
     assert page.file.content_type == "image/png" and page.caption == "Preface"
     entry = audit("reading.preview_upload")
     assert entry.object_id == str(page.id) and entry.details["record_id"] == book.id
-    assert reading.preview_pages(book.id) == [page]
+    assert previews.preview_pages(book.id) == [page]
 
 
 @pytest.mark.parametrize("who", ["reader", "staff elsewhere", "public"])
@@ -45,8 +45,8 @@ def test_others_cannot_upload_previews(book, who):
             "public": lambda: make_user(library=None)}[who]()
     with pytest.raises(NotAllowed):
         upload(user, book)
-    assert reading.preview_pages(book.id) == []
-    assert not reading.can_manage_previews(user, book)
+    assert previews.preview_pages(book.id) == []
+    assert not previews.can_manage_previews(user, book)
 
 
 def test_staff_of_a_library_that_has_left_cannot_change_previews(book):
@@ -69,7 +69,7 @@ def test_uploads_are_checked_by_content(book, ncu_librarian):
     with pytest.raises(RuleViolation, match="Choose what the file shows"):
         upload(ncu_librarian, book, kind="back")
     toc = upload(ncu_librarian, book, kind="toc", data=PDF, name="contents.pdf")
-    assert reading.is_pdf(toc)
+    assert previews.is_pdf(toc)
 
 
 def test_uploads_larger_than_the_setting_are_refused(book, ncu_librarian, portal_admin):
@@ -83,7 +83,7 @@ def test_a_new_cover_replaces_the_old_one(book, ncu_librarian):
     old = upload(ncu_librarian, book, kind="cover")
     old_file = old.file
     new = upload(ncu_librarian, book, kind="cover", data=png(2))
-    assert [p.id for p in reading.preview_pages(book.id)] == [new.id]
+    assert [p.id for p in previews.preview_pages(book.id)] == [new.id]
     assert old_file.delete_after <= clock.now()
     assert audit("reading.preview_upload").details["replaced"] == [old.id]
 
@@ -101,20 +101,20 @@ def test_pages_read_cover_first_then_in_their_order(book, ncu_librarian):
     one, two, three = (upload(ncu_librarian, book, data=png(n)) for n in (1, 2, 3))
     toc = upload(ncu_librarian, book, kind="toc")
     cover = upload(ncu_librarian, book, kind="cover")
-    assert reading.preview_pages(book.id) == [cover, toc, one, two, three]
-    reading.move_preview(ncu_librarian, book.id, three.id, "up")
-    assert reading.preview_pages(book.id) == [cover, toc, one, three, two]
-    reading.move_preview(ncu_librarian, book.id, one.id, "up")  # already first: no change
-    assert [p.position for p in reading.preview_pages(book.id)[2:]] == [1, 2, 3]
+    assert previews.preview_pages(book.id) == [cover, toc, one, two, three]
+    previews.move_preview(ncu_librarian, book.id, three.id, "up")
+    assert previews.preview_pages(book.id) == [cover, toc, one, three, two]
+    previews.move_preview(ncu_librarian, book.id, one.id, "up")  # already first: no change
+    assert [p.position for p in previews.preview_pages(book.id)[2:]] == [1, 2, 3]
     assert audit("reading.preview_move").details["direction"] == "up"
 
 
 def test_deleting_a_page_renumbers_the_rest_and_retires_its_file(book, ncu_librarian):
     one, two, three = (upload(ncu_librarian, book, data=png(n)) for n in (1, 2, 3))
     stored = two.file
-    url = reading.preview_view_url(two)
-    reading.delete_preview(ncu_librarian, book.id, two.id)
-    assert reading.preview_pages(book.id) == [one, three] and three.position == 2
+    url = previews.preview_view_url(two)
+    previews.delete_preview(ncu_librarian, book.id, two.id)
+    assert previews.preview_pages(book.id) == [one, three] and three.position == 2
     assert db.session.get(PreviewPage, two.id) is None
     assert stored.delete_after <= clock.now()
     assert audit("reading.preview_delete").object_id == str(two.id)
@@ -125,21 +125,21 @@ def test_a_page_of_another_record_is_not_found(book, ncu_librarian):
     other = add_record("reading-2", ["NCU"], title="其他")
     page = upload(ncu_librarian, other)
     with pytest.raises(NotFound):
-        reading.delete_preview(ncu_librarian, book.id, page.id)
+        previews.delete_preview(ncu_librarian, book.id, page.id)
     with pytest.raises(NotFound):
-        reading.move_preview(ncu_librarian, book.id, page.id, "down")
+        previews.move_preview(ncu_librarian, book.id, page.id, "down")
 
 
 def test_staff_of_another_library_cannot_delete_or_move(book, ncu_librarian):
     page = upload(ncu_librarian, book)
     stranger = make_user(library="JXAU", roles=("librarian",))
     with pytest.raises(NotAllowed):
-        reading.delete_preview(stranger, book.id, page.id)
+        previews.delete_preview(stranger, book.id, page.id)
     with pytest.raises(NotAllowed):
-        reading.move_preview(stranger, book.id, page.id, "down")
+        previews.move_preview(stranger, book.id, page.id, "down")
     # staff of the other holding library may: the preview belongs to the record
     ecjtu = make_user(library="ECJTU", roles=("librarian",))
-    reading.delete_preview(ecjtu, book.id, page.id)
+    previews.delete_preview(ecjtu, book.id, page.id)
 
 
 def test_cover_urls_for_a_page_of_results_take_one_query(book, ncu_librarian):
@@ -153,20 +153,20 @@ def test_cover_urls_for_a_page_of_results_take_one_query(book, ncu_librarian):
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        urls = reading.cover_urls([book, other])
+        urls = previews.cover_urls([book, other])
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 1
     assert set(urls) == {book.id}
     assert open_view_token(urls[book.id].rsplit("/", 1)[1]).id == cover.file_id
-    assert reading.cover_urls([]) == {}
+    assert previews.cover_urls([]) == {}
 
 
 def test_a_preview_image_url_expires(book, ncu_librarian):
     page = upload(ncu_librarian, book)
-    token = reading.preview_view_url(page).rsplit("/", 1)[1]
+    token = previews.preview_view_url(page).rsplit("/", 1)[1]
     assert open_view_token(token) == db.session.get(StoredFile, page.file_id)
-    clock.advance(timedelta(seconds=reading.PREVIEW_URL_SECONDS + 5))
+    clock.advance(timedelta(seconds=previews.PREVIEW_URL_SECONDS + 5))
     with pytest.raises(RuleViolation):
         open_view_token(token)
 
@@ -175,16 +175,16 @@ def test_a_preview_image_url_expires(book, ncu_librarian):
 
 def test_a_library_admin_sets_the_resolver(ctx):
     admin = make_user(library="NCU", roles=("library_admin",))
-    resolver = reading.save_link_resolver(admin, "ncu", " https://sfx.ncu.edu.cn/sfx ", "SFX")
+    resolver = resolvers.save_link_resolver(admin, "ncu", " https://sfx.ncu.edu.cn/sfx ", "SFX")
     assert resolver.base_url == "https://sfx.ncu.edu.cn/sfx" and resolver.label == "SFX"
     assert audit("reading.link_resolver_save").details["from"] is None
-    reading.save_link_resolver(admin, "NCU", "https://sfx.ncu.edu.cn/v2", None)
+    resolvers.save_link_resolver(admin, "NCU", "https://sfx.ncu.edu.cn/v2", None)
     entry = audit("reading.link_resolver_save")
     assert entry.details["from"]["base_url"] == "https://sfx.ncu.edu.cn/sfx"
     assert db.session.execute(select(LinkResolver).where(
         LinkResolver.library_id == get_library("NCU").id)).scalar_one().label is None
-    reading.delete_link_resolver(admin, "NCU")
-    assert reading.link_resolver_of(admin, "NCU")[1] is None
+    resolvers.delete_link_resolver(admin, "NCU")
+    assert resolvers.link_resolver_of(admin, "NCU")[1] is None
     assert audit("reading.link_resolver_delete") is not None
 
 
@@ -194,9 +194,9 @@ def test_only_the_librarys_admins_set_its_resolver(ctx, who):
             "admin elsewhere": lambda: make_user(library="JXAU", roles=("library_admin",)),
             "reader": lambda: make_user(library="NCU")}[who]()
     with pytest.raises(NotAllowed):
-        reading.save_link_resolver(user, "NCU", "https://sfx.ncu.edu.cn/sfx")
+        resolvers.save_link_resolver(user, "NCU", "https://sfx.ncu.edu.cn/sfx")
     with pytest.raises(NotAllowed):
-        reading.link_resolver_of(user, "NCU")
+        resolvers.link_resolver_of(user, "NCU")
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://x.edu.cn/sfx", "https://",
@@ -205,27 +205,27 @@ def test_only_the_librarys_admins_set_its_resolver(ctx, who):
 def test_a_resolver_address_must_be_a_web_address(ctx, url):
     admin = make_user(library="NCU", roles=("library_admin",))
     with pytest.raises(RuleViolation, match="full base address"):
-        reading.save_link_resolver(admin, "NCU", url)
+        resolvers.save_link_resolver(admin, "NCU", url)
 
 
 def test_a_library_that_has_left_cannot_set_a_resolver_and_its_link_goes(book):
     admin = make_user(library="JJU", roles=("library_admin",))
-    reading.save_link_resolver(admin, "JJU", "https://sfx.jju.edu.cn/sfx")
-    assert [link[0].code for link in reading.resolver_links(None, book)].count("JJU") == 1
+    resolvers.save_link_resolver(admin, "JJU", "https://sfx.jju.edu.cn/sfx")
+    assert [link[0].code for link in resolvers.resolver_links(None, book)].count("JJU") == 1
     get_library("JJU").left_on = clock.local_today()
     with pytest.raises(RuleViolation, match="has left"):
-        reading.save_link_resolver(admin, "JJU", "https://sfx.jju.edu.cn/v2")
-    assert "JJU" not in [link[0].code for link in reading.resolver_links(None, book)]
+        resolvers.save_link_resolver(admin, "JJU", "https://sfx.jju.edu.cn/v2")
+    assert "JJU" not in [link[0].code for link in resolvers.resolver_links(None, book)]
 
 
 def test_the_readers_own_library_comes_first(book):
     for code in ("JXUFE", "NCU", "YCU"):
-        reading.save_link_resolver(make_user(library=code, roles=("library_admin",)), code,
+        resolvers.save_link_resolver(make_user(library=code, roles=("library_admin",)), code,
                                    f"https://sfx.{code.lower()}.edu.cn/sfx?x=1")
     reader = make_user(library="YCU")
-    codes = [link[0].code for link in reading.resolver_links(reader, book)]
+    codes = [link[0].code for link in resolvers.resolver_links(reader, book)]
     assert codes[0] == "YCU" and codes.index("JXUFE") < codes.index("NCU")
-    library, label, url = reading.resolver_links(reader, book)[0]
+    library, label, url = resolvers.resolver_links(reader, book)[0]
     assert url.startswith("https://sfx.ycu.edu.cn/sfx?x=1&url_ver=Z39.88-2004&")
     assert "rft.btitle=" in url
 
@@ -233,80 +233,80 @@ def test_the_readers_own_library_comes_first(book):
 # --- saved lists --------------------------------------------------------------------------
 
 def test_the_first_save_makes_the_default_list(book, reader):
-    saved, item = reading.save_record(reader, book.id)
+    saved, item = lists.save_record(reader, book.id)
     assert saved.name == "My list" and saved.owner_id == reader.id and saved.share_token is None
-    again, same = reading.save_record(reader, book.id)
+    again, same = lists.save_record(reader, book.id)
     assert again.id == saved.id and same.id == item.id
-    assert reading.my_lists(reader) == [saved]
-    assert reading.list_records(saved) == [book]
-    assert reading.lists_with_record(reader, book.id) == [saved]
+    assert lists.my_lists(reader) == [saved]
+    assert lists.list_records(saved) == [book]
+    assert lists.lists_with_record(reader, book.id) == [saved]
 
 
 def test_a_reader_saves_to_a_list_of_their_choice(book, reader):
-    reading.save_record(reader, book.id)
-    reading_list = reading.create_list(reader, "  Thesis   sources ")
+    lists.save_record(reader, book.id)
+    reading_list = lists.create_list(reader, "  Thesis   sources ")
     assert reading_list.name == "Thesis sources"
-    reading.save_record(reader, book.id, reading_list.id)
-    assert len(reading.lists_with_record(reader, book.id)) == 2
-    reading.remove_record(reader, reading_list.id, book.id)
-    reading.remove_record(reader, reading_list.id, book.id)  # gone already: no error
-    assert reading.list_records(reading_list) == []
+    lists.save_record(reader, book.id, reading_list.id)
+    assert len(lists.lists_with_record(reader, book.id)) == 2
+    lists.remove_record(reader, reading_list.id, book.id)
+    lists.remove_record(reader, reading_list.id, book.id)  # gone already: no error
+    assert lists.list_records(reading_list) == []
 
 
 def test_another_users_list_is_not_found(book, reader):
-    saved, _item = reading.save_record(reader, book.id)
+    saved, _item = lists.save_record(reader, book.id)
     other = make_user(library="NCU")
-    for attempt in (lambda: reading.save_record(other, book.id, saved.id),
-                    lambda: reading.remove_record(other, saved.id, book.id),
-                    lambda: reading.rename_list(other, saved.id, "mine now"),
-                    lambda: reading.delete_list(other, saved.id),
-                    lambda: reading.share_list(other, saved.id),
-                    lambda: reading.stop_sharing(other, saved.id),
-                    lambda: reading.get_own_list(other, saved.id)):
+    for attempt in (lambda: lists.save_record(other, book.id, saved.id),
+                    lambda: lists.remove_record(other, saved.id, book.id),
+                    lambda: lists.rename_list(other, saved.id, "mine now"),
+                    lambda: lists.delete_list(other, saved.id),
+                    lambda: lists.share_list(other, saved.id),
+                    lambda: lists.stop_sharing(other, saved.id),
+                    lambda: lists.get_own_list(other, saved.id)):
         with pytest.raises(NotFound):
             attempt()
-    assert saved.name == "My list" and reading.list_records(saved) == [book]
+    assert saved.name == "My list" and lists.list_records(saved) == [book]
     assert saved.share_token is None
 
 
 def test_sharing_by_link_and_stopping(book, reader):
-    saved, _item = reading.save_record(reader, book.id)
-    reading.share_list(reader, saved.id)
+    saved, _item = lists.save_record(reader, book.id)
+    lists.share_list(reader, saved.id)
     token = saved.share_token
     assert len(token) == 43
-    assert reading.share_list(reader, saved.id).share_token == token  # one link at a time
-    assert reading.shared_list(token) == saved
-    reading.stop_sharing(reader, saved.id)
+    assert lists.share_list(reader, saved.id).share_token == token  # one link at a time
+    assert lists.shared_list(token) == saved
+    lists.stop_sharing(reader, saved.id)
     with pytest.raises(NotFound):
-        reading.shared_list(token)
-    reading.share_list(reader, saved.id)
+        lists.shared_list(token)
+    lists.share_list(reader, saved.id)
     assert saved.share_token != token  # sharing again makes a new link
 
 
 @pytest.mark.parametrize("token", ["", "short", "x" * 43, "../" * 15, None])
 def test_a_wrong_share_token_is_not_found(ctx, token):
     with pytest.raises(NotFound):
-        reading.shared_list(token)
+        lists.shared_list(token)
 
 
 def test_list_names_and_limits(book, reader, portal_admin):
     with pytest.raises(RuleViolation, match="name"):
-        reading.create_list(reader, "   ")
+        lists.create_list(reader, "   ")
     change_setting("reading.lists_per_user", 2, portal_admin)
-    first = reading.create_list(reader, "A")
-    reading.create_list(reader, "B")
+    first = lists.create_list(reader, "A")
+    lists.create_list(reader, "B")
     with pytest.raises(RuleViolation, match="at most 2 lists"):
-        reading.create_list(reader, "C")
+        lists.create_list(reader, "C")
     change_setting("reading.items_per_list", 10, portal_admin)
     for n in range(10):
-        reading.save_record(reader, add_record(f"reading-many-{n}", ["NCU"]).id, first.id)
+        lists.save_record(reader, add_record(f"reading-many-{n}", ["NCU"]).id, first.id)
     with pytest.raises(RuleViolation, match="already holds 10 records"):
-        reading.save_record(reader, book.id, first.id)
-    assert reading.rename_list(reader, first.id, "Renamed").name == "Renamed"
-    reading.delete_list(reader, first.id)
+        lists.save_record(reader, book.id, first.id)
+    assert lists.rename_list(reader, first.id, "Renamed").name == "Renamed"
+    lists.delete_list(reader, first.id)
     assert db.session.get(SavedList, first.id) is None
 
 
 def test_saving_a_missing_record_is_not_found(ctx, reader):
     with pytest.raises(NotFound):
-        reading.save_record(reader, 2 ** 40)
+        lists.save_record(reader, 2 ** 40)

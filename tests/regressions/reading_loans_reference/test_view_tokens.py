@@ -8,7 +8,7 @@ from jala import clock
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.files import open_view_token, signed_view_url
-from jala.reading import services as reading
+from jala.reading import previews
 from jala.reference.models import Question, QuestionMessage
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
@@ -43,17 +43,17 @@ def test_a_private_question_image_is_not_served_as_publicly_cacheable(client):
 
 
 def test_a_deleted_preview_page_is_no_longer_served_by_an_issued_view_url(ctx):
-    # reading/services.py delete_preview -> _retire_file sets delete_after=now and deletes
+    # reading/previews.py delete_preview -> _retire_file sets delete_after=now and deletes
     # the page; files.py open_view_token checks deleted_at only (set later by the sweeper),
     # so every URL already handed out keeps serving the withdrawn page for up to an hour
     # (PREVIEW_URL_SECONDS) or until the next sweep.
     record = add_record("rlr-view-1", ["NCU"], title="Preview delete")
     librarian = make_user(library="NCU", roles=("librarian",))
-    page = reading.upload_preview(librarian, record.id, kind="sample", upload=Upload(png(1)))
+    page = previews.upload_preview(librarian, record.id, kind="sample", upload=Upload(png(1)))
     url = signed_view_url(page.file, 3600)
     token = url.rsplit("/", 1)[1]
     stored = page.file
-    reading.delete_preview(librarian, record.id, page.id)
+    previews.delete_preview(librarian, record.id, page.id)
     assert stored.delete_after <= clock.now()
     with pytest.raises(RuleViolation):
         open_view_token(token)
