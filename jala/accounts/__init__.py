@@ -1,4 +1,4 @@
-"""Accounts: member libraries, users, roles, login with a second factor, the audit log."""
+"""Accounts: member libraries and users, registration, login with a second factor, staff roles."""
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
