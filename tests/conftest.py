@@ -7,7 +7,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from jala import clock, create_app
 from jala.extensions import db, limiter
-from tests.services import CatchingSMTP, ScratchPostgres, ScratchRedis
+from tests.support.services import CatchingSMTP, ScratchPostgres, ScratchRedis
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 

@@ -16,7 +16,7 @@ from jala.jobs import (
     send_outbox_email,
     sweep,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def queued_ids(app, redis_service):

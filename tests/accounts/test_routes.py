@@ -8,7 +8,7 @@ from jala.audit import AuditEntry
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from tests.conftest import csrf_token, post_form
-from tests.factories import PASSWORD, current_code, make_user
+from tests.support.factories import PASSWORD, current_code, make_user
 
 
 def login(client, user, password=PASSWORD, code=True):

@@ -7,7 +7,7 @@ from jala.extensions import db
 from jala.jobs import run_worker
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def upload(client, code, data, name="records.jsonl", **fields):

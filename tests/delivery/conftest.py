@@ -3,7 +3,7 @@ import io
 import pytest
 
 from tests.catalog.conftest import import_lines
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

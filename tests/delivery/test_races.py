@@ -16,8 +16,8 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.membership import get_library
 from tests.delivery.conftest import add_record
-from tests.factories import make_user
-from tests.races import race as _race
+from tests.support.factories import make_user
+from tests.support.races import race as _race
 
 
 @pytest.fixture

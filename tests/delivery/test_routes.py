@@ -13,7 +13,7 @@ from jala.jobs import OutboxEmail
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.delivery.conftest import PDF, add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 

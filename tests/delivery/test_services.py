@@ -15,7 +15,7 @@ from jala.jobs import OutboxEmail, sweep
 from jala.membership import get_library
 from jala.settings import change_setting
 from tests.delivery.conftest import PDF, Upload, add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def lib_id(code):

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from jala.embedded.redis_server import free_port
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -6,7 +6,7 @@ from jala import clock
 from jala.accounts.models import User
 from jala.extensions import db
 from tests.e2e.conftest import screenshot
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -15,7 +15,7 @@ from jala.files import FileLink
 from jala.jobs import OutboxEmail, send_outbox_email
 from tests.catalog.conftest import import_lines
 from tests.e2e.conftest import new_phone, screenshot
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

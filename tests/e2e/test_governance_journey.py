@@ -28,7 +28,7 @@ from tests.e2e.conftest import (
     screenshot,
     serving,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

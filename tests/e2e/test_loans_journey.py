@@ -17,7 +17,7 @@ from jala.jobs import OutboxEmail
 from jala.loans.models import IllRequest, InterlibraryCard
 from tests.catalog.conftest import import_lines
 from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot, serving
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

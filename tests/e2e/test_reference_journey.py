@@ -12,8 +12,8 @@ from jala.extensions import db
 from jala.jobs import OutboxEmail, send_outbox_email
 from jala.reference.models import Question
 from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot
-from tests.factories import make_user
 from tests.reference.conftest import PNG, join_group
+from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

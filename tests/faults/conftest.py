@@ -14,7 +14,7 @@ import time
 import pytest
 
 from jala.embedded.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.services import CatchingSMTP
+from tests.support.services import CatchingSMTP
 
 
 def wait_for(predicate, timeout=30, what="condition", diagnose=None):

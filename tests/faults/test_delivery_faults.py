@@ -33,8 +33,8 @@ from jala.jobs import MAX_ATTEMPTS, RETRY_DELAYS, OutboxEmail
 from jala.settings import get_setting
 from tests.conftest import csrf_token, post_form
 from tests.delivery.conftest import add_record
-from tests.factories import PASSWORD, make_user
 from tests.faults.conftest import wait_for
+from tests.support.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -7,7 +7,7 @@ from jala import clock
 from jala.extensions import db
 from jala.governance import meetings
 from jala.governance.models import CommitteeOffice
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 PDF = b"%PDF-1.4\n% signed and sealed\n%%EOF\n"
 CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "NCU", "JJU", "NIT",

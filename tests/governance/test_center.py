@@ -23,7 +23,7 @@ from jala.jobs import OutboxEmail
 from jala.membership import current_chair_library, get_library
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 YEAR = 2025

@@ -12,8 +12,8 @@ from jala.extensions import db
 from jala.governance import chair_library, meetings, resolutions
 from jala.governance.models import AgendaItem, CommitteeOffice, Handover, Meeting, Vote
 from jala.membership import current_chair_library, current_chair_term
-from tests.factories import make_user
-from tests.races import race
+from tests.support.factories import make_user
+from tests.support.races import race
 
 CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "NCU")
 

@@ -12,8 +12,8 @@ from jala.governance.models import AgendaItem, Meeting, MembershipApplication
 from jala.membership import current_chair_library
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
 from tests.governance.conftest import PDF, make_chair, seat_committee
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 

@@ -19,8 +19,8 @@ from jala.membership import (
     get_library,
     is_member,
 )
-from tests.factories import make_user
 from tests.governance.conftest import Upload, convened_meeting
+from tests.support.factories import make_user
 
 
 def emails(kind):

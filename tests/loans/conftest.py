@@ -6,7 +6,7 @@ from jala.catalog.models import Holding
 from jala.extensions import db
 from jala.settings import Setting
 from tests.delivery.conftest import add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 __all__ = ["add_record", "copy_at", "set_setting"]
 

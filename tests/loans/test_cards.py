@@ -12,7 +12,7 @@ from jala.jobs import OutboxEmail
 from jala.loans import cards, union
 from jala.loans.models import InterlibraryCard
 from jala.membership import get_library
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def emails_to(address):

@@ -9,8 +9,8 @@ from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail, _sweep_tasks
 from jala.loans import holds
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at, set_setting
+from tests.support.factories import make_user
 
 
 def emails_to(address):

@@ -12,8 +12,8 @@ from jala.jobs import OutboxEmail
 from jala.loans import ill
 from jala.loans.models import ILL_STATUSES, IllEvent, IllRequest
 from jala.membership import get_library
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at, set_setting
+from tests.support.factories import make_user
 
 
 def emails_to(address):

@@ -11,9 +11,9 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.loans import cards, ill
 from jala.loans.models import IllEvent, IllRequest
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at
-from tests.races import race as _race
+from tests.support.factories import make_user
+from tests.support.races import race as _race
 
 
 @pytest.fixture

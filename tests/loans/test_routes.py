@@ -14,8 +14,8 @@ from jala.membership import get_library
 from jala.urls import external_url
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 

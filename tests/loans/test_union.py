@@ -10,8 +10,8 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.loans import cards, union
 from jala.loans.models import UnionLoan
 from jala.membership import get_library
-from tests.factories import make_user
 from tests.loans.conftest import add_record, set_setting
+from tests.support.factories import make_user
 
 
 def lib(code):

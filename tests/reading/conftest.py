@@ -7,7 +7,7 @@ import pytest
 
 from jala.membership import current_chair_library
 from tests.delivery.conftest import PDF, add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 __all__ = ["PDF", "Upload", "add_record", "png"]
 

@@ -11,9 +11,9 @@ from jala.accounts.models import User
 from jala.extensions import db
 from jala.reading import lists, previews
 from jala.reading.models import SavedList, SavedListItem
-from tests.factories import make_user
-from tests.races import race as _race
 from tests.reading.conftest import Upload, add_record, png
+from tests.support.factories import make_user
+from tests.support.races import race as _race
 
 
 @pytest.fixture

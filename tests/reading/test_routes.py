@@ -10,8 +10,8 @@ from jala.reading import lists, previews
 from jala.reading.models import PreviewPage, SavedList, SavedListItem
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
 from tests.reading.conftest import PDF, Upload, add_record, png
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 

@@ -5,7 +5,7 @@ import pytest
 from jala import clock
 from jala.extensions import db
 from jala.governance.models import WorkingGroupMember
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # an 8×8 PNG, blue

@@ -14,8 +14,8 @@ from jala.reference import services as reference
 from jala.reference.models import Question
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
 from tests.reference.conftest import PDF, PNG, Upload
+from tests.support.factories import make_user
 
 HTMX = {"HX-Request": "true"}
 

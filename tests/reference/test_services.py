@@ -19,8 +19,8 @@ from jala.reference.models import Question
 from jala.reference.stats import COLUMNS, monthly_stats
 from jala.settings import change_setting
 from jala.stats import csv_text
-from tests.factories import make_user
 from tests.reference.conftest import PDF, PNG, Upload, join_group
+from tests.support.factories import make_user
 
 
 def emails_to(address, kind=None):

@@ -1,7 +1,7 @@
 """Fixtures for the review's proof tests (each test here FAILS while its defect exists)."""
 import pytest
 
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 @pytest.fixture

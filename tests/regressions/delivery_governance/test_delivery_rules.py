@@ -9,7 +9,7 @@ from jala.membership import is_member
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.delivery.conftest import add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 # --- D1: the kind is the reader's choice, so a book escapes the page and share limits
 

@@ -32,8 +32,8 @@ from jala.governance.models import (
 from jala.membership import current_chair_library, current_chair_term
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
 from tests.governance.conftest import Upload
+from tests.support.factories import make_user
 
 
 @pytest.fixture

@@ -156,8 +156,8 @@ def test_a_signature_of_a_library_that_has_left_does_not_count(committee):
 def test_a_portal_admin_grant_outside_the_chair_library_cannot_run_the_center(committee):
     from jala.accounts.models import ChairTerm
     from jala.membership import current_chair_library
-    from tests.factories import make_user
     from tests.governance.test_center import stale_portal_admin  # the center tests' own case
+    from tests.support.factories import make_user
 
     chair_library = current_chair_library()
     stale_code = "JXAU" if chair_library.code != "JXAU" else "ECJTU"

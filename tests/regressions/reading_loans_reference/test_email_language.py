@@ -6,7 +6,7 @@ from jala.jobs import OutboxEmail
 from jala.loans import cards
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def test_a_reader_who_never_chose_english_gets_the_card_email_in_chinese(client):

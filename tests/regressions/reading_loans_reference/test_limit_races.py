@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from jala.extensions import db
 from jala.loans import ill
 from jala.loans.models import IllRequest
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at, set_setting
-from tests.races import race as _race
+from tests.support.factories import make_user
+from tests.support.races import race as _race
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from jala.catalog.models import Holding
 from jala.extensions import db
 from jala.loans import holds, ill
 from tests.catalog.conftest import import_lines
-from tests.factories import make_user
 from tests.loans.conftest import add_record, copy_at
+from tests.support.factories import make_user
 
 
 def _reimport_with_status(source_id, title, library, status):

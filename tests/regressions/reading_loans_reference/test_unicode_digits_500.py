@@ -13,7 +13,7 @@ from jala.reading.models import SavedList
 from tests.accounts.test_routes import login
 from tests.conftest import post_form
 from tests.delivery.conftest import add_record
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 SUPERSCRIPT_TWO = "\u00b2"  # "²": isdigit() is True, int() raises
 

@@ -5,7 +5,7 @@ from jala.extensions import db
 from jala.reference.models import Question, QuestionMessage
 from tests.accounts.test_routes import login
 from tests.conftest import csrf_token, post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
