@@ -31,10 +31,10 @@ from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.extensions import db
 from jala.jobs import MAX_ATTEMPTS, RETRY_DELAYS, OutboxEmail
 from jala.settings import get_setting
-from tests.conftest import csrf_token, post_form
 from tests.delivery.conftest import add_record
 from tests.faults.conftest import wait_for
 from tests.support.factories import PASSWORD, make_user
+from tests.support.web import csrf_token, post_form
 
 pytestmark = pytest.mark.timeout(90)
 

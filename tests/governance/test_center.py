@@ -21,11 +21,9 @@ from jala.governance.models import (
 )
 from jala.jobs import OutboxEmail
 from jala.membership import current_chair_library, get_library
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.support.factories import make_user
+from tests.support.web import HTMX, as_user, post_form
 
-HTMX = {"HX-Request": "true"}
 YEAR = 2025
 
 
@@ -380,12 +378,6 @@ def test_the_expense_report_goes_on_the_agenda_and_its_approval_locks_the_expens
 
 
 # --- pages ---------------------------------------------------------------------------------
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
-
 
 def test_a_visitor_is_sent_to_log_in(client):
     response = client.get("/center/groups")

@@ -10,18 +10,9 @@ from jala.extensions import db
 from jala.governance import applications, meetings
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication
 from jala.membership import current_chair_library
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.governance.conftest import PDF, make_chair, seat_committee
 from tests.support.factories import make_user
-
-HTMX = {"HX-Request": "true"}
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
+from tests.support.web import HTMX, as_user, post_form
 
 
 def application_form(**overrides):

@@ -6,10 +6,9 @@ from jala.delivery import services as delivery
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.membership import is_member
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.delivery.conftest import add_record
 from tests.support.factories import make_user
+from tests.support.web import as_user, post_form
 
 # --- D1: the kind is the reader's choice, so a book escapes the page and share limits
 
@@ -58,29 +57,23 @@ def test_a_library_never_asked_cannot_read_the_request(ctx, reader):
 
 # --- D3: str.isdigit() accepts superscript digits, int() does not: 500s
 
-def _as(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
-
-
 @pytest.mark.parametrize("path", [
     "/delivery/new?record=%C2%B2",          # ?record=²
     "/delivery/new?again=%C2%B2",           # ?again=²
 ])
 def test_superscript_digits_in_the_query_are_not_a_500(client, path):
-    _as(client, make_user(library="JXUFE"))
+    as_user(client, make_user(library="JXUFE"))
     assert client.get(path).status_code < 500
 
 
 def test_superscript_months_on_the_stats_page_are_not_a_500(client):
-    _as(client, make_user(library="NCU", roles=("librarian",)))
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
     assert client.get("/delivery/stats?months=%C2%B2").status_code < 500
 
 
 def test_a_superscript_record_id_in_the_request_form_is_not_a_500(client):
     book = add_record("rv-book-4", ["NCU"], title="Superscript", page_count=300)
-    _as(client, make_user(library="JXUFE"))
+    as_user(client, make_user(library="JXUFE"))
     response = post_form(client, "/delivery/new", {
         "record_id": "\u00b2", "kind": "book_part", "title": book.title, "pages": "1-5"},
         token_from="/delivery/new")
@@ -88,7 +81,7 @@ def test_a_superscript_record_id_in_the_request_form_is_not_a_500(client):
 
 
 def test_a_superscript_year_on_the_journal_list_is_not_a_500(client):
-    _as(client, make_user(library="NCU", roles=("librarian",)))
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
     response = post_form(client, "/libraries/NCU/journals", {
         "one-issn": "0317-8471", "one-title": "J", "one-year_from": "\u00b9\u2079\u2079\u2079",
         "one-year_to": ""}, token_from="/libraries/NCU/journals")
@@ -96,7 +89,7 @@ def test_a_superscript_year_on_the_journal_list_is_not_a_500(client):
 
 
 def test_superscript_ids_in_a_bulk_action_are_not_a_500(client):
-    _as(client, make_user(library="NCU", roles=("librarian",)))
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
     response = post_form(client, "/libraries/NCU/delivery/bulk", {
         "action": "accept", "ids": ["\u00b2"], "reason": ""},
         token_from="/libraries/NCU/delivery")

@@ -30,10 +30,9 @@ from jala.governance.models import (
     MembershipApplication,
 )
 from jala.membership import current_chair_library, current_chair_term
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.governance.conftest import Upload
 from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 @pytest.fixture

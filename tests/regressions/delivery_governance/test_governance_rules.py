@@ -14,9 +14,8 @@ from jala.governance.chair_library import cancel_handover, parse_rotation, start
 from jala.governance.committee import committee_seat
 from jala.jobs import OutboxEmail, _send
 from jala.membership import current_chair_term, get_library, is_member
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.governance.conftest import CODES, Upload, convened_meeting, make_chair, seat_committee
+from tests.support.web import login, post_form
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from sqlalchemy import select
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from jala.loans import cards
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def test_a_reader_who_never_chose_english_gets_the_card_email_in_chinese(client):

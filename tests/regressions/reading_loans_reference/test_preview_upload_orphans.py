@@ -2,10 +2,9 @@
 import io
 
 from jala.files import storage_dir
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.reading.conftest import add_record, png
 from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def test_a_refused_upload_leaves_no_file_behind(client):

@@ -5,10 +5,9 @@ from jala.extensions import db
 from jala.jobs import OutboxEmail, _build_message
 from jala.reference import services as reference
 from jala.reference.models import Question
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.regressions.reading_loans_reference.conftest import join_reference_group
 from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def test_answer_email_of_a_subject_with_crlf_can_be_built(client):

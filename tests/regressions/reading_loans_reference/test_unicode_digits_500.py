@@ -10,18 +10,11 @@ from jala.extensions import db
 from jala.loans import cards
 from jala.loans.models import UnionLoan
 from jala.reading.models import SavedList
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.delivery.conftest import add_record
 from tests.support.factories import make_user
+from tests.support.web import as_user, post_form
 
 SUPERSCRIPT_TWO = "\u00b2"  # "²": isdigit() is True, int() raises
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
 
 
 def test_public_faq_page_number_superscript_is_not_a_500(client):

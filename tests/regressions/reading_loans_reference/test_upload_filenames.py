@@ -3,9 +3,8 @@ from sqlalchemy import select
 
 from jala.extensions import db
 from jala.reference.models import Question, QuestionMessage
-from tests.accounts.test_routes import login
-from tests.conftest import csrf_token, post_form
 from tests.support.factories import make_user
+from tests.support.web import csrf_token, login, post_form
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

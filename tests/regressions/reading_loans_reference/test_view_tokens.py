@@ -10,11 +10,10 @@ from jala.extensions import db
 from jala.files import open_view_token, signed_view_url
 from jala.reading import previews
 from jala.reference.models import Question, QuestionMessage
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
 from tests.reading.conftest import Upload, add_record, png
 from tests.reference.conftest import PNG
 from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def test_a_private_question_image_is_not_served_as_publicly_cacheable(client):
