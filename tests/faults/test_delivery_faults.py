@@ -31,10 +31,9 @@ from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.extensions import db
 from jala.jobs import MAX_ATTEMPTS, RETRY_DELAYS, OutboxEmail
 from jala.settings import get_setting
-from tests.delivery.conftest import add_record
-from tests.faults.conftest import wait_for
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, add_record, make_user
 from tests.support.web import csrf_token, post_form
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.timeout(90)
 

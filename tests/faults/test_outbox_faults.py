@@ -12,7 +12,7 @@ import pytest
 
 from jala.extensions import db
 from jala.jobs import OutboxEmail, queue_email
-from tests.faults.conftest import wait_for
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -3,8 +3,8 @@
 PostgreSQL: the server of ``DATABASE_URL`` if set, else 127.0.0.1:5432 if it answers, else an
 embedded one; each run creates its own database and drops it at the end. Redis: database 15
 of ``TEST_REDIS_URL``/127.0.0.1:6379 if it answers, else a private redis-server; each run
-writes only keys under a prefix and a queue name of its own. SMTP: aiosmtpd on a free
-loopback port.
+writes only keys under a prefix and a queue name of its own (``PrivateRedis``: a server of a
+test's own, for the fault tests). SMTP: aiosmtpd on a free loopback port.
 """
 import os
 import secrets
@@ -114,6 +114,22 @@ class ScratchRedis:
         self.clear()
         if self.proc:
             stop_redis_server(self.proc)
+
+
+class PrivateRedis:
+    """A redis-server of a test's own on a fixed free port, which it may stop and restart."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc, self.url = start_redis_server(self.directory, port=self.port, persist=False)
+        return self
+
+    def stop(self):
+        stop_redis_server(self.proc)
 
 
 class _Collect:
