@@ -10,8 +10,8 @@ from jala import clock
 from jala.delivery.models import DeliveryRequest
 from jala.extensions import db
 from jala.jobs import OutboxEmail
-from tests.delivery.conftest import PDF, add_record
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
+from tests.support.files import PDF
 from tests.support.web import HTMX, as_user, post_form
 
 

@@ -19,8 +19,9 @@ from jala.membership import (
     get_library,
     is_member,
 )
-from tests.governance.conftest import Upload, convened_meeting
-from tests.support.factories import make_user
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.files import Upload
+from tests.support.governance import convened_meeting
 
 
 def emails(kind):
@@ -181,7 +182,7 @@ def apply(code="JXNU", email="director@jxnu.edu.cn"):
 
 
 def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     application = apply()
     with pytest.raises(RuleViolation, match="complete"):
         resolutions.add_agenda_item(committee["NCU"], convened_meeting(committee["NCU"]).id,
@@ -207,7 +208,7 @@ def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
 
 
 def test_a_rejected_applicant_is_told_why(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     application = apply(code="GNNU", email="head@gnnu.edu.cn")
     applications.review_application(admin, application.id, complete=True)
     meeting = convened_meeting(committee["NCU"])
@@ -318,7 +319,7 @@ def test_rotation_order_then_handover_moves_the_portal_admin_roles(committee):
 
 
 def test_no_handover_without_an_approved_next_term(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     with pytest.raises(RuleViolation, match="rotation order first"):
         chair_library.start_handover(admin)
 
@@ -385,7 +386,7 @@ def test_check_in_and_decisions_wait_until_an_hour_before_the_start(committee):
 
 
 def test_a_returned_application_stays_returned_and_the_library_applies_again(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     first = apply(code="RTN", email="a@rtn.edu.cn")
     applications.review_application(admin, first.id, complete=False, note="The seal is missing.")
     with pytest.raises(RuleViolation, match="already been reviewed"):

@@ -12,8 +12,7 @@ from jala.loans import cards, holds, ill, union
 from jala.loans.models import Hold, IllRequest
 from jala.membership import get_library
 from jala.urls import external_url
-from tests.loans.conftest import add_record, copy_at
-from tests.support.factories import make_user
+from tests.support.factories import add_record, copy_at, make_user
 from tests.support.web import HTMX, as_user, post_form
 
 

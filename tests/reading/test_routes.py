@@ -8,8 +8,8 @@ from sqlalchemy import select
 from jala.extensions import db
 from jala.reading import lists, previews
 from jala.reading.models import PreviewPage, SavedList, SavedListItem
-from tests.reading.conftest import PDF, Upload, add_record, png
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
+from tests.support.files import PDF, Upload, png
 from tests.support.web import HTMX, as_user, other_client, post_form
 
 

@@ -12,8 +12,8 @@ from jala.jobs import OutboxEmail
 from jala.reference import faq
 from jala.reference import services as reference
 from jala.reference.models import Question
-from tests.reference.conftest import PDF, PNG, Upload
 from tests.support.factories import make_user
+from tests.support.files import PDF, PNG, Upload
 from tests.support.web import HTMX, as_user, other_client, post_form
 
 
