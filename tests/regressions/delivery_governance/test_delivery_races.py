@@ -14,8 +14,7 @@ from jala.delivery.models import DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.settings import get_setting
-from tests.delivery.conftest import add_record
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
 from tests.support.races import race as _race
 
 
@@ -36,8 +35,6 @@ def slow_routing(monkeypatch):
         return rota
 
     monkeypatch.setattr(delivery, "build_rota", slow)
-
-
 
 
 def _count(app, reader_id):

@@ -6,8 +6,7 @@ from jala.delivery import services as delivery
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.membership import is_member
-from tests.delivery.conftest import add_record
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
 from tests.support.web import as_user, post_form
 
 # --- D1: the kind is the reader's choice, so a book escapes the page and share limits

@@ -30,8 +30,8 @@ from jala.governance.models import (
     MembershipApplication,
 )
 from jala.membership import current_chair_library, current_chair_term
-from tests.governance.conftest import Upload
-from tests.support.factories import make_user
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.files import Upload
 from tests.support.web import login, post_form
 
 
@@ -86,7 +86,7 @@ def committee(app, codes=("NCU", "JXUFE", "ECJTU", "JXAU")):
         db.session.add(CommitteeOffice(office="chair", user_id=chair.id,
                                        library_id=chair.home_library_id,
                                        started_at=clock.now()))
-        admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+        admin = make_portal_admin()
         db.session.flush()
         return {c: m.id for c, m in members.items()}, admin.id
     return committed(app, step)

@@ -14,7 +14,8 @@ from jala.governance.chair_library import cancel_handover, parse_rotation, start
 from jala.governance.committee import committee_seat
 from jala.jobs import OutboxEmail, _send
 from jala.membership import current_chair_term, get_library, is_member
-from tests.governance.conftest import CODES, Upload, convened_meeting, make_chair, seat_committee
+from tests.support.files import Upload
+from tests.support.governance import CODES, convened_meeting, make_chair, seat_committee
 from tests.support.web import login, post_form
 
 
@@ -155,8 +156,8 @@ def test_a_signature_of_a_library_that_has_left_does_not_count(committee):
 def test_a_portal_admin_grant_outside_the_chair_library_cannot_run_the_center(committee):
     from jala.accounts.models import ChairTerm
     from jala.membership import current_chair_library
-    from tests.governance.test_center import stale_portal_admin  # the center tests' own case
     from tests.support.factories import make_user
+    from tests.support.governance import stale_portal_admin
 
     chair_library = current_chair_library()
     stale_code = "JXAU" if chair_library.code != "JXAU" else "ECJTU"

@@ -6,16 +6,13 @@ from sqlalchemy import func, select
 from jala.extensions import db
 from jala.loans import ill
 from jala.loans.models import IllRequest
-from tests.loans.conftest import add_record, copy_at, set_setting
-from tests.support.factories import make_user
+from tests.support.factories import add_record, copy_at, make_user, set_setting
 from tests.support.races import race as _race
 
 
 @pytest.fixture
 def app(private_app):
     return private_app
-
-
 
 
 def _user(user_id):

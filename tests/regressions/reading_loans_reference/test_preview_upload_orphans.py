@@ -2,8 +2,8 @@
 import io
 
 from jala.files import storage_dir
-from tests.reading.conftest import add_record, png
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
+from tests.support.files import png
 from tests.support.web import login, post_form
 
 

@@ -1,5 +1,5 @@
 """The record page's "Online copy" button links to whatever URL the import carried."""
-from tests.delivery.conftest import add_record
+from tests.support.factories import add_record
 
 
 def test_a_javascript_url_from_an_import_is_not_rendered_as_a_link(client):

@@ -5,9 +5,8 @@ import pytest
 from jala.catalog.models import Holding
 from jala.extensions import db
 from jala.loans import holds, ill
-from tests.catalog.conftest import import_lines
-from tests.loans.conftest import add_record, copy_at
-from tests.support.factories import make_user
+from tests.support.catalog import import_lines
+from tests.support.factories import add_record, copy_at, make_user
 
 
 def _reimport_with_status(source_id, title, library, status):

@@ -10,8 +10,7 @@ from jala.extensions import db
 from jala.loans import cards
 from jala.loans.models import UnionLoan
 from jala.reading.models import SavedList
-from tests.delivery.conftest import add_record
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
 from tests.support.web import as_user, post_form
 
 SUPERSCRIPT_TWO = "\u00b2"  # "²": isdigit() is True, int() raises

@@ -10,9 +10,8 @@ from jala.extensions import db
 from jala.files import open_view_token, signed_view_url
 from jala.reading import previews
 from jala.reference.models import Question, QuestionMessage
-from tests.reading.conftest import Upload, add_record, png
-from tests.reference.conftest import PNG
-from tests.support.factories import make_user
+from tests.support.factories import add_record, make_user
+from tests.support.files import PNG, Upload, png
 from tests.support.web import login, post_form
 
 

@@ -8,8 +8,7 @@ from jala import clock
 from jala.errors import RuleViolation
 from jala.loans import cards, ill, union
 from jala.membership import get_library
-from tests.loans.conftest import add_record, copy_at
-from tests.support.factories import make_user
+from tests.support.factories import add_record, copy_at, make_user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from jala.extensions import db
 from jala.search import engine, indexing
 from jala.search.engine import SearchRequest, search
 from jala.search.indexing import reindex
-from tests.catalog.conftest import import_lines
+from tests.support.catalog import import_lines
 
 
 def titles(result):
