@@ -21,7 +21,7 @@ from jala.membership import (
 )
 from tests.support.factories import make_portal_admin, make_user
 from tests.support.files import Upload
-from tests.support.governance import convened_meeting
+from tests.support.governance import check_in_all, convened_meeting, vote_all
 
 
 def emails(kind):
@@ -38,17 +38,6 @@ def emails(kind):
 ])
 def test_two_thirds_of_the_members_attending(yes, attending, passed):
     assert meetings.passes(yes, attending) is passed
-
-
-def vote_all(meeting, item, committee, yes=(), no=(), abstain=()):
-    for codes, choice in ((yes, "yes"), (no, "no"), (abstain, "abstain")):
-        for code in codes:
-            meetings.cast_vote(committee[code], item.id, choice)
-
-
-def check_in_all(meeting, committee, codes):
-    for code in codes:
-        meetings.check_in(committee[code], meeting.id, "online" if len(code) % 2 else "in_person")
 
 
 def test_abstentions_count_as_attending_at_the_boundary(committee):

@@ -40,6 +40,20 @@ def convened_meeting(chair, **kwargs):
                                     place=kwargs.get("place", "南昌大学图书馆"))
 
 
+def check_in_all(meeting, committee, codes, mode=None):
+    """Check in the directors of ``codes`` (online or in person by turns, unless ``mode``)."""
+    for code in codes:
+        meetings.check_in(committee[code], meeting.id,
+                          mode or ("online" if len(code) % 2 else "in_person"))
+
+
+def vote_all(meeting, item, committee, yes=(), no=(), abstain=()):
+    """The directors of the codes in ``yes``, ``no`` and ``abstain`` vote so on ``item``."""
+    for codes, choice in ((yes, "yes"), (no, "no"), (abstain, "abstain")):
+        for code in codes:
+            meetings.cast_vote(committee[code], item.id, choice)
+
+
 def stale_portal_admin(code="NCU"):
     """A portal admin grant left at a library that is no longer the chair library."""
     user = make_user(library=code, roles=("librarian",))
