@@ -12,7 +12,7 @@ from jala.reading import previews
 from jala.reference.models import Question, QuestionMessage
 from tests.support.factories import add_record, make_user
 from tests.support.files import PNG, Upload, png
-from tests.support.web import login, post_form
+from tests.support.web import as_user, post_form
 
 
 def test_a_private_question_image_is_not_served_as_publicly_cacheable(client):
@@ -21,8 +21,7 @@ def test_a_private_question_image_is_not_served_as_publicly_cacheable(client):
     # nothing): a reader's private attachment may be kept by shared proxies/CDNs and served
     # to others for 5 minutes.
     reader = make_user(library="JXUFE")
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, reader).status_code == 303
+    as_user(client, reader)
     response = post_form(client, "/reference/ask",
                          {"subject": "my ID card", "body": "see picture",
                           "attachment": (io.BytesIO(PNG), "id-card.png")},

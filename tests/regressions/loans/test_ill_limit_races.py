@@ -1,5 +1,5 @@
-"""Per-library limits are checked without a lock that both racers take (READ COMMITTED)."""
-
+"""Interlibrary loan: a lender's limit of open requests must hold when readers of different
+libraries ask at once (the count was read with no lock that both racers take)."""
 import pytest
 from sqlalchemy import func, select
 
@@ -7,18 +7,13 @@ from jala.extensions import db
 from jala.loans import ill
 from jala.loans.models import IllRequest
 from tests.support.factories import add_record, copy_at, make_user, set_setting
-from tests.support.races import race as _race
+from tests.support.races import race, reload_user
 
 
 @pytest.fixture
 def app(private_app):
+    """These tests commit, so they get a database of their own."""
     return private_app
-
-
-def _user(user_id):
-    from jala.accounts.models import User
-
-    return db.session.get(User, user_id)
 
 
 def test_two_readers_cannot_push_a_lender_past_its_open_ill_limit(app):
@@ -31,8 +26,8 @@ def test_two_readers_cannot_push_a_lender_past_its_open_ill_limit(app):
         copies = [copy_at(r, "NCU").id for r in records]
         readers = [make_user(library=code).id for code in ("JXUFE", "JXAU", "ECJTU")]
         db.session.commit()
-    _race(app, *[lambda r=r, c=c: ill.request_loan(_user(r), c).id
-                 for r, c in zip(readers, copies, strict=True)])
+    race(app, *[lambda r=r, c=c: ill.request_loan(reload_user(r), c).id
+                for r, c in zip(readers, copies, strict=True)])
     with app.app_context():
         open_at_ncu = db.session.execute(select(func.count()).select_from(IllRequest).where(
             IllRequest.status == "requested")).scalar_one()

@@ -4,7 +4,7 @@ import io
 from jala.files import storage_dir
 from tests.support.factories import add_record, make_user
 from tests.support.files import png
-from tests.support.web import login, post_form
+from tests.support.web import as_user, post_form
 
 
 def test_a_refused_upload_leaves_no_file_behind(client):
@@ -14,8 +14,7 @@ def test_a_refused_upload_leaves_no_file_behind(client):
     # and copyright material kept that staff believe was refused).
     record = add_record("rlr-orphan-1", ["NCU"], title="Orphans")
     librarian = make_user(library="NCU", roles=("librarian",))
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, librarian).status_code == 303
+    as_user(client, librarian)
     before = {p.name for p in storage_dir().iterdir()}
     response = post_form(
         client, f"/records/{record.id}/previews",

@@ -4,9 +4,8 @@ from sqlalchemy import select
 from jala.extensions import db
 from jala.reference.models import Question, QuestionMessage
 from tests.support.factories import make_user
-from tests.support.web import csrf_token, login, post_form
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.support.files import PDF
+from tests.support.web import as_user, csrf_token
 
 
 def raw_ask(client, encoded_filename):
@@ -27,8 +26,7 @@ def raw_ask(client, encoded_filename):
 def test_an_attachment_whose_name_has_a_line_break_can_still_be_downloaded(client):
     # the name is stored without its line break, so the download header can carry it
     reader = make_user(library="JXUFE")
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, reader).status_code == 303
+    as_user(client, reader)
     response = raw_ask(client, "thesis%0D%0AX-Injected%3A%201.pdf")
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     question = db.session.execute(
