@@ -1,4 +1,5 @@
-"""Races between real connections in document delivery (the rows are committed for real).
+"""Document delivery: the daily quota and the weekly share of a book must hold when one reader
+submits twice at once (races between real connections; the rows are committed for real).
 
 submit_request checks the daily quota and the weekly share of a book with a plain COUNT/SUM
 and then inserts: nothing serialises two submissions of the same reader.
@@ -8,18 +9,18 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from jala.accounts.models import User
 from jala.delivery import services as delivery
 from jala.delivery.models import DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.settings import get_setting
 from tests.support.factories import add_record, make_user
-from tests.support.races import race as _race
+from tests.support.races import race, reload_user
 
 
 @pytest.fixture
 def app(private_app):
+    """These tests commit, so they get a database of their own."""
     return private_app
 
 
@@ -59,10 +60,10 @@ def test_two_submissions_at_once_do_not_exceed_the_daily_quota(app, slow_routing
 
     def submit(page):
         return lambda: delivery.submit_request(
-            db.session.get(User, reader_id), kind="book_part", title="x",
+            reload_user(reader_id), kind="book_part", title="x",
             record_id=record_id, pages=str(page))
 
-    _race(app, submit(100), submit(200))
+    race(app, submit(100), submit(200))
     assert _count(app, reader_id) <= limit
 
 
@@ -75,9 +76,9 @@ def test_two_submissions_at_once_do_not_exceed_the_weekly_share_of_a_book(app, s
 
     def submit(pages):
         return lambda: delivery.submit_request(
-            db.session.get(User, reader_id), kind="book_part", title="x", record_id=record_id,
+            reload_user(reader_id), kind="book_part", title="x", record_id=record_id,
             pages=pages)
 
-    outcomes = _race(app, submit("1-50"), submit("51-100"))
+    outcomes = race(app, submit("1-50"), submit("51-100"))
     assert any(isinstance(o, RuleViolation) for o in outcomes), \
         "both requests were saved: 100 pages of a 400-page book in one week"

@@ -17,14 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import ChairTerm, RoleGrant, User
+from jala.accounts.models import ChairTerm, RoleGrant
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import applications, center, chair_library, meetings, resolutions
 from jala.governance.models import (
     AgendaItem,
     AnnualDocument,
-    CommitteeOffice,
     Handover,
     Meeting,
     MembershipApplication,
@@ -32,60 +31,23 @@ from jala.governance.models import (
 from jala.membership import current_chair_library, current_chair_term
 from tests.support.factories import make_portal_admin, make_user
 from tests.support.files import Upload
-from tests.support.web import login, post_form
+from tests.support.governance import make_chair
+from tests.support.races import committed, in_thread, reload_user
+from tests.support.web import as_user, post_form
 
 
 @pytest.fixture
 def app(private_app):
+    """These tests commit, so they get a database of their own."""
     return private_app
 
 
-def user(user_id):
-    return db.session.get(User, user_id)
-
-
-def in_thread(app, preload, then):
-    """Run ``preload()`` then, once released, ``then(preloaded)`` in a thread of its own;
-    returns (loaded, go, thread, outcome)."""
-    loaded, go, outcome = threading.Event(), threading.Event(), {}
-
-    def run():
-        with app.test_request_context("/?lang=en"):
-            try:
-                preloaded = preload()
-                loaded.set()
-                go.wait(20)
-                outcome["value"] = then(preloaded)
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcome["value"] = exc
-            finally:
-                loaded.set()
-                db.session.remove()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return loaded, go, thread, outcome
-
-
-def committed(app, step):
-    with app.test_request_context("/?lang=en"):
-        try:
-            result = step()
-            db.session.commit()
-            return result
-        finally:
-            db.session.remove()
-
-
-def committee(app, codes=("NCU", "JXUFE", "ECJTU", "JXAU")):
+def committed_seats(app, codes=("NCU", "JXUFE", "ECJTU", "JXAU")):
+    """Committee seats for the codes, NCU's in the chair, and a portal admin, committed;
+    returns their ids."""
     def step():
         members = {c: make_user(library=c, roles=("committee_member",)) for c in codes}
-        chair = members["NCU"]
-        db.session.add(CommitteeOffice(office="chair", user_id=chair.id,
-                                       library_id=chair.home_library_id,
-                                       started_at=clock.now()))
+        make_chair(members["NCU"])
         admin = make_portal_admin()
         db.session.flush()
         return {c: m.id for c, m in members.items()}, admin.id
@@ -113,8 +75,7 @@ def test_a_cancelled_handover_is_not_accepted_afterwards(app, monkeypatch):
 
     director_client, admin_client = app.test_client(), app.test_client()
     for client, who in ((director_client, director), (admin_client, admin)):
-        post_form(client, "/language", {"lang": "en"})
-        assert login(client, who).status_code == 303
+        as_user(client, who)
 
     loaded, go = threading.Event(), threading.Event()
     original = chair_library.accept_handover
@@ -157,10 +118,10 @@ def test_a_cancelled_handover_is_not_accepted_afterwards(app, monkeypatch):
 # --- R2: closing the meeting misses an item added a moment before
 
 def test_a_meeting_is_not_closed_with_an_open_item(app):
-    members, admin_id = committee(app)
+    members, admin_id = committed_seats(app)
 
     def setup():
-        chair = user(members["NCU"])
+        chair = reload_user(members["NCU"])
         meeting = meetings.convene_meeting(chair, title="Stale", place="NCU",
                                            starts_at=clock.now() + timedelta(minutes=30))
         item = resolutions.add_agenda_item(chair, meeting.id, kind="information", title="News")
@@ -171,10 +132,10 @@ def test_a_meeting_is_not_closed_with_an_open_item(app):
     loaded, go, thread, outcome = in_thread(
         app,
         # the close route's preload
-        lambda: meetings.get_meeting(user(members["NCU"]), meeting_id),
-        lambda _m: meetings.close_meeting(user(members["NCU"]), meeting_id, "Done"))
+        lambda: meetings.get_meeting(reload_user(members["NCU"]), meeting_id),
+        lambda _m: meetings.close_meeting(reload_user(members["NCU"]), meeting_id, "Done"))
     assert loaded.wait(20)
-    committed(app, lambda: resolutions.add_agenda_item(user(admin_id), meeting_id,
+    committed(app, lambda: resolutions.add_agenda_item(reload_user(admin_id), meeting_id,
                                                        kind="resolution", title="Late motion"))
     go.set()
     thread.join(30)
@@ -191,14 +152,14 @@ def test_a_meeting_is_not_closed_with_an_open_item(app):
 # --- R3: one application on two agendas
 
 def test_an_application_goes_on_one_agenda_only(app):
-    members, admin_id = committee(app)
+    members, admin_id = committed_seats(app)
 
     def setup():
         application = applications.submit_application(
             name_zh="江西师范大学图书馆", code="JXNU", city="南昌", contact_name="李",
             contact_email="li@jxnu.edu.cn", letter=Upload())
-        applications.review_application(user(admin_id), application.id, complete=True)
-        chair = user(members["NCU"])
+        applications.review_application(reload_user(admin_id), application.id, complete=True)
+        chair = reload_user(members["NCU"])
         one = meetings.convene_meeting(chair, title="One", place="NCU",
                                        starts_at=clock.now() + timedelta(minutes=30))
         two = meetings.convene_meeting(chair, title="Two", place="NCU",
@@ -210,10 +171,12 @@ def test_an_application_goes_on_one_agenda_only(app):
         app,
         # what the add-item route's _item_form loads: the complete applications
         lambda: db.session.query(MembershipApplication).filter_by(status="complete").all(),
-        lambda _a: resolutions.add_agenda_item(user(members["NCU"]), one_id, kind="application",
+        lambda _a: resolutions.add_agenda_item(reload_user(members["NCU"]), one_id,
+                                               kind="application",
                                                application_id=application_id))
     assert loaded.wait(20)
-    committed(app, lambda: resolutions.add_agenda_item(user(admin_id), two_id, kind="application",
+    committed(app, lambda: resolutions.add_agenda_item(reload_user(admin_id), two_id,
+                                                       kind="application",
                                                        application_id=application_id))
     go.set()
     thread.join(30)
@@ -242,11 +205,11 @@ def test_a_published_plan_is_never_overwritten(app):
 
     loaded, go, thread, outcome = in_thread(
         app,
-        lambda: center.get_document(user(writer_id), year, "plan"),  # the route's preload
-        lambda _d: center.save_document(user(writer_id), year, "plan", "Changed afterwards.",
+        lambda: center.get_document(reload_user(writer_id), year, "plan"),  # the route's preload
+        lambda _d: center.save_document(reload_user(writer_id), year, "plan", "Changed afterwards.",
                                         based_on=version))
     assert loaded.wait(20)
-    committed(app, lambda: center.publish_document(user(publisher_id), year, "plan"))
+    committed(app, lambda: center.publish_document(reload_user(publisher_id), year, "plan"))
     go.set()
     thread.join(30)
 
@@ -272,11 +235,11 @@ def test_two_saves_of_one_version_do_not_both_succeed(app):
 
     loaded, go, thread, outcome = in_thread(
         app,
-        lambda: center.get_document(user(two_id), year, "report"),
-        lambda _d: center.save_document(user(two_id), year, "report", "Two's text",
+        lambda: center.get_document(reload_user(two_id), year, "report"),
+        lambda _d: center.save_document(reload_user(two_id), year, "report", "Two's text",
                                         based_on=version))
     assert loaded.wait(20)
-    committed(app, lambda: center.save_document(user(one_id), year, "report", "One's text",
+    committed(app, lambda: center.save_document(reload_user(one_id), year, "report", "One's text",
                                                 based_on=version))
     go.set()
     thread.join(30)

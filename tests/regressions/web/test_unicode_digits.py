@@ -1,9 +1,12 @@
-"""Inputs that pass ``str.isdigit()`` but not ``int()`` ("²", "①"…) give a 500, not a 4xx.
+"""Inputs that pass ``str.isdigit()`` but not ``int()`` ("²", "①"…) get a 4xx, not a 500.
 
-``"²".isdigit()`` is True, ``int("²")`` raises ValueError. Several parsers in scope trust
-``isdigit()`` before ``int()``.
+``"²".isdigit()`` is True, ``int("²")`` raises ValueError. Parsers of ids, months and years in
+the query string and in forms trusted ``isdigit()`` before ``int()``: in reference, reading and
+loans, and in document delivery (review finding D3).
 """
 from datetime import timedelta
+
+import pytest
 
 from jala import clock
 from jala.extensions import db
@@ -15,6 +18,8 @@ from tests.support.web import as_user, post_form
 
 SUPERSCRIPT_TWO = "\u00b2"  # "²": isdigit() is True, int() raises
 
+
+# --- reference, reading and loans -----------------------------------------------------------
 
 def test_public_faq_page_number_superscript_is_not_a_500(client):
     # jala/reference/routes.py faq_search: int(page) if page.isdigit() ...
@@ -69,3 +74,44 @@ def test_union_lend_with_superscript_record_reference_is_a_form_error(client):
                           "record": SUPERSCRIPT_TWO}, token_from="/libraries/NCU/union")
     assert response.status_code == 400
     assert db.session.query(UnionLoan).count() == 0
+
+
+# --- document delivery ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/delivery/new?record=%C2%B2",          # ?record=²
+    "/delivery/new?again=%C2%B2",           # ?again=²
+])
+def test_superscript_digits_in_the_query_are_not_a_500(client, path):
+    as_user(client, make_user(library="JXUFE"))
+    assert client.get(path).status_code < 500
+
+
+def test_superscript_months_on_the_stats_page_are_not_a_500(client):
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
+    assert client.get("/delivery/stats?months=%C2%B2").status_code < 500
+
+
+def test_a_superscript_record_id_in_the_request_form_is_not_a_500(client):
+    book = add_record("rv-book-4", ["NCU"], title="Superscript", page_count=300)
+    as_user(client, make_user(library="JXUFE"))
+    response = post_form(client, "/delivery/new", {
+        "record_id": "\u00b2", "kind": "book_part", "title": book.title, "pages": "1-5"},
+        token_from="/delivery/new")
+    assert response.status_code < 500
+
+
+def test_a_superscript_year_on_the_journal_list_is_not_a_500(client):
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
+    response = post_form(client, "/libraries/NCU/journals", {
+        "one-issn": "0317-8471", "one-title": "J", "one-year_from": "\u00b9\u2079\u2079\u2079",
+        "one-year_to": ""}, token_from="/libraries/NCU/journals")
+    assert response.status_code < 500
+
+
+def test_superscript_ids_in_a_bulk_action_are_not_a_500(client):
+    as_user(client, make_user(library="NCU", roles=("librarian",)))
+    response = post_form(client, "/libraries/NCU/delivery/bulk", {
+        "action": "accept", "ids": ["\u00b2"], "reason": ""},
+        token_from="/libraries/NCU/delivery")
+    assert response.status_code < 500

@@ -1,21 +1,28 @@
-"""A question's subject with a line break makes the answer's email unsendable, for ever."""
+"""A line break in what becomes an email's subject (a question's subject, a meeting's title)
+must not make the email unsendable for ever: the send job must build it, or fail it cleanly
+(reference: the answer; governance: the meeting notices, review finding G5)."""
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import select
 
+from jala import clock
 from jala.extensions import db
-from jala.jobs import OutboxEmail, _build_message
+from jala.governance import meetings
+from jala.jobs import OutboxEmail, _build_message, _send
 from jala.reference import services as reference
 from jala.reference.models import Question
-from tests.regressions.reading_loans_reference.conftest import join_reference_group
 from tests.support.factories import make_user
-from tests.support.web import login, post_form
+from tests.support.governance import CODES
+from tests.support.reference import join_group
+from tests.support.web import as_user, post_form
 
 
 def test_answer_email_of_a_subject_with_crlf_can_be_built(client):
     reader = make_user(library="JXUFE")
     librarian = make_user(library="NCU", roles=("librarian",))
-    join_reference_group(librarian)
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, reader).status_code == 303
+    join_group(librarian)
+    as_user(client, reader)
     # a crafted POST (the browser's <input> would strip it, curl does not)
     response = post_form(client, "/reference/ask",
                          {"subject": "Help\r\nBcc: someone@example.com", "body": "?"},
@@ -32,3 +39,19 @@ def test_answer_email_of_a_subject_with_crlf_can_be_built(client):
     # RuntimeError: the ValueError raised here rolls the job back, the row stays 'pending',
     # the sweeper re-enqueues it every 2 minutes and the reader never gets the answer.
     _build_message(row, "JALA <noreply@example.org>")
+
+
+def test_a_notice_whose_subject_cannot_be_built_fails_cleanly(committee):
+    chair = committee["NCU"]
+    meetings.convene_meeting(chair, title="Annual meeting\r\nBcc: someone@example.com",
+                             starts_at=clock.now() + timedelta(days=3), place="NCU")
+    rows = db.session.execute(select(OutboxEmail).where(
+        OutboxEmail.kind == "governance.notice")).scalars().all()
+    assert len(rows) == len(CODES)
+    try:
+        outcome = _send(rows[0].id)
+    except ValueError as exc:
+        # run_job rolls back: the row stays 'pending' with 0 attempts, the sweeper enqueues
+        # it again every sweep, forever; it never shows as failed, nobody is told
+        pytest.fail(f"the send job crashes on every attempt: {exc}")
+    assert outcome in ("retry", "failed", "sent")
