@@ -5,6 +5,8 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from jala import clock
 from jala.extensions import db, limiter
 from tests.support.app import make_app, migrate
+from tests.support.factories import make_user
+from tests.support.governance import seated_committee
 from tests.support.services import CatchingSMTP, ScratchPostgres, ScratchRedis
 
 
@@ -82,10 +84,32 @@ def db_session(app):
 
 
 @pytest.fixture
-def ctx(app, db_session):
+def language():
+    """The UI language ``ctx`` asks for (None: the portal's own, Simplified Chinese).
+
+    A folder's conftest.py overrides it where its service tests read the rules' messages in
+    English.
+    """
+    return None
+
+
+@pytest.fixture
+def ctx(app, db_session, language):
     """An app context with a request-free transaction (service tests)."""
-    with app.test_request_context("/"):
+    with app.test_request_context(f"/?lang={language}" if language else "/"):
         yield app
+
+
+@pytest.fixture
+def reader(ctx):
+    """A verified reader of JXUFE."""
+    return make_user(library="JXUFE")
+
+
+@pytest.fixture
+def committee(ctx):
+    """A director at each member library, NCU's in the chair."""
+    return seated_committee()
 
 
 @pytest.fixture

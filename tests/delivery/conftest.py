@@ -4,15 +4,9 @@ from tests.support.factories import make_user
 
 
 @pytest.fixture
-def ctx(app, db_session):
+def language():
     """Service tests here read the rules' messages in English."""
-    with app.test_request_context("/?lang=en"):
-        yield app
-
-
-@pytest.fixture
-def reader(ctx):
-    return make_user(library="JXUFE")
+    return "en"
 
 
 @pytest.fixture

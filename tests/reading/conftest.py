@@ -1,14 +1,13 @@
-"""Reading fixtures: a record with holdings, staff and readers."""
+"""Reading fixtures: English messages, a record with holdings, staff."""
 import pytest
 
 from tests.support.factories import add_record, make_portal_admin, make_user
 
 
 @pytest.fixture
-def ctx(app, db_session):
+def language():
     """Service tests here read the rules' messages in English."""
-    with app.test_request_context("/?lang=en"):
-        yield app
+    return "en"
 
 
 @pytest.fixture
@@ -21,11 +20,6 @@ def book(ctx):
 @pytest.fixture
 def ncu_librarian(ctx):
     return make_user(library="NCU", roles=("librarian",))
-
-
-@pytest.fixture
-def reader(ctx):
-    return make_user(library="JXUFE")
 
 
 @pytest.fixture

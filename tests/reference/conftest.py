@@ -6,10 +6,9 @@ from tests.support.reference import join_group
 
 
 @pytest.fixture
-def ctx(app, db_session):
+def language():
     """Service tests here read the rules' messages in English."""
-    with app.test_request_context("/?lang=en"):
-        yield app
+    return "en"
 
 
 @pytest.fixture
