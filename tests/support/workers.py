@@ -6,9 +6,11 @@ runs `python -m jala worker` child processes sweeping every second (``stop_worke
 them). The worker's output goes to a log file in the test's temporary directory;
 ``worker_logs()`` returns its tail for failure messages. ``close()`` puts the app back.
 """
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from jala.embedded.redis_server import free_port
@@ -24,6 +26,29 @@ def wait_for(predicate, timeout=30, what="condition", diagnose=None):
         time.sleep(0.1)
     detail = f"\n{diagnose()}" if diagnose else ""
     raise AssertionError(f"timed out waiting for {what}{detail}")
+
+
+def stall_first_message(smtp):
+    """Make ``smtp`` hold the first message it is sent for 3 s and then refuse it (451), as when
+    the connection is lost in the middle of DATA; the messages after it go through.
+
+    Returns ``(in_data, calls)``: an Event set once the first message is in DATA, and a dict whose
+    ``"n"`` counts the messages the server was sent.
+    """
+    in_data = threading.Event()
+    original = smtp.handler.handle_DATA
+    calls = {"n": 0}
+
+    async def stall_first_time(server, session, envelope):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            in_data.set()
+            await asyncio.sleep(3)
+            return "451 4.4.2 connection lost"  # never accepted
+        return await original(server, session, envelope)
+
+    smtp.handler.handle_DATA = stall_first_time
+    return in_data, calls
 
 
 class FaultRig:
