@@ -55,7 +55,7 @@ def test_seed_demo_prints_a_login_for_every_role_and_is_repeatable(
 
 def test_reindex_command_rebuilds_every_record(private_app):
     from jala.search.engine import SearchRequest, search
-    from tests.catalog.conftest import import_lines
+    from tests.support.catalog import import_lines
 
     with private_app.test_request_context("/"):
         import_lines([{"source_id": f"r{i}", "title": f"基于GPS的定位 第{i}卷"}

@@ -8,9 +8,7 @@ from jala import clock
 from jala.errors import RuleViolation
 from jala.files import create_link, open_link, storage_dir, store_upload
 from jala.jobs import sweep
-
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+from tests.support.files import PDF, PNG
 
 
 def test_pdf_is_accepted_by_content_not_by_name(ctx):

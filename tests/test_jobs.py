@@ -16,7 +16,7 @@ from jala.jobs import (
     send_outbox_email,
     sweep,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def queued_ids(app, redis_service):
@@ -123,7 +123,7 @@ def test_sweeper_enqueues_emails_the_relay_missed(ctx, app, redis_service):
 
 
 def test_admin_outbox_page_shows_failures_with_a_retry_button(client):
-    from tests.accounts.test_routes import login
+    from tests.support.web import login
 
     row = queue_email("reader@example.com", "Broken mail", "B", kind="test")
     row.status, row.attempts, row.last_error = "failed", MAX_ATTEMPTS, "SMTPServerDisconnected"

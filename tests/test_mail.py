@@ -7,7 +7,7 @@ from jala import clock
 from jala.extensions import db
 from jala.jobs import OutboxEmail, run_worker
 from jala.mail import notify, render_email
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 LINK = "https://portal.example.edu.cn/password/reset/abc?x=1&y=2"
 

@@ -15,7 +15,7 @@ from jala.membership import (
     member_library_ids,
     serves_member_library,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def _library(code, joined_on, left_on=None):

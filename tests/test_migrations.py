@@ -5,7 +5,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from jala.cli import alembic_config
-from tests.conftest import migrate
+from tests.support.app import migrate
 
 
 def test_single_head():

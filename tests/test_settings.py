@@ -3,9 +3,8 @@ import pytest
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.settings import change_setting, get_setting
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def test_defaults_until_an_admin_changes_them(ctx):

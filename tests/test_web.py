@@ -13,8 +13,7 @@ from jala.extensions import db
 from jala.files import StoredFile, storage_dir, store_upload
 from jala.settings import Setting
 from jala.web import EVERY_REFUSAL, IdConverter, attempt, require_form
-
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+from tests.support.files import PDF
 
 
 class NameForm(FlaskForm):

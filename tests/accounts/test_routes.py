@@ -7,17 +7,8 @@ from jala.accounts.models import AuthSession, User
 from jala.audit import AuditEntry
 from jala.extensions import db
 from jala.jobs import OutboxEmail
-from tests.conftest import csrf_token, post_form
-from tests.factories import PASSWORD, current_code, make_user
-
-
-def login(client, user, password=PASSWORD, code=True):
-    response = post_form(client, "/login", {"email": user.email, "password": password},
-                         token_from="/login")
-    if code and user.totp_enabled_at and response.status_code == 303:
-        response = post_form(client, "/login/code", {"code": current_code(user)},
-                             token_from="/login/code")
-    return response
+from tests.support.factories import PASSWORD, current_code, make_user
+from tests.support.web import csrf_token, login, post_form
 
 
 def test_reader_logs_in_and_sees_their_account(client):

@@ -8,9 +8,8 @@ from jala.accounts.roles import grant_role
 from jala.accounts.sessions import check_totp
 from jala.errors import RuleViolation
 from jala.extensions import db
-from tests.accounts.test_routes import login
-from tests.conftest import csrf_token, post_form
-from tests.factories import PASSWORD, current_code, make_user
+from tests.support.factories import PASSWORD, current_code, make_user
+from tests.support.web import csrf_token, login, post_form
 
 
 def test_password_alone_cannot_reach_enrolment_of_an_enabled_second_factor(client):

@@ -21,7 +21,7 @@ from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from jala.membership import current_chair_library, get_library
-from tests.factories import PASSWORD, current_code, make_user
+from tests.support.factories import PASSWORD, current_code, make_user
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "12345678", "qwertyuiop"])

@@ -12,7 +12,7 @@ from jala.search.tokens import (
     binary_tsvectors,
     positioned_lexemes,
 )
-from tests.catalog.conftest import import_lines
+from tests.support.catalog import import_lines, records_titled
 
 FIELDS = {"title": "中国图书馆学报：图书馆与图书馆学研究 TiO2 2019", "authors": ["王伟", "李 娜"],
           "keywords": ["图书馆", "图书馆", "信息检索"], "isbn_list": ["9787111111113"],
@@ -56,10 +56,6 @@ def test_a_record_repeated_two_batches_later_is_seen_as_written(ctx):
                          batch_size=100, workers=2)
     assert (stats.created, stats.unchanged, stats.updated) == (200, 80, 20)
     assert len(records_titled("改了")) == 20 and not records_titled("重复85")
-
-
-def records_titled(title):
-    return db.session.execute(select(Record).where(Record.title == title)).scalars().all()
 
 
 def isbn13(n):

@@ -9,11 +9,7 @@ from jala.catalog.models import Holding, Record, SourceRecord
 from jala.catalog.readers import open_records
 from jala.extensions import db
 from jala.search.engine import SearchRequest, search
-from tests.catalog.conftest import import_file, import_lines
-
-
-def records_titled(title):
-    return db.session.execute(select(Record).where(Record.title == title)).scalars().all()
+from tests.support.catalog import import_file, import_lines, records_titled
 
 
 def test_bad_lines_are_reported_with_their_number_and_the_rest_imports(ctx):

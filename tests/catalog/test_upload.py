@@ -5,9 +5,8 @@ import json
 from jala.catalog.models import ImportRun
 from jala.extensions import db
 from jala.jobs import run_worker
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_user
+from tests.support.web import login, post_form
 
 
 def upload(client, code, data, name="records.jsonl", **fields):

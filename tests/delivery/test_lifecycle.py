@@ -6,7 +6,7 @@ from jala.delivery.lifecycle import ACTION_PARTY, LIBRARY, READER, TRANSITIONS, 
 from jala.delivery.models import STATUSES
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
-from tests.delivery.conftest import add_record
+from tests.support.factories import add_record
 
 # the steps people take (the timer's are tested in test_services.py)
 ACTIONS = sorted(action for action, party in ACTION_PARTY.items() if party in (READER, LIBRARY))

@@ -15,9 +15,9 @@ from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.membership import get_library
-from tests.delivery.conftest import add_record
-from tests.factories import make_user
-from tests.races import race as _race
+from tests.support.factories import add_record, make_user
+from tests.support.races import race as _race
+from tests.support.races import reload_user
 
 
 @pytest.fixture
@@ -40,20 +40,12 @@ def _committed_request(app, tag, holders=("NCU",)):
         return req.id, [s.id for s in staff]
 
 
-
-
-def _user(user_id):
-    from jala.accounts.models import User
-
-    return db.session.get(User, user_id)
-
-
 def test_two_librarians_accepting_at_once_accept_once(app):
     request_id, (first, _ncu2, second) = _committed_request(app, "accept", ("NCU", "ECJTU"))
     outcomes = _race(
         app,
-        lambda: delivery.accept_request(_user(first), request_id).status,
-        lambda: delivery.accept_request(_user(second), request_id).status,
+        lambda: delivery.accept_request(reload_user(first), request_id).status,
+        lambda: delivery.accept_request(reload_user(second), request_id).status,
     )
     assert outcomes.count("accepted") == 1
     [loser] = [o for o in outcomes if o != "accepted"]
@@ -69,7 +61,7 @@ def test_the_timer_and_a_librarian_racing_leave_one_consistent_outcome(app):
     clock.advance(timedelta(hours=25))
     outcomes = _race(
         app,
-        lambda: delivery.accept_request(_user(ncu_staff), request_id).status,
+        lambda: delivery.accept_request(reload_user(ncu_staff), request_id).status,
         timers.reroute_overdue_requests,
     )
     with app.app_context():

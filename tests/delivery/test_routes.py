@@ -10,12 +10,9 @@ from jala import clock
 from jala.delivery.models import DeliveryRequest
 from jala.extensions import db
 from jala.jobs import OutboxEmail
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.delivery.conftest import PDF, add_record
-from tests.factories import make_user
-
-HTMX = {"HX-Request": "true"}
+from tests.support.factories import add_record, make_user
+from tests.support.files import PDF
+from tests.support.web import HTMX, as_user, post_form
 
 
 @pytest.fixture
@@ -27,12 +24,6 @@ def english(client):
 @pytest.fixture
 def book(client):
     return add_record("web-1", ["NCU", "ECJTU"], title="中国图书馆事业发展报告", page_count=400)
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
 
 
 def requests_of(user):

@@ -2,7 +2,6 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from jala import clock
 from jala.delivery import coverage, timers
@@ -11,21 +10,12 @@ from jala.delivery.models import DeliveryRequest
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.files import open_link
-from jala.jobs import OutboxEmail, sweep
+from jala.jobs import sweep
 from jala.membership import get_library
 from jala.settings import change_setting
-from tests.delivery.conftest import PDF, Upload, add_record
-from tests.factories import make_user
-
-
-def lib_id(code):
-    return get_library(code).id
-
-
-def emails_to(address):
-    return db.session.execute(
-        select(OutboxEmail).where(OutboxEmail.to_addr == address).order_by(OutboxEmail.id)
-    ).scalars().all()
+from tests.support.factories import add_record, library_id, make_user
+from tests.support.files import PDF, Upload
+from tests.support.mail import emails_to
 
 
 def ask_book(reader, record, pages="1-10"):
@@ -39,8 +29,8 @@ def test_a_request_goes_to_a_holder_that_is_not_the_readers_library(reader, libr
     record = add_record("r1", ["JXUFE", "NCU"], page_count=300)
     req = ask_book(reader, record)
     assert req.status == "pending"
-    assert req.library_id == lib_id("NCU")
-    assert req.rota == [lib_id("NCU")]
+    assert req.library_id == library_id("NCU")
+    assert req.rota == [library_id("NCU")]
     assert req.respond_by == req.routed_at + timedelta(hours=24)
     assert [e.kind for e in req.events] == ["submitted", "routed"]
 
@@ -52,7 +42,7 @@ def test_the_rota_puts_the_least_busy_holder_first(reader, librarians):
         ask_book(make_user(library="JXUFE"), other)
     ask_book(make_user(library="JXUFE"), add_record("r4", ["JXAU"], page_count=100))
     req = ask_book(reader, record)
-    assert req.rota == [lib_id("ECJTU"), lib_id("JXAU"), lib_id("NCU")]
+    assert req.rota == [library_id("ECJTU"), library_id("JXAU"), library_id("NCU")]
 
 
 def test_nothing_to_route_to_is_refused_with_a_reason(reader):
@@ -66,7 +56,7 @@ def test_a_withdrawn_library_is_not_asked(reader, librarians):
     record = add_record("r6", ["NCU", "JCU"], page_count=100)
     get_library("JCU").left_on = date(2025, 1, 1)
     req = ask_book(reader, record)
-    assert req.rota == [lib_id("NCU")]
+    assert req.rota == [library_id("NCU")]
 
 
 def test_articles_are_routed_by_journal_coverage_and_year(reader, librarians):
@@ -77,17 +67,17 @@ def test_articles_are_routed_by_journal_coverage_and_year(reader, librarians):
                            issn="03785955", year_from="2011")
     req = delivery.submit_request(reader, kind="article", title="On cochlear hair cells",
                                   issn="0378-5955", year=2005, pages="1-9")
-    assert req.rota == [lib_id("NCU")]
+    assert req.rota == [library_id("NCU")]
     req = delivery.submit_request(reader, kind="article", title="Later study",
                                   issn="0378-5955", year=2015)
-    assert req.rota == [lib_id("JXAU")]
+    assert req.rota == [library_id("JXAU")]
 
 
 def test_a_citation_with_a_known_isbn_finds_its_record(reader, librarians):
     record = add_record("r7", ["ECJTU"], isbn="978-7-111-54742-6", page_count=200)
     req = delivery.submit_request(reader, kind="book_part", title="typed by hand",
                                   isbn="9787111547426", pages="3-5")
-    assert req.record_id == record.id and req.rota == [lib_id("ECJTU")]
+    assert req.record_id == record.id and req.rota == [library_id("ECJTU")]
 
 
 def test_bad_identifiers_and_pages_get_clear_messages(reader, librarians):
@@ -235,7 +225,7 @@ def test_fulfil_with_a_url(reader, librarians):
 def test_passing_on_moves_along_the_rota_then_ends_unfilled(reader, librarians):
     req = ask_book(reader, add_record("r20", ["NCU", "ECJTU"], page_count=100))
     first, second = req.rota
-    codes = {lib_id(c): c for c in ("NCU", "ECJTU")}
+    codes = {library_id(c): c for c in ("NCU", "ECJTU")}
     delivery.reject_request(librarians[codes[first]], req.id, "Missing from the shelf")
     assert req.status == "pending" and req.library_id == second
     assert emails_to(reader.email) == []

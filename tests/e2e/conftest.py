@@ -1,32 +1,10 @@
 """Browser journeys: the app served for real on loopback, driven by Debian's chromium."""
 import os
-import shutil
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
-import pyotp
 import pytest
-from werkzeug.serving import make_server
 
-from jala.embedded.redis_server import free_port
-from tests.factories import PASSWORD
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@contextmanager
-def serving(app):
-    """Serve ``app`` on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.support.browser import CHROMIUM, new_phone, serving
 
 
 @pytest.fixture(scope="session")
@@ -53,49 +31,9 @@ def browser():
         browser.close()
 
 
-def new_phone(browser):
-    """A page in a fresh 360×740 phone-sized browser context (close its ``context`` after)."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return page
-
-
 @pytest.fixture
 def phone(browser):
     """A page in a 360×740 phone-sized viewport."""
     page = new_phone(browser)
     yield page
     page.context.close()
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base, email, totp_secret=None, password=None):
-    """Log in through the form (with the authenticator code for staff); lands on the home page."""
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password or PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    if totp_secret:
-        page.wait_for_url("**/login/code")
-        page.fill("input[name=code]", pyotp.TOTP(totp_secret).now())
-        page.click("button[type=submit].primary")
-    page.wait_for_url(base + "/")
-
-
-def fits_the_phone(page, width=360):
-    """Nothing sticks out sideways at 360 px."""
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide"
-
-
-def open_menu_link(page, href):
-    """Open the ☰ menu and follow one of its links."""
-    page.click("details.menu summary")
-    page.click(f"nav.menu-items a[href='{href}']")
-    page.wait_for_url("**" + href)

@@ -5,8 +5,8 @@ import pytest
 from jala import clock
 from jala.accounts.models import User
 from jala.extensions import db
-from tests.e2e.conftest import screenshot
-from tests.factories import PASSWORD, make_user
+from tests.support.browser import screenshot, submit_login
+from tests.support.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -15,13 +15,6 @@ def log_out(page):
     page.click("summary")
     page.click("form[action='/logout'] button")
     page.wait_for_url("**/")
-
-
-def log_in(page, base, email, password=PASSWORD):
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
 
 
 def test_reader_registers_is_verified_and_logs_in_and_out(app, live_server, phone):
@@ -47,13 +40,13 @@ def test_reader_registers_is_verified_and_logs_in_and_out(app, live_server, phon
     assert phone.locator(".flash-success").count() == 1
 
     # the reader logs in: not verified yet
-    log_in(phone, base, "e2e-reader@example.edu.cn")
+    submit_login(phone, base, "e2e-reader@example.edu.cn")
     phone.goto(base + "/account")
     assert phone.locator("[data-testid=unverified]").is_visible()
     log_out(phone)
 
     # the librarian logs in with the second factor and verifies the card through HTMX
-    log_in(phone, base, librarian_email)
+    submit_login(phone, base, librarian_email)
     phone.wait_for_url("**/login/code")
     phone.fill("input[name=code]", pyotp.TOTP(secret).now())
     phone.click("button[type=submit].primary")
@@ -68,7 +61,7 @@ def test_reader_registers_is_verified_and_logs_in_and_out(app, live_server, phon
     log_out(phone)
 
     # the reader sees the verified card, then logs out for real
-    log_in(phone, base, "e2e-reader@example.edu.cn")
+    submit_login(phone, base, "e2e-reader@example.edu.cn")
     phone.goto(base + "/account")
     assert phone.locator("[data-testid=verified]").is_visible()
     screenshot(phone, "account-360")
@@ -88,7 +81,7 @@ def test_staff_without_authenticator_enrols_on_first_login(app, live_server, pho
         admin.totp_secret = None
         admin.totp_enabled_at = None
         db.session.commit()
-    log_in(phone, live_server, "e2e-libadmin@example.edu.cn")
+    submit_login(phone, live_server, "e2e-libadmin@example.edu.cn")
     phone.wait_for_url("**/login/enrol")
     assert phone.locator(".qr svg").is_visible()
     secret = phone.locator("[data-testid=totp-secret]").inner_text().strip()

@@ -4,7 +4,6 @@ and sends a PDF; the email's link downloads it (counted); an expired link says h
 import re
 from datetime import timedelta
 
-import pyotp
 import pytest
 from sqlalchemy import select, text, update
 
@@ -13,9 +12,10 @@ from jala.delivery.models import DeliveryRequest
 from jala.extensions import db
 from jala.files import FileLink
 from jala.jobs import OutboxEmail, send_outbox_email
-from tests.catalog.conftest import import_lines
-from tests.e2e.conftest import new_phone, screenshot
-from tests.factories import PASSWORD, make_user
+from tests.support.browser import fits_the_phone, log_in, new_phone, open_menu_link, screenshot
+from tests.support.catalog import import_lines
+from tests.support.factories import make_user
+from tests.support.files import PDF
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -24,10 +24,6 @@ TITLE = "赣江流域水文志"
 PAGE_COUNT = 300
 READER_EMAIL = "e2e-delivery-reader@example.edu.cn"
 LIBRARIAN_EMAIL = "e2e-delivery-librarian@example.edu.cn"
-# a small but well-formed PDF: the upload is checked by its first bytes
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
 DOWNLOAD_LINK_RE = re.compile(r"https?://\S+?(/delivery/download/[\w.\-]+)")
 
 
@@ -68,30 +64,6 @@ def delivery_setup(app, smtp):
                                    {"i": file_id})
         db.session.execute(text("DELETE FROM records WHERE id = :r"), ids)
         db.session.commit()
-
-
-def log_in(page, base, email, totp_secret=None):
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    if totp_secret:
-        page.wait_for_url("**/login/code")
-        page.fill("input[name=code]", pyotp.TOTP(totp_secret).now())
-        page.click("button[type=submit].primary")
-    page.wait_for_url(base + "/")
-
-
-def fits_the_phone(page):
-    """Nothing sticks out sideways at 360 px."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{page.url} is {width} px wide"
-
-
-def open_menu_link(page, href):
-    page.click("details.menu summary")
-    page.click(f"nav.menu-items a[href='{href}']")
-    page.wait_for_url("**" + href)
 
 
 def test_reader_gets_pages_of_a_book_from_another_library_on_a_phone(

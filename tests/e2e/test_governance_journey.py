@@ -20,7 +20,7 @@ from jala.accounts.models import Library
 from jala.extensions import db, limiter
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication, Vote
 from jala.membership import current_chair_library
-from tests.e2e.conftest import (
+from tests.support.browser import (
     fits_the_phone,
     log_in,
     new_phone,
@@ -28,7 +28,7 @@ from tests.e2e.conftest import (
     screenshot,
     serving,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

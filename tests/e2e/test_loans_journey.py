@@ -15,9 +15,9 @@ from jala.accounts.models import User
 from jala.extensions import db, limiter
 from jala.jobs import OutboxEmail
 from jala.loans.models import IllRequest, InterlibraryCard
-from tests.catalog.conftest import import_lines
-from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot, serving
-from tests.factories import make_user
+from tests.support.browser import fits_the_phone, log_in, new_phone, screenshot, serving
+from tests.support.catalog import import_lines
+from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from jala.extensions import db
 from jala.reading import citations, previews
 from jala.reading.models import PreviewPage
-from tests.catalog.conftest import import_lines
-from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot
-from tests.factories import make_user
-from tests.reading.conftest import Upload, png
+from tests.support.browser import fits_the_phone, log_in, new_phone, screenshot
+from tests.support.catalog import import_lines
+from tests.support.factories import make_user
+from tests.support.files import Upload, png
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -11,9 +11,10 @@ from sqlalchemy import select, text
 from jala.extensions import db
 from jala.jobs import OutboxEmail, send_outbox_email
 from jala.reference.models import Question
-from tests.e2e.conftest import fits_the_phone, log_in, new_phone, screenshot
-from tests.factories import make_user
-from tests.reference.conftest import PNG, join_group
+from tests.support.browser import fits_the_phone, log_in, new_phone, screenshot
+from tests.support.factories import make_user
+from tests.support.files import PNG
+from tests.support.reference import join_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

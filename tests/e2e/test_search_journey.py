@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import text
 
 from jala.extensions import db
-from tests.catalog.conftest import import_lines
-from tests.e2e.conftest import screenshot
+from tests.support.browser import screenshot
+from tests.support.catalog import import_lines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

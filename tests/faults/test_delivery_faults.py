@@ -7,10 +7,8 @@ test needs the next retry or a timer now, it sets ``due_at`` or ``respond_by`` i
 The requests, their records and emails are deleted afterwards: other tests count the requests
 of a library (the statistics page), and may run after these.
 """
-import asyncio
 import secrets
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,10 +29,9 @@ from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.extensions import db
 from jala.jobs import MAX_ATTEMPTS, RETRY_DELAYS, OutboxEmail
 from jala.settings import get_setting
-from tests.conftest import csrf_token, post_form
-from tests.delivery.conftest import add_record
-from tests.factories import PASSWORD, make_user
-from tests.faults.conftest import wait_for
+from tests.support.factories import PASSWORD, add_record, make_user
+from tests.support.web import csrf_token, post_form
+from tests.support.workers import stall_first_message, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -264,19 +261,7 @@ def test_smtp_down_backs_off_fails_visibly_and_the_retry_button_sends_once(app, 
 
 def test_worker_killed_before_it_sends_the_fulfilment_email_goes_out_once(app, faults, cases):
     case = cases("killed", ["NCU"])
-    in_data = threading.Event()
-    original = faults.smtp.handler.handle_DATA
-    calls = {"n": 0}
-
-    async def stall_first_time(server, session, envelope):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            in_data.set()
-            await asyncio.sleep(3)
-            return "451 4.4.2 connection lost"  # never accepted
-        return await original(server, session, envelope)
-
-    faults.smtp.handler.handle_DATA = stall_first_time
+    in_data, calls = stall_first_message(faults.smtp)
     worker = faults.start_worker()
     fulfil(app, case, f"https://oa.example.org/{case.tag}.pdf")
     assert in_data.wait(30), "the worker never reached the SMTP server\n" + faults.worker_logs()

@@ -3,16 +3,14 @@
 Each test commits real rows (other processes must see them), runs `jala worker` as a child
 process against a redis-server of its own, and checks that every email arrives exactly once.
 """
-import asyncio
 import signal
-import threading
 import time
 
 import pytest
 
 from jala.extensions import db
 from jala.jobs import OutboxEmail, queue_email
-from tests.faults.conftest import wait_for
+from tests.support.workers import stall_first_message, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -55,19 +53,7 @@ def test_redis_restarted_empty_pending_email_still_goes_out(app, faults):
 
 
 def test_worker_killed_while_sending_the_email_goes_out_once_on_retry(app, faults):
-    in_data = threading.Event()
-    original = faults.smtp.handler.handle_DATA
-    calls = {"n": 0}
-
-    async def slow_first_time(server, session, envelope):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            in_data.set()
-            await asyncio.sleep(3)
-            return "451 4.4.2 connection lost"  # never accepted
-        return await original(server, session, envelope)
-
-    faults.smtp.handler.handle_DATA = slow_first_time
+    in_data, _calls = stall_first_message(faults.smtp)
     worker = faults.start_worker()
     row_id = commit_email(app, "killed@example.com")
     assert in_data.wait(30), "the worker never reached the SMTP server"

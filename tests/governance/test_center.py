@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from jala import clock
-from jala.accounts.models import Library, RoleGrant
+from jala.accounts.models import Library
 from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
@@ -21,11 +21,10 @@ from jala.governance.models import (
 )
 from jala.jobs import OutboxEmail
 from jala.membership import current_chair_library, get_library
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.governance import stale_portal_admin
+from tests.support.web import HTMX, as_user, post_form
 
-HTMX = {"HX-Request": "true"}
 YEAR = 2025
 
 
@@ -37,7 +36,7 @@ def _mid_2025():
 
 @pytest.fixture
 def admin(db_session):
-    return make_user(library=current_chair_library().code, roles=("portal_admin",))
+    return make_portal_admin()
 
 
 @pytest.fixture
@@ -48,17 +47,6 @@ def librarian(db_session):
 def audit_actions(action):
     return db.session.execute(select(AuditEntry).where(AuditEntry.action == action)
                               ).scalars().all()
-
-
-def stale_portal_admin(code="NCU"):
-    """A portal admin grant left at a library that is no longer the chair library."""
-    user = make_user(library=code, roles=("librarian",))
-    db.session.add(RoleGrant(user_id=user.id, role="portal_admin",
-                             library_id=get_library(code).id))
-    db.session.flush()
-    db.session.expire(user, ["grants"])
-    assert user.is_portal_admin
-    return user
 
 
 # --- working groups -----------------------------------------------------------------------------
@@ -380,12 +368,6 @@ def test_the_expense_report_goes_on_the_agenda_and_its_approval_locks_the_expens
 
 
 # --- pages ---------------------------------------------------------------------------------
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
-
 
 def test_a_visitor_is_sent_to_log_in(client):
     response = client.get("/center/groups")

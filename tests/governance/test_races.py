@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import RoleGrant, User
+from jala.accounts.models import RoleGrant
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import chair_library, meetings, resolutions
 from jala.governance.models import AgendaItem, CommitteeOffice, Handover, Meeting, Vote
 from jala.membership import current_chair_library, current_chair_term
-from tests.factories import make_user
-from tests.races import race
+from tests.support.factories import make_user
+from tests.support.races import race, reload_user
 
 CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "NCU")
 
@@ -22,12 +22,6 @@ CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "NCU")
 def app(private_app):
     """These tests commit, so they get a database of their own."""
     return private_app
-
-
-
-
-def user(user_id):
-    return db.session.get(User, user_id)
 
 
 def committed_committee(app):
@@ -57,7 +51,7 @@ def committed_committee(app):
 def test_a_double_submit_and_two_tabs_leave_one_vote(app):
     members, _meeting, item_id = committed_committee(app)
     voter = members["JXUFE"]
-    race(app, *[lambda choice=choice: meetings.cast_vote(user(voter), item_id, choice)
+    race(app, *[lambda choice=choice: meetings.cast_vote(reload_user(voter), item_id, choice)
                 for choice in ("yes", "yes", "no", "abstain")])
     with app.app_context():
         rows = db.session.execute(select(Vote).where(Vote.item_id == item_id)).scalars().all()
@@ -67,8 +61,8 @@ def test_a_double_submit_and_two_tabs_leave_one_vote(app):
 def test_votes_racing_the_close_are_either_counted_or_refused(app):
     members, _meeting, item_id = committed_committee(app)
     voters = [members[c] for c in CODES if c != "NCU"]
-    outcomes = race(app, lambda: resolutions.close_item(user(members["NCU"]), item_id).yes,
-                    *[lambda v=v: meetings.cast_vote(user(v), item_id, "yes") and "voted"
+    outcomes = race(app, lambda: resolutions.close_item(reload_user(members["NCU"]), item_id).yes,
+                    *[lambda v=v: meetings.cast_vote(reload_user(v), item_id, "yes") and "voted"
                       for v in voters])
     tally = outcomes[0]
     accepted = [o for o in outcomes[1:] if o == "voted"]
@@ -101,7 +95,7 @@ def test_two_racing_accepts_give_one_handover(app):
         handover = chair_library.start_handover(admin)
         db.session.commit()
         ids = handover.id, director.id
-    outcomes = race(app, *[lambda: chair_library.accept_handover(user(ids[1]), ids[0]).status
+    outcomes = race(app, *[lambda: chair_library.accept_handover(reload_user(ids[1]), ids[0]).status
                            for _ in range(3)])
     assert outcomes.count("accepted") == 1
     assert all(isinstance(o, RuleViolation) for o in outcomes if o != "accepted")
@@ -116,13 +110,13 @@ def test_two_racing_accepts_give_one_handover(app):
 def test_racing_third_signatures_convene_once(app):
     members, _meeting, _item = committed_committee(app)
     with app.test_request_context("/?lang=en"):
-        meeting = meetings.request_meeting(user(members["JXUFE"]), title="Joint request",
+        meeting = meetings.request_meeting(reload_user(members["JXUFE"]), title="Joint request",
                                            starts_at=clock.now() + timedelta(days=2),
                                            place="JXUFE")
-        meetings.cosign_meeting(user(members["ECJTU"]), meeting.id)
+        meetings.cosign_meeting(reload_user(members["ECJTU"]), meeting.id)
         db.session.commit()
         meeting_id = meeting.id
-    outcomes = race(app, *[lambda code=code: meetings.cosign_meeting(user(members[code]),
+    outcomes = race(app, *[lambda code=code: meetings.cosign_meeting(reload_user(members[code]),
                                                                      meeting_id).status
                            for code in ("JXAU", "NCHU", "ECUT")])
     assert outcomes.count("convened") == 1

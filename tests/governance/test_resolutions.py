@@ -15,7 +15,8 @@ from jala.governance.forms import ItemForm
 from jala.governance.models import ITEM_KINDS, CommitteeOffice, Expense, MembershipEvent
 from jala.governance.resolutions import KINDS
 from jala.membership import current_chair_term, find_library, get_library, is_member
-from tests.governance.conftest import CODES, Upload, convened_meeting
+from tests.support.files import Upload
+from tests.support.governance import CODES, convened_meeting
 
 
 def _complete_application():

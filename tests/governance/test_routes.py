@@ -9,19 +9,10 @@ from jala import clock
 from jala.extensions import db
 from jala.governance import applications, meetings
 from jala.governance.models import AgendaItem, Meeting, MembershipApplication
-from jala.membership import current_chair_library
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
-from tests.governance.conftest import PDF, make_chair, seat_committee
-
-HTMX = {"HX-Request": "true"}
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.files import PDF
+from tests.support.governance import make_chair, seat_committee
+from tests.support.web import HTMX, as_user, post_form
 
 
 def application_form(**overrides):
@@ -148,7 +139,7 @@ def test_the_application_pages_are_for_the_management_center(client):
     assert client.get("/center/applications").status_code == 403
     assert client.get(f"/center/applications/{application.id}").status_code == 403
     admin = client.application.test_client()
-    as_user(admin, make_user(library=current_chair_library().code, roles=("portal_admin",)))
+    as_user(admin, make_portal_admin())
     page = admin.get(f"/center/applications/{application.id}").get_data(as_text=True)
     letter = re.search(r'href="(http[^"]*/files/[^"]+)"', page).group(1)
     download = admin.get(letter.split("localhost", 1)[-1])

@@ -19,8 +19,9 @@ from jala.membership import (
     get_library,
     is_member,
 )
-from tests.factories import make_user
-from tests.governance.conftest import Upload, convened_meeting
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.files import Upload
+from tests.support.governance import check_in_all, convened_meeting, vote_all
 
 
 def emails(kind):
@@ -37,17 +38,6 @@ def emails(kind):
 ])
 def test_two_thirds_of_the_members_attending(yes, attending, passed):
     assert meetings.passes(yes, attending) is passed
-
-
-def vote_all(meeting, item, committee, yes=(), no=(), abstain=()):
-    for codes, choice in ((yes, "yes"), (no, "no"), (abstain, "abstain")):
-        for code in codes:
-            meetings.cast_vote(committee[code], item.id, choice)
-
-
-def check_in_all(meeting, committee, codes):
-    for code in codes:
-        meetings.check_in(committee[code], meeting.id, "online" if len(code) % 2 else "in_person")
 
 
 def test_abstentions_count_as_attending_at_the_boundary(committee):
@@ -181,7 +171,7 @@ def apply(code="JXNU", email="director@jxnu.edu.cn"):
 
 
 def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     application = apply()
     with pytest.raises(RuleViolation, match="complete"):
         resolutions.add_agenda_item(committee["NCU"], convened_meeting(committee["NCU"]).id,
@@ -207,7 +197,7 @@ def test_an_applicant_becomes_a_member_by_a_two_thirds_vote(committee):
 
 
 def test_a_rejected_applicant_is_told_why(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     application = apply(code="GNNU", email="head@gnnu.edu.cn")
     applications.review_application(admin, application.id, complete=True)
     meeting = convened_meeting(committee["NCU"])
@@ -318,7 +308,7 @@ def test_rotation_order_then_handover_moves_the_portal_admin_roles(committee):
 
 
 def test_no_handover_without_an_approved_next_term(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     with pytest.raises(RuleViolation, match="rotation order first"):
         chair_library.start_handover(admin)
 
@@ -385,7 +375,7 @@ def test_check_in_and_decisions_wait_until_an_hour_before_the_start(committee):
 
 
 def test_a_returned_application_stays_returned_and_the_library_applies_again(committee):
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     first = apply(code="RTN", email="a@rtn.edu.cn")
     applications.review_application(admin, first.id, complete=False, note="The seal is missing.")
     with pytest.raises(RuleViolation, match="already been reviewed"):

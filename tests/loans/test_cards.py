@@ -8,17 +8,11 @@ from jala import clock
 from jala.audit import AuditEntry
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.jobs import OutboxEmail
 from jala.loans import cards, union
 from jala.loans.models import InterlibraryCard
 from jala.membership import get_library
-from tests.factories import make_user
-
-
-def emails_to(address):
-    return db.session.execute(
-        select(OutboxEmail).where(OutboxEmail.to_addr == address).order_by(OutboxEmail.id)
-    ).scalars().all()
+from tests.support.factories import make_user
+from tests.support.mail import emails_to
 
 
 @pytest.fixture

@@ -2,21 +2,13 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from jala import clock
 from jala.errors import NotFound, RuleViolation
-from jala.extensions import db
-from jala.jobs import OutboxEmail, _sweep_tasks
+from jala.jobs import _sweep_tasks
 from jala.loans import holds
-from tests.factories import make_user
-from tests.loans.conftest import add_record, copy_at, set_setting
-
-
-def emails_to(address):
-    return db.session.execute(
-        select(OutboxEmail).where(OutboxEmail.to_addr == address).order_by(OutboxEmail.id)
-    ).scalars().all()
+from tests.support.factories import add_record, copy_at, make_user, set_setting
+from tests.support.mail import emails_to
 
 
 @pytest.fixture

@@ -12,14 +12,8 @@ from jala.jobs import OutboxEmail
 from jala.loans import ill
 from jala.loans.models import ILL_STATUSES, IllEvent, IllRequest
 from jala.membership import get_library
-from tests.factories import make_user
-from tests.loans.conftest import add_record, copy_at, set_setting
-
-
-def emails_to(address):
-    return db.session.execute(
-        select(OutboxEmail).where(OutboxEmail.to_addr == address).order_by(OutboxEmail.id)
-    ).scalars().all()
+from tests.support.factories import add_record, copy_at, make_user, set_setting
+from tests.support.mail import emails_to
 
 
 def count(model, *where):

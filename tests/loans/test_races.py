@@ -11,23 +11,15 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.loans import cards, ill
 from jala.loans.models import IllEvent, IllRequest
-from tests.factories import make_user
-from tests.loans.conftest import add_record, copy_at
-from tests.races import race as _race
+from tests.support.factories import add_record, copy_at, make_user
+from tests.support.races import race as _race
+from tests.support.races import reload_user
 
 
 @pytest.fixture
 def app(private_app):
     """These tests commit, so they get a database of their own."""
     return private_app
-
-
-
-
-def _user(user_id):
-    from jala.accounts.models import User
-
-    return db.session.get(User, user_id)
 
 
 def test_two_librarians_approving_at_once_approve_once(app):
@@ -39,7 +31,7 @@ def test_two_librarians_approving_at_once_approve_once(app):
         req = ill.request_loan(reader, copy_at(record, "NCU").id)
         db.session.commit()
         request_id, staff = req.id, (first.id, second.id)
-    outcomes = _race(app, *[lambda who=who: ill.approve(_user(who), request_id).status
+    outcomes = _race(app, *[lambda who=who: ill.approve(reload_user(who), request_id).status
                             for who in staff])
     assert outcomes.count("approved") == 1
     [loser] = [o for o in outcomes if o != "approved"]
@@ -56,7 +48,7 @@ def test_two_readers_asking_for_one_copy_at_once_get_one_request(app):
         holding_id = copy_at(record, "NCU").id
         readers = [make_user(library=code).id for code in ("JXUFE", "JXAU", "ECJTU")]
         db.session.commit()
-    outcomes = _race(app, *[lambda who=who: ill.request_loan(_user(who), holding_id).id
+    outcomes = _race(app, *[lambda who=who: ill.request_loan(reload_user(who), holding_id).id
                             for who in readers])
     winners = [o for o in outcomes if isinstance(o, int)]
     losers = [o for o in outcomes if isinstance(o, RuleViolation)]
@@ -71,7 +63,7 @@ def test_a_reader_applying_twice_at_once_gets_one_card(app):
     with app.test_request_context("/?lang=en"):
         reader_id = make_user(library="JXUFE").id
         db.session.commit()
-    outcomes = _race(app, *[lambda: cards.apply_for_card(_user(reader_id)).id] * 2)
+    outcomes = _race(app, *[lambda: cards.apply_for_card(reload_user(reader_id)).id] * 2)
     assert len([o for o in outcomes if isinstance(o, int)]) == 1
     [loser] = [o for o in outcomes if isinstance(o, RuleViolation)]
     assert "already applied" in loser.message

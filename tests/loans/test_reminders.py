@@ -9,7 +9,7 @@ from jala.extensions import db
 from jala.jobs import OutboxEmail, _sweep_tasks
 from jala.loans import cards, ill, reminders, union
 from jala.membership import get_library
-from tests.loans.conftest import add_record, copy_at, set_setting
+from tests.support.factories import add_record, copy_at, set_setting
 
 
 def kinds_to(address):

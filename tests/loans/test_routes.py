@@ -12,23 +12,13 @@ from jala.loans import cards, holds, ill, union
 from jala.loans.models import Hold, IllRequest
 from jala.membership import get_library
 from jala.urls import external_url
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
-from tests.loans.conftest import add_record, copy_at
-
-HTMX = {"HX-Request": "true"}
+from tests.support.factories import add_record, copy_at, make_user
+from tests.support.web import HTMX, as_user, post_form
 
 
 @pytest.fixture
 def book(client):
     return add_record("web-loans-1", ["JXUFE", "NCU", "ECJTU"], title="江西通志稿")
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
 
 
 def page(client, path):

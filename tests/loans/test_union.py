@@ -10,12 +10,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.loans import cards, union
 from jala.loans.models import UnionLoan
 from jala.membership import get_library
-from tests.factories import make_user
-from tests.loans.conftest import add_record, set_setting
-
-
-def lib(code):
-    return get_library(code).id
+from tests.support.factories import add_record, library_id, make_user, set_setting
 
 
 @pytest.fixture
@@ -25,7 +20,7 @@ def card(reader, staff):
 
 @pytest.fixture
 def loan(staff, card):
-    return union.lend(staff["NCU"], lib("NCU"), card_code=cards.format_code(card.code),
+    return union.lend(staff["NCU"], library_id("NCU"), card_code=cards.format_code(card.code),
                       item_barcode=" 3100 2233 ")
 
 
@@ -48,61 +43,61 @@ def db_actions(loan):
 
 def test_the_record_can_be_named_by_its_isbn(staff, card):
     record = add_record("union-isbn", ["NCU"], isbn="9787301046067")
-    loan = union.lend(staff["NCU"], lib("NCU"), card_code=card.code, item_barcode="X1",
+    loan = union.lend(staff["NCU"], library_id("NCU"), card_code=card.code, item_barcode="X1",
                       record_ref="978-7-301-04606-7")
     assert loan.record_id == record.id and loan.holding_id is not None
     with pytest.raises(RuleViolation, match="No record in the union catalogue"):
-        union.lend(staff["NCU"], lib("NCU"), card_code=card.code, item_barcode="X2",
+        union.lend(staff["NCU"], library_id("NCU"), card_code=card.code, item_barcode="X2",
                    record_ref="9780000000000")
 
 
 def test_the_readers_own_library_lends_with_its_own_system(staff, card):
     with pytest.raises(RuleViolation, match="reader's own library"):
-        union.lend(staff["JXUFE"], lib("JXUFE"), card_code=card.code, item_barcode="X3")
+        union.lend(staff["JXUFE"], library_id("JXUFE"), card_code=card.code, item_barcode="X3")
 
 
 def test_only_staff_of_the_lending_library_record_its_loans(reader, staff, card):
     with pytest.raises(NotAllowed):
-        union.lend(staff["ECJTU"], lib("NCU"), card_code=card.code, item_barcode="X4")
+        union.lend(staff["ECJTU"], library_id("NCU"), card_code=card.code, item_barcode="X4")
     with pytest.raises(NotAllowed):
-        union.lend(reader, lib("NCU"), card_code=card.code, item_barcode="X4")
+        union.lend(reader, library_id("NCU"), card_code=card.code, item_barcode="X4")
 
 
 def test_an_item_already_out_cannot_be_lent_again(staff, card, loan):
     other = make_user(library="JXAU")
     other_card = cards.approve_card(staff["JXAU"], cards.apply_for_card(other).id)
     with pytest.raises(RuleViolation, match="Item 31002233 is already out") as info:
-        union.lend(staff["NCU"], lib("NCU"), card_code=other_card.code,
+        union.lend(staff["NCU"], library_id("NCU"), card_code=other_card.code,
                    item_barcode="31002233")
     assert info.value.status == 409
     # the same barcode at another library is another item
-    assert union.lend(staff["ECJTU"], lib("ECJTU"), card_code=other_card.code,
+    assert union.lend(staff["ECJTU"], library_id("ECJTU"), card_code=other_card.code,
                       item_barcode="31002233").status == "on_loan"
 
 
 def test_open_union_loans_per_reader_are_limited(staff, card):
     set_setting("loans.union_open_per_reader", 1)
-    union.lend(staff["NCU"], lib("NCU"), card_code=card.code, item_barcode="L1")
+    union.lend(staff["NCU"], library_id("NCU"), card_code=card.code, item_barcode="L1")
     with pytest.raises(RuleViolation, match="1 union loans out, the limit"):
-        union.lend(staff["ECJTU"], lib("ECJTU"), card_code=card.code, item_barcode="L2")
+        union.lend(staff["ECJTU"], library_id("ECJTU"), card_code=card.code, item_barcode="L2")
 
 
 def test_an_unknown_card_code_is_not_found(staff):
     with pytest.raises(NotFound):
-        union.lend(staff["NCU"], lib("NCU"), card_code="0000-0000-0000-0000",
+        union.lend(staff["NCU"], library_id("NCU"), card_code="0000-0000-0000-0000",
                    item_barcode="X5")
 
 
 def test_returned_at_the_lending_library_closes_the_loan(staff, loan):
-    returned = union.take_return(staff["NCU"], lib("NCU"), loan.id)
+    returned = union.take_return(staff["NCU"], library_id("NCU"), loan.id)
     assert returned.status == "closed" and returned.arrived_at == returned.returned_at
     assert returned.remind_at is None
     with pytest.raises(RuleViolation, match="already returned"):
-        union.take_return(staff["ECJTU"], lib("ECJTU"), loan.id)
+        union.take_return(staff["ECJTU"], library_id("ECJTU"), loan.id)
 
 
 def test_returned_elsewhere_travels_back_until_the_owner_confirms(staff, loan):
-    returned = union.take_return(staff["ECJTU"], lib("ECJTU"), loan.id)
+    returned = union.take_return(staff["ECJTU"], library_id("ECJTU"), loan.id)
     assert returned.status == "in_transit" and returned.return_library.code == "ECJTU"
     assert returned.arrived_at is None and returned.remind_at is None
     ecjtu = union.library_desk(staff["ECJTU"], get_library("ECJTU"))
@@ -122,7 +117,7 @@ def test_returned_elsewhere_travels_back_until_the_owner_confirms(staff, loan):
 
 def test_the_return_desk_finds_the_loan_by_barcode(staff, loan):
     assert union.find_open_by_barcode(staff["JXAU"], "3100 2233") == [loan]
-    union.take_return(staff["JXAU"], lib("JXAU"), loan.id)
+    union.take_return(staff["JXAU"], library_id("JXAU"), loan.id)
     assert union.find_open_by_barcode(staff["JXAU"], "31002233") == []
 
 

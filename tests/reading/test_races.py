@@ -11,17 +11,15 @@ from jala.accounts.models import User
 from jala.extensions import db
 from jala.reading import lists, previews
 from jala.reading.models import SavedList, SavedListItem
-from tests.factories import make_user
-from tests.races import race as _race
-from tests.reading.conftest import Upload, add_record, png
+from tests.support.factories import add_record, make_user
+from tests.support.files import Upload, png
+from tests.support.races import race as _race
 
 
 @pytest.fixture
 def app(private_app):
     """These tests commit, so they get a database of their own."""
     return private_app
-
-
 
 
 def test_a_double_tap_on_save_makes_one_default_list_and_one_item(app):

@@ -8,12 +8,9 @@ from sqlalchemy import select
 from jala.extensions import db
 from jala.reading import lists, previews
 from jala.reading.models import PreviewPage, SavedList, SavedListItem
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
-from tests.reading.conftest import PDF, Upload, add_record, png
-
-HTMX = {"HX-Request": "true"}
+from tests.support.factories import add_record, make_user
+from tests.support.files import PDF, Upload, png
+from tests.support.web import HTMX, as_user, other_client, post_form
 
 
 @pytest.fixture
@@ -22,17 +19,6 @@ def record(client):
                       authors=["刘一", "陈二"], year=2018, publisher="江西科学技术出版社",
                       place="南昌", isbn="9787539062549", doi="10.1000/jala.1",
                       url="https://example.org/full/1")
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
-
-
-def other_client(client, user):
-    fresh = client.application.test_client()
-    return as_user(fresh, user)
 
 
 def items_of(user):

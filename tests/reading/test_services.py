@@ -13,8 +13,8 @@ from jala.membership import get_library
 from jala.reading import lists, previews, resolvers
 from jala.reading.models import LinkResolver, PreviewPage, SavedList
 from jala.settings import change_setting
-from tests.factories import make_user
-from tests.reading.conftest import PDF, Upload, add_record, png
+from tests.support.factories import add_record, make_user
+from tests.support.files import PDF, Upload, png
 
 
 def audit(action):

@@ -1,41 +1,14 @@
-import io
-
+"""Reference fixtures: English messages, a reader, the reference working group."""
 import pytest
 
-from jala import clock
-from jala.extensions import db
-from jala.governance.models import WorkingGroupMember
-from tests.factories import make_user
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-# an 8×8 PNG, blue
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000080000000808020000004b6d29dc0000001149444154789c"
-    "63e08eedc78a188696040000303dc17023a97b0000000049454e44ae426082")
-
-
-class Upload:
-    """What Flask hands a view for an uploaded file (a stream and a name)."""
-
-    def __init__(self, data, filename="question.pdf"):
-        self.stream = io.BytesIO(data)
-        self.filename = filename
-
-
-def join_group(user, lead=False):
-    """Put ``user`` into the reference working group."""
-    member = WorkingGroupMember(group="reference", user_id=user.id, is_lead=lead,
-                                added_at=clock.now())
-    db.session.add(member)
-    db.session.flush()
-    return member
+from tests.support.factories import make_user
+from tests.support.reference import join_group
 
 
 @pytest.fixture
-def ctx(app, db_session):
+def language():
     """Service tests here read the rules' messages in English."""
-    with app.test_request_context("/?lang=en"):
-        yield app
+    return "en"
 
 
 @pytest.fixture

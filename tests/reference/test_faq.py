@@ -7,7 +7,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.reference import faq
 from jala.reference import services as reference
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 QUESTION = "本科生可以通过馆际互借借阅南昌大学图书馆的图书吗？"
 ANSWER = ("可以。登录门户后，在“馆际互借”页面填写书名和索书号，提交申请；"

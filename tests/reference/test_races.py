@@ -16,9 +16,9 @@ from jala.extensions import db
 from jala.reference import escalation
 from jala.reference import services as reference
 from jala.reference.models import Question
-from tests.factories import make_user
-from tests.races import race as _race
-from tests.reference.conftest import join_group
+from tests.support.factories import make_user
+from tests.support.races import race as _race
+from tests.support.reference import join_group
 
 
 @pytest.fixture
@@ -37,8 +37,6 @@ def _setup(app, librarians=("NCU", "ECJTU", "JXAU")):
                                           body="校外怎么访问知网？")
         db.session.commit()
         return question.id, [s.id for s in staff]
-
-
 
 
 def _claim(question_id, user_id):

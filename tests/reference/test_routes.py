@@ -12,23 +12,9 @@ from jala.jobs import OutboxEmail
 from jala.reference import faq
 from jala.reference import services as reference
 from jala.reference.models import Question
-from tests.accounts.test_routes import login
-from tests.conftest import post_form
-from tests.factories import make_user
-from tests.reference.conftest import PDF, PNG, Upload
-
-HTMX = {"HX-Request": "true"}
-
-
-def as_user(client, user):
-    post_form(client, "/language", {"lang": "en"})
-    assert login(client, user).status_code == 303
-    return client
-
-
-def other_client(client, user):
-    other = client.application.test_client()
-    return as_user(other, user)
+from tests.support.factories import make_user
+from tests.support.files import PDF, PNG, Upload
+from tests.support.web import HTMX, as_user, other_client, post_form
 
 
 def questions_of(user):

@@ -10,7 +10,6 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import StoredFile
 from jala.governance.models import WorkingGroupMember
-from jala.jobs import OutboxEmail
 from jala.membership import get_library
 from jala.reference import escalation
 from jala.reference import services as reference
@@ -19,21 +18,10 @@ from jala.reference.models import Question
 from jala.reference.stats import COLUMNS, monthly_stats
 from jala.settings import change_setting
 from jala.stats import csv_text
-from tests.factories import make_user
-from tests.reference.conftest import PDF, PNG, Upload, join_group
-
-
-def emails_to(address, kind=None):
-    query = select(OutboxEmail).where(OutboxEmail.to_addr == address)
-    if kind:
-        query = query.where(OutboxEmail.kind == kind)
-    return db.session.execute(query.order_by(OutboxEmail.id)).scalars().all()
-
-
-def portal_admin():
-    from jala.membership import current_chair_library
-
-    return make_user(library=current_chair_library().code, roles=("portal_admin",))
+from tests.support.factories import make_portal_admin, make_user
+from tests.support.files import PDF, PNG, Upload
+from tests.support.mail import emails_to
+from tests.support.reference import join_group
 
 
 def ask(user, subject="馆际互借怎么申请？", body="我想借一本南昌大学图书馆的书，怎么办？",
@@ -80,7 +68,7 @@ def test_readers_of_a_withdrawn_library_cannot_ask_or_reply(reader, group):
 
 
 def test_the_daily_limit_of_questions(reader):
-    change_setting("reference.questions_per_day", "2", portal_admin())
+    change_setting("reference.questions_per_day", "2", make_portal_admin())
     ask(reader)
     ask(reader)
     with pytest.raises(RuleViolation, match="daily limit"):
@@ -315,7 +303,7 @@ def test_an_unanswered_question_escalates_once_to_the_whole_group(reader, group)
 
 
 def test_the_escalation_time_is_a_setting(reader, group):
-    change_setting("reference.escalate_hours", "2", portal_admin())
+    change_setting("reference.escalate_hours", "2", make_portal_admin())
     question = ask(reader)
     assert question.escalate_at == question.created_at + timedelta(hours=2)
     clock.advance(timedelta(hours=2, seconds=1))
@@ -333,10 +321,9 @@ def test_a_claimed_but_unanswered_question_still_escalates(reader, group):
 
 
 def test_with_nobody_in_the_group_the_management_center_hears_of_it(reader):
-    from jala.membership import current_chair_library
 
     db.session.execute(delete(WorkingGroupMember).where(WorkingGroupMember.group == "reference"))
-    admin = make_user(library=current_chair_library().code, roles=("portal_admin",))
+    admin = make_portal_admin()
     question = ask(reader)
     clock.advance(timedelta(hours=25))
     escalation.escalate_unanswered_questions()

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.catalog.conftest import import_lines
-from tests.search.test_engine import BOOKS
+from tests.support.catalog import import_lines
+from tests.support.search import BOOKS
 
 
 @pytest.fixture
