@@ -297,7 +297,7 @@ def setup(app, total, timings):
     from jala.delivery.models import DeliveryRequest
     from jala.extensions import db
     from jala.membership import get_library, is_member
-    from tests.factories import make_user
+    from tests.support.factories import make_user
 
     with app.test_request_context("/"):
         started = time.perf_counter()
