@@ -13,7 +13,7 @@ RECORD_COLUMNS = ("type", "title", "title_key", "title_pinyin", "authors", "keyw
                   "subjects", "abstract", "publisher", "year", "isbn", "issn", "clc", "journal",
                   "volume", "issue", "pages", "page_count", "doi", "language", "discipline",
                   "category", "url", "extra", "match_key", "search_text",
-                  "pinyin_key")
+                  "pinyin_key", "initials_key")
 COPY_COLUMNS = (*RECORD_COLUMNS, "search_vector", "title_vector")
 
 _LENGTH = struct.Struct(">i").pack

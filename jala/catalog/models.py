@@ -48,6 +48,8 @@ class Record(db.Model):
     search_text = db.Column(db.Text, nullable=False)
     # the title run together in pinyin (jala.search.pinyin.romanize_with_key)
     pinyin_key = db.Column(db.Text, nullable=False, server_default="")
+    # the title's pinyin initials (jala.search.pinyin.pinyin_initials): zgfzbg
+    initials_key = db.Column(db.Text, nullable=False, server_default="")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
@@ -63,6 +65,11 @@ class Record(db.Model):
         db.Index("ix_records_title_key", title_key),
         db.Index("ix_records_pinyin_key", pinyin_key,
                  postgresql_ops={"pinyin_key": "text_pattern_ops"}),
+        # pinyin typed a letter off (zhonguo): pg_trgm's word similarity
+        db.Index("ix_records_pinyin_key_trgm", pinyin_key, postgresql_using="gin",
+                 postgresql_ops={"pinyin_key": "gin_trgm_ops"}),
+        db.Index("ix_records_initials_key", initials_key,
+                 postgresql_ops={"initials_key": "text_pattern_ops"}),
         # (year, id): newest first, walked backwards, in the order sorting by year shows
         db.Index("ix_records_year_id", year, id),
         db.Index("ix_records_match_key", match_key,

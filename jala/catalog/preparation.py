@@ -191,6 +191,7 @@ def prepare(raw, position, library_id, libraries, stored=None, source=None, colu
                   extra=json.dumps(extra, ensure_ascii=False) if extra else "{}",
                   title_key=document["title_key"], match_key=document["match_key"],
                   search_text=document["search_text"], pinyin_key=document["pinyin_key"],
+                  initials_key=document["initials_key"],
                   search_vector=document["search_vector"],
                   title_vector=document["title_vector"])
     row = [values[c] for c in COPY_COLUMNS]

@@ -25,6 +25,7 @@ from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.membership import former_member_ids
+from jala.search.forgiving import SPELLING_SIMILARITY, relaxations
 from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query
@@ -58,6 +59,7 @@ class SearchRequest:
     category: str = None
     discipline: str = None
     sort: str = "relevance"
+    strict: bool = False  # the words as typed only, no forgiving search
 
 
 @dataclass
@@ -75,6 +77,8 @@ class SearchResult:
     fallback: bool = False
     facets_bounded: bool = False
     errors: list = dataclass_field(default_factory=list)
+    relaxed: list = dataclass_field(default_factory=list)  # the relaxations that found hits
+    strict_total: int = None  # how many hits match the words as typed
 
     @property
     def pages(self):
@@ -159,6 +163,7 @@ class Candidate:
     pinyin_key: str
     base: float = 0.0
     score: float = 0.0
+    tier: int = 0  # 0: the words as typed; then each relaxation in its order
 
 
 def _fetch(sql, params):
@@ -217,11 +222,41 @@ def _score(candidates, title_key, pinyin_key):
 
 
 def _order(candidates, request):
+    # what the words as typed find comes first, then each relaxation's hits in its turn
     if request.sort == "year":
         # the order _newest_candidates reads them in, so that pages neither repeat nor skip
-        candidates.sort(key=lambda c: (c.year is None, -(c.year or 0), -c.id))
+        candidates.sort(key=lambda c: (c.tier, c.year is None, -(c.year or 0), -c.id))
     else:
-        candidates.sort(key=lambda c: (-c.score, c.id))
+        candidates.sort(key=lambda c: (c.tier, -c.score, c.id))
+
+
+RELAX_BELOW = 10  # fewer strict matches than this: the forgiving search joins in
+RELAXED_CANDIDATES = 300
+
+
+def _relaxed_candidates(relaxations, where, params, seen):
+    """Each relaxation's candidates not already ``seen``, and the names of those that found."""
+    found, used = [], []
+    db.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
+                            f"{SPELLING_SIMILARITY}"))
+    for tier, relaxation in enumerate(relaxations, start=1):
+        args = dict(params, **relaxation.params, rk=RELAXED_CANDIDATES)
+        order = f"ORDER BY {relaxation.rank} DESC" if relaxation.ordered else ""
+        new, matched = [], []
+        for condition in relaxation.matches:
+            rows = _fetch(f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
+                          f"WHERE {condition} AND {where} {order} LIMIT :rk", args)
+            new += [c for c in rows if c.id not in seen and c.id not in matched]
+            matched += [c.id for c in rows]
+            if len(matched) >= RELAXED_CANDIDATES:
+                break
+        for c in new:
+            c.tier = tier
+            seen.add(c.id)
+        if new:
+            used.append(relaxation.name)
+        found += new
+    return found, used
 
 
 def _facets(candidates, withdrawn):
@@ -404,6 +439,16 @@ def search(request, channel="page"):
         else:
             candidates, complete, title_full = _candidates(parsed, where, params)
         _score(candidates, parsed.title_key, parsed.pinyin_key)
+        strict_count = known_total if known_total is not None else len(candidates)
+        if (not request.strict and parsed.plain and (complete or known_total is not None)
+                and strict_count < RELAX_BELOW):
+            relaxed, result.relaxed = _relaxed_candidates(
+                relaxations(parsed.plain), where, params, {c.id for c in candidates})
+            _score(relaxed, parsed.title_key, parsed.pinyin_key)
+            candidates += relaxed
+            result.strict_total = strict_count
+            if known_total is not None:
+                known_total += len(relaxed)
         _order(candidates, request)
     total, lower_bound = len(candidates), False
     if known_total is not None:

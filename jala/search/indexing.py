@@ -5,6 +5,7 @@ series and journal, D abstract and notes.
 """
 from jala.search.normalize import alnum_only, normalize_key_part, normalize_text, trigram_text
 from jala.search.pinyin import (
+    pinyin_initials,
     pinyin_key,
     romanize_name,
     romanize_with_key,
@@ -90,6 +91,7 @@ def build_document(fields):
         "search_text": trigram_text(normalized_title + " " + " ".join(authors)).strip()[:2000],
         "match_key": match_key(fields, key),
         "pinyin_key": key_in_pinyin,
+        "initials_key": pinyin_initials(normalized_title),
     }
 
 
@@ -108,7 +110,8 @@ def extra_fields(extra):
     }
 
 
-REINDEXED_COLUMNS = ("title_key", "search_vector", "title_vector", "search_text", "pinyin_key")
+REINDEXED_COLUMNS = ("title_key", "search_vector", "title_vector", "search_text", "pinyin_key",
+                     "initials_key")
 # the fields a document is built from, compared when the new document is written: a record an
 # import changed in the meantime keeps the document that import wrote
 _SOURCE_FIELDS = "md5(ROW(title, title_pinyin, authors, keywords, subjects, publisher, " \
@@ -146,7 +149,8 @@ def reindex(batch_size=1000, progress=None):
                             **{c: document[c] for c in REINDEXED_COLUMNS}})
         db.session.execute(text(
             "UPDATE records SET title_key = :title_key, search_text = :search_text, "
-            "pinyin_key = :pinyin_key, search_vector = CAST(:search_vector AS tsvector), "
+            "pinyin_key = :pinyin_key, initials_key = :initials_key, "
+            "search_vector = CAST(:search_vector AS tsvector), "
             "title_vector = CAST(:title_vector AS tsvector) "
             f"WHERE id = :id AND {_SOURCE_FIELDS} = :seen"), updates)
         db.session.commit()

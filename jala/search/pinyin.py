@@ -121,6 +121,21 @@ def romanize_with_key(normalized):
     return syllables, "".join(parts)[:PINYIN_KEY_LENGTH]
 
 
+def pinyin_initials(normalized):
+    """The first letter of each syllable, Latin word and number: 中国发展报告 → zgfzbg.
+
+    What a reader types on a phone's pinyin keyboard to find a title by its initials.
+    """
+    letters = []
+    for cjk, other in _RUN_RE.findall(normalized):
+        if cjk:
+            for word in pinyin_words(cjk):
+                letters.extend(syllable[0] for syllable in _word_syllables(word) if syllable)
+        else:
+            letters.append(other[0])
+    return "".join(letters)[:PINYIN_KEY_LENGTH]
+
+
 def pinyin_key(normalized):
     """The key of ``romanize_with_key`` alone (for typed queries and catalogue romanisation)."""
     return romanize_with_key(normalized)[1]

@@ -42,6 +42,9 @@ class ParsedQuery:
     title_key: str = ""
     pinyin_key: str = ""  # a Latin-script query run together, to meet titles' pinyin keys
     highlight: list = dataclass_field(default_factory=list)
+    # the clauses' texts when every clause is plain (no field, quotes, OR or '-'): a query the
+    # forgiving search may read more loosely
+    plain: list = dataclass_field(default_factory=list)
     year_from: int = None
     year_to: int = None
     errors: list = dataclass_field(default_factory=list)
@@ -242,6 +245,8 @@ def parse_query(raw):
     plain = [c.text for c in clauses if not c.negate and not c.field and not c.alternatives]
     if plain and len(plain) == len(clauses):
         parsed.title_key = title_key(" ".join(plain))
+        if not any(c.phrase for c in clauses):
+            parsed.plain = plain
     if parsed.tsquery and clauses:
         parsed.pinyin_key = _pinyin_key(clauses)
     return parsed

@@ -29,6 +29,7 @@ def test_document_of_a_mixed_title_keeps_its_lexemes_positions_and_weights():
         "search_text": "图书馆学 abc:理论_方法 2.0 版 张三 o'brien",
         "match_key": "图书馆学abc理论方法20版|张三|2001",
         "pinyin_key": "tushuguanxueabclilunfangfa20ban",
+        "initials_key": "tsgxallff20b",
     }
 
 
@@ -45,6 +46,13 @@ def test_pinyin_key_runs_the_title_together_and_is_bounded():
     document = build_document({"title": "Sol-gel法合成La0.8Sr0.2Co1-yFeyO3及其电性能研究"})
     assert document["pinyin_key"] == "solgelfahechengla08sr02co1yfeyo3jiqidianxingnengyanjiu"
     assert len(build_document({"title": "图书馆" * 100})["pinyin_key"]) == 120
+
+
+def test_initials_key_takes_each_syllable_and_word_by_its_first_letter():
+    assert build_document({"title": "中国发展报告"})["initials_key"] == "zgfzbg"
+    assert build_document({"title": "基于GPS的定位系统"})["initials_key"] == "jygddwxt"
+    # polyphones as a dictionary reads them
+    assert build_document({"title": "重庆的重要性"})["initials_key"] == "cqdzyx"
 
 
 def test_romanisation_reads_polyphonic_words_as_in_a_dictionary():

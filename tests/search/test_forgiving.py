@@ -1,0 +1,98 @@
+"""The forgiving search: what the reader meant when the words as typed find (almost) nothing."""
+import pytest
+
+from jala.search.engine import SearchRequest, search
+from jala.search.forgiving import relaxations, run_relaxation
+from tests.support.catalog import import_lines
+from tests.support.search import titles
+
+SHELF = [
+    {"source_id": "f1", "type": "book", "title": "中国发展报告", "year": 2019,
+     "holdings": [{"library": "NCU"}]},
+    {"source_id": "f2", "type": "article", "title": "数字图书馆资源共享的实践", "year": 2015,
+     "keywords": ["数字图书馆", "资源共享"]},
+    {"source_id": "f3", "type": "article", "title": "高校图书馆服务的调查", "year": 2021,
+     "keywords": ["高校", "图书馆服务"]},
+    {"source_id": "f4", "type": "article", "title": "超声辅助乳化微萃取的应用", "year": 2018},
+    {"source_id": "f5", "type": "article", "title": "基于GPS的车辆定位研究", "year": 2012},
+    {"source_id": "f6", "type": "book", "title": "江西农业经济", "year": 2008,
+     "keywords": ["农业", "经济发展"]},
+]
+
+
+@pytest.fixture
+def shelf(ctx):
+    import_lines(SHELF)
+    return ctx
+
+
+@pytest.mark.parametrize("q, title, relaxation", [
+    ("数字图书馆资源共享", "数字图书馆资源共享的实践", None),  # the phrase itself: strict
+    ("高校图书馆服务", "高校图书馆服务的调查", None),
+    ("图书馆服务高校", "高校图书馆服务的调查", "words"),  # words in another order, no spaces
+    ("资源共享数字图书馆", "数字图书馆资源共享的实践", "words"),
+    ("农业经济发展", "江西农业经济", "words"),  # a keyword joined to a title word
+    ("发站报告", "中国发展报告", "pinyin"),  # 站 for 展: the pinyin keyboard's homophone
+    ("中国fazhan", "中国发展报告", "pinyin"),  # Chinese start, pinyin end
+    ("zhongguo发展", "中国发展报告", "pinyin"),
+    ("辅助化微萃取", "超声辅助乳化微萃取的应用", "words"),  # a character left out
+    ("辅助乳化中微萃取", "超声辅助乳化微萃取的应用", "words"),  # one too many
+    ("辅助化乳微萃取", "超声辅助乳化微萃取的应用", "words"),  # two swapped
+    ("zgfzbg", "中国发展报告", "initials"),
+    ("jiyugps", "基于GPS的车辆定位研究", None),  # the pinyin key's beginning: strict
+    ("jygdcl", "基于GPS的车辆定位研究", "initials"),
+    ("zhonguofazhanbaogao", "中国发展报告", "spelling"),  # a letter left out
+    ("zhongguofazahnbaogao", "中国发展报告", "spelling"),  # two letters swapped
+])
+def test_the_record_meant_is_found_and_the_result_says_how(shelf, q, title, relaxation):
+    result = search(SearchRequest(q=q))
+    assert title in titles(result)[:3]
+    if relaxation is None:
+        assert result.relaxed == [] or titles(result)[0] == title
+    else:
+        assert relaxation in result.relaxed and result.strict_total == 0
+
+
+def test_exact_matches_rank_above_forgiving_ones(ctx):
+    import_lines([
+        {"source_id": "e1", "title": "图书馆服务与高校发展", "year": 2020},  # the words apart
+        {"source_id": "e2", "title": "论高校图书馆服务质量", "year": 2001},  # the words as typed
+    ])
+    result = search(SearchRequest(q="高校图书馆服务"))
+    assert titles(result) == ["论高校图书馆服务质量", "图书馆服务与高校发展"]
+    assert result.relaxed == ["words"] and result.strict_total == 1
+
+
+def test_strict_search_never_relaxes(shelf):
+    result = search(SearchRequest(q="发站报告", strict=True))
+    assert titles(result) == [] and result.relaxed == []
+
+
+def test_enough_exact_matches_leave_the_forgiving_search_out(ctx):
+    import_lines([{"source_id": f"n{i}", "title": f"高校图书馆服务第{i}辑"} for i in range(12)])
+    result = search(SearchRequest(q="高校图书馆服务"))
+    assert result.relaxed == [] and result.strict_total is None and result.total == 12
+
+
+def test_forgiving_hits_obey_the_filters(shelf):
+    assert titles(search(SearchRequest(q="发站报告", types=["article"]))) == []
+    assert titles(search(SearchRequest(q="发站报告", types=["book"]))) == ["中国发展报告"]
+    assert titles(search(SearchRequest(q="图书馆服务高校", year_to=2020))) == []
+
+
+def test_a_run_relaxation_needs_most_pairs_or_every_character():
+    query = run_relaxation("图书馆服务")
+    assert query.count("'图书'") >= 2 and "'务'" in query  # pairs combined, and the characters
+    assert "'书馆' & '馆服'" in query or "'书馆' & '服务'" in query
+
+
+def test_queries_with_fields_quotes_or_exclusions_are_not_relaxed(shelf):
+    for q in ('"发站报告"', "title:发站报告", "发站报告 -中国"):
+        assert search(SearchRequest(q=q)).relaxed == []
+
+
+def test_only_queries_that_read_as_something_get_a_relaxation():
+    assert [r.name for r in relaxations(["zgfzbg"])] == ["initials"]
+    assert [r.name for r in relaxations(["zhonguofazhan"])] == ["initials", "spelling"]
+    assert [r.name for r in relaxations(["发站报告"])] == ["pinyin", "words"]
+    assert relaxations(["12"]) == [] and relaxations(["中"]) == []
