@@ -18,7 +18,7 @@ from jala.extensions import db
 from jala.reference.group import require_reference_librarian
 from jala.reference.models import Question
 from jala.reference.services import audit_question, lock_question, required_text
-from jala.search.engine import RANK_WEIGHTS
+from jala.search.candidates import RANK_WEIGHTS
 from jala.search.highlight import excerpt, highlight
 from jala.search.normalize import normalize_text
 from jala.search.pinyin import romanize

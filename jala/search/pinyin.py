@@ -98,6 +98,7 @@ def syllables_from_romanisation(text):
 
 
 _RUN_RE = re.compile(f"([{CJK_CLASS}]+)|([^\\W_{CJK_CLASS}]+)")
+_LETTERS_OR_DIGITS_RE = re.compile(r"[^\W\d_]+|\d+")
 PINYIN_KEY_LENGTH = 120
 
 
@@ -131,8 +132,8 @@ def pinyin_initials(normalized):
         if cjk:
             for word in pinyin_words(cjk):
                 letters.extend(syllable[0] for syllable in _word_syllables(word) if syllable)
-        else:
-            letters.append(other[0])
+        else:  # TOP204 is a word and a number: t2
+            letters.extend(part[0] for part in _LETTERS_OR_DIGITS_RE.findall(other))
     return "".join(letters)[:PINYIN_KEY_LENGTH]
 
 

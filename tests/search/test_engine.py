@@ -87,11 +87,11 @@ def test_pinyin_key_matches_obey_the_filters(ctx):
 
 
 def test_the_title_whose_pinyin_key_is_the_query_is_never_crowded_out(ctx, monkeypatch):
-    from jala.search import engine
+    from jala.search import candidates
 
     import_lines([{"source_id": f"g{i}", "title": f"GPS定位{'系统' * i}"} for i in range(1, 6)]
                  + [{"source_id": "g0", "title": "GPS定位"}])
-    monkeypatch.setattr(engine, "PINYIN_PREFIX_CANDIDATES", 2)
+    monkeypatch.setattr(candidates, "PINYIN_PREFIX_CANDIDATES", 2)
     assert titles(search(SearchRequest(q="gpsdingwei")))[0] == "GPS定位"
 
 
@@ -170,11 +170,11 @@ def test_sort_by_year_takes_the_newest_of_every_match_not_of_the_best_few(ctx, m
 
 def test_sort_by_year_of_a_term_too_common_to_read_whole_walks_the_year_index(ctx,
                                                                               monkeypatch):
-    from jala.search import engine
+    from jala.search import candidates
 
     import_lines([{"source_id": f"w{i}", "title": f"湿地研究 第{i}卷", "year": 2000 + i % 6,
                    "type": "book" if i % 2 else "article"} for i in range(12)])
-    monkeypatch.setattr(engine, "YEAR_SORT_ALL", 3)
+    monkeypatch.setattr(candidates, "YEAR_SORT_ALL", 3)
     pages = [search(SearchRequest(q="湿地", sort="year", per_page=4, page=p)) for p in (1, 2, 3)]
     seen = [(h.year, h.id) for page in pages for h in page.hits]
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == 12  # no repeats, no gaps
@@ -197,7 +197,10 @@ def test_pages_past_the_window_are_refused(catalog):
 
 
 def test_nothing_found_suggests_a_close_title(catalog):
-    result = search(SearchRequest(q="lyapunv stabilty"))
+    forgiving = search(SearchRequest(q="lyapunv stabilty"))
+    assert titles(forgiving) == ["Lyapunov stability of nonlinear control"]
+    assert forgiving.relaxed == ["latin"]
+    result = search(SearchRequest(q="lyapunv stabilty", strict=True))
     assert result.total == 0 and result.suggestion.startswith("Lyapunov")
 
 

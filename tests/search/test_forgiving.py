@@ -92,7 +92,12 @@ def test_queries_with_fields_quotes_or_exclusions_are_not_relaxed(shelf):
 
 
 def test_only_queries_that_read_as_something_get_a_relaxation():
-    assert [r.name for r in relaxations(["zgfzbg"])] == ["initials"]
-    assert [r.name for r in relaxations(["zhonguofazhan"])] == ["initials", "spelling"]
-    assert [r.name for r in relaxations(["发站报告"])] == ["pinyin", "words"]
-    assert relaxations(["12"]) == [] and relaxations(["中"]) == []
+    def names(q):
+        return [r.name for r in relaxations(q, [q])]
+
+    assert names("zgfzbg") == ["substring", "initials", "spelling", "latin"]
+    assert names("zhonguofazhan") == ["substring", "initials", "spelling", "latin"]
+    assert names("发站报告") == ["substring", "pinyin", "words"]
+    assert names("TESBED 的应") == ["substring", "latin"]
+    assert names("12") == [] and names("中") == []
+    assert [r.name for r in relaxations("发站报告 -中国", [])] == ["substring"]
