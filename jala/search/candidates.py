@@ -13,10 +13,14 @@ from sqlalchemy import text
 
 from jala.extensions import db
 
-CANDIDATES = 1000  # >= MAX_WINDOW, so that every reachable page is ranked
-FIRST_CANDIDATES = 300  # most searches stop at page 1: rank fewer unless asked for more
+# how many matches are ranked: the smallest of these that reaches the page asked for, so that
+# the pages of one band are cut from one ranking (most searches stop at page 1)
+CANDIDATE_BANDS = (300, 1000, 10_000)
 PINYIN_PREFIX_CANDIDATES = 200
-YEAR_SORT_ALL = 20_000  # sorting by year reads every match up to this many (see below)
+YEAR_SORT_ALL = 10_000  # sorting by year reads every match up to this many (see below)
+# title matches are read whole and sorted up to this many (the planner's estimate); more walk
+# the (year, id) index from the newest end: at a million records both cost about the same here
+YEAR_WALK_ABOVE = 5_000
 TSQUERY_MATCH = "search_vector @@ CAST(:q AS tsquery)"
 PINYIN_KEY_MATCH = "pinyin_key LIKE :pinyin_prefix"
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A
@@ -103,6 +107,14 @@ def _ids_and_years(condition, where, params, limit):
             params).all()
 
 
+def estimated_rows(condition, where, params):
+    """How many records the planner expects to match (from ANALYZE's statistics; ~1 ms)."""
+    plan = db.session.execute(text(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM records WHERE {condition} AND {where}"),
+        params).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
 def newest_candidates(parsed, match, where, params):
     """The newest k matches (undated ones last), for sorting by year.
 
@@ -110,23 +122,30 @@ def newest_candidates(parsed, match, where, params):
     matches are shown, else the newest of every match. Returns ``(candidates, complete,
     total)``, total None when not every match was seen.
 
-    Up to YEAR_SORT_ALL matches are read whole (id and year, through the GIN index) and
-    sorted here. A title term commoner than that walks the (year, id) index from the newest
-    end and stops at the k-th match. The title vector is small enough to be stored in the row;
-    the full search vector is not, and reading it for every row of a common term was measured
-    at 0.4-2.5 s at 1,000,000 records, as were the plans PostgreSQL chose on its own.
+    Matches are read whole (id and year, through the GIN index, up to YEAR_SORT_ALL) and
+    sorted here. A title term the planner expects more than YEAR_WALK_ABOVE times walks the
+    (year, id) index from the newest end and stops at the k-th match: the pages asked for
+    are all it reads. The title vector is small enough to be stored in the row; the full
+    search vector is not, and reading it for every row of a common term was measured at
+    0.4-2.5 s at 1,000,000 records, as were the plans PostgreSQL chose on its own.
     """
     k = params["k"]
     in_title = "title_vector @@ CAST(:q AS tsquery)"
     if parsed.pinyin_key:
         in_title = f"({in_title} OR {PINYIN_KEY_MATCH})"
-    rows = _ids_and_years(in_title, where, params, YEAR_SORT_ALL + 1)
-    if len(rows) > YEAR_SORT_ALL:
+    if estimated_rows(in_title, where, params) > YEAR_WALK_ABOVE:
         # only the (year, id) index gives this order: the planner is left no other way
         with planner_without("bitmapscan", "seqscan"):
             newest = fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
-                            f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
-                            f"LIMIT :k", params)
+                           f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
+                           f"LIMIT :k", params)
+        return newest, False, None
+    rows = _ids_and_years(in_title, where, params, YEAR_SORT_ALL + 1)
+    if len(rows) > YEAR_SORT_ALL:  # the estimate was far off: walk after all
+        with planner_without("bitmapscan", "seqscan"):
+            newest = fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
+                           f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
+                           f"LIMIT :k", params)
         return newest, False, None
     seen_all = False
     if len(rows) < k:

@@ -4,8 +4,8 @@ The strict candidates (``candidates.py``) are ranked by ts_rank, exact/phrase ti
 holding libraries and recency; when they leave page 1 short, the forgiving search
 (``forgiving.py``) adds its hits after them. When the candidates are all the matches, counts
 and facets are exact; otherwise facets come from the candidates (the page says so) and the
-count is exact up to ``COUNT_CAP`` if it can be had within ``COUNT_BUDGET_MS``, else a lower
-bound.
+count is exact up to ``COUNT_CAP``, then "10,000+": the same for every page, page size and
+sort of one request.
 """
 import math
 import time
@@ -14,7 +14,6 @@ from dataclasses import field as dataclass_field
 
 from flask_babel import gettext as _
 from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import defer, selectinload
 
 from jala.accounts.models import Library
@@ -23,12 +22,13 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.membership import former_member_ids
 from jala.search.candidates import (
-    CANDIDATES,
-    FIRST_CANDIDATES,
+    CANDIDATE_BANDS,
     PINYIN_KEY_MATCH,
     TSQUERY_MATCH,
     browse_candidates,
+    estimated_rows,
     newest_candidates,
+    planner_without,
     strict_candidates,
 )
 from jala.search.forgiving import RELAX_BELOW, relaxations, relaxed_candidates
@@ -37,7 +37,8 @@ from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query, title_key
 
 COUNT_CAP = 10_000
-MAX_WINDOW = 1000
+MAX_WINDOW = 10_000  # the deepest result a page may show
+COUNT_PAST = 3  # a match the planner expects this many times the cap is "10,000+" uncounted
 MAX_PER_PAGE = 100
 FACET_LIMIT = 30
 FACETS = ("type", "year", "library", "category", "discipline", "language")
@@ -145,7 +146,6 @@ def _filters(request, parsed, params):
     return " AND ".join(clauses)
 
 
-COUNT_BUDGET_MS = 40
 
 
 def _score(candidates, title_key, pinyin_key):
@@ -185,18 +185,19 @@ def _facets(candidates, withdrawn):
             for name, values in counts.items()}
 
 
-def _budgeted_count(where, params, match):
-    """Count matches up to COUNT_CAP + 1 within a time budget; None if it would take longer."""
-    try:
-        with db.session.begin_nested():
-            db.session.execute(text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
-            total = db.session.execute(text(
-                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
-                f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar()
-            db.session.execute(text("SET LOCAL statement_timeout = 0"))
-            return total
-    except OperationalError:
-        return None
+def _count(where, params, match):
+    """How many records match: exactly up to COUNT_CAP + 1, the same for every page and sort.
+
+    A match the planner expects more than COUNT_PAST times the cap is past it uncounted:
+    reading ten thousand rows of a common term would cost more than the whole search.
+    """
+    if estimated_rows(match, where, params) > COUNT_PAST * COUNT_CAP:
+        return COUNT_CAP + 1
+    # through the GIN index: a common term was planned as a scan of the whole table
+    with planner_without("seqscan"):
+        return db.session.execute(text(
+            f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
+            f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar()
 
 
 def _shape_facets(facets):
@@ -242,8 +243,9 @@ def search(request, channel="page"):
     validate(request)
     parsed = parse_query(request.q)
     offset = (request.page - 1) * request.per_page
+    wanted = offset + request.per_page
     params = {"limit": request.per_page, "offset": offset,
-              "k": min(CANDIDATES, max(FIRST_CANDIDATES, offset + request.per_page)),
+              "k": next(band for band in CANDIDATE_BANDS if band >= wanted),
               "q": parsed.tsquery, "title_key": parsed.title_key}
     where = _filters(request, parsed, params)
     result = SearchResult(request=request, hits=[], total=0, total_relation="eq",
@@ -254,7 +256,7 @@ def search(request, channel="page"):
                        request.discipline or parsed.year_from or parsed.year_to)
     # big enough for bitmaps of common terms not to go lossy (a lossy page rechecks every row)
     db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    title_full, known_total = False, None
+    known_total = None
     if parsed.is_empty and not has_filters:
         candidates, complete, match = [], True, None
     elif parsed.is_empty:
@@ -266,13 +268,13 @@ def search(request, channel="page"):
             match = f"({TSQUERY_MATCH} OR {PINYIN_KEY_MATCH})"
             params["pinyin_prefix"] = parsed.pinyin_key + "%"
         if request.sort == "year":
-            # newest first means the newest of the matches, not of the best-ranked few; the
-            # whole window at once, so that every page is cut from the same order
-            params["k"] = CANDIDATES
+            # newest first means the newest of the matches, not of the best-ranked few;
+            # (year, id) is one order for all the matches, so the pages asked for are enough
+            params["k"] = wanted
             candidates, complete, known_total = newest_candidates(parsed, match, where,
                                                                   params)
         else:
-            candidates, complete, title_full = strict_candidates(parsed, where, params)
+            candidates, complete, _title_full = strict_candidates(parsed, where, params)
         _score(candidates, parsed.title_key, parsed.pinyin_key)
         strict_count = known_total if known_total is not None else len(candidates)
         if (not request.strict and (complete or known_total is not None)
@@ -286,17 +288,12 @@ def search(request, channel="page"):
             if known_total is not None:
                 known_total += len(relaxed)
         _order(candidates, request)
-    total, lower_bound = len(candidates), False
     if known_total is not None:
         total = known_total
-    elif not parsed.is_empty and not complete and title_full:
-        # so common that titles alone fill the candidates: counting would cost more than
-        # the search itself; say what we know
-        lower_bound = True
-    elif not complete:
-        counted = _budgeted_count(where, params, match)
-        # out of time: what we have seen is a true lower bound
-        total, lower_bound = (counted, False) if counted is not None else (total, True)
+    elif complete:
+        total = len(candidates)
+    else:
+        total = _count(where, params, match)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     result.hits = load_records([c.id for c in window])
     result.total = total
@@ -304,7 +301,7 @@ def search(request, channel="page"):
     result.facets_bounded = not complete
     if not parsed.is_empty and total == 0:
         result.suggestion = _suggest(request.q)
-    result.total_relation = "gte" if lower_bound or result.total > COUNT_CAP else "eq"
+    result.total_relation = "gte" if result.total > COUNT_CAP else "eq"
     result.total = min(result.total, COUNT_CAP)
     result.facets = _shape_facets(result.facets)
     result.ms = round((time.perf_counter() - started) * 1000, 1)

@@ -3,25 +3,28 @@
 The strict search matches the characters as typed. When it leaves the first page short, the
 relaxations below are tried in order, each one bounded; their hits rank after every strict
 hit (and each relaxation's after the one before), and the result says which found them.
+Once enough is found, the looser ones are not tried.
 
   substring what was typed, inside a title or an author's name (a fragment that cuts a Latin
             word: VID-19疫情); pg_trgm's index answers LIKE
   pinyin    the query read as toneless pinyin (characters, pinyin or both mixed), as a phrase of
             the titles' pinyin: 发站报告 finds 发展报告 (a homophone the pinyin keyboard
             offered), 中国fazhan finds 中国发展
-  words     runs of characters typed without spaces or with one slip (a character left out,
-            one too many, two swapped): records holding all but a few of a run's character
-            pairs, or every one of its characters and some of its pairs, anywhere
+  slip      a run of characters with one character too many or two swapped: each way of
+            undoing it, as a phrase (辅助乳化中微萃取, 辅助化乳微萃取 → 辅助乳化微萃取)
+  words     runs of characters typed without spaces, or with a character left out: records
+            holding all but a few of a run's character pairs, anywhere (图书馆服务高校)
   initials  a title's pinyin initials, from its start: zgfzbg finds 中国发展报告
-  spelling  a title typed in pinyin with a letter off (zhonguo, fazahn): the titles' pinyin
-            keys by trigram similarity
+  spelling  a title typed in pinyin with a slip (zhonguo, fazahn): the pinyin before and after
+            the slip, each a phrase of the titles' pinyin
   latin     a Latin word one edit off (TESBED for TESTBED), the rest of the query as typed:
             the word by trigram similarity to the words of titles and names
 
-The first two are tsqueries built from the query's own tokens, so the GIN indexes answer
-them; the minimum-should-match over a run's character pairs is written out as an OR of ANDs,
-which GIN evaluates over the run's few distinct pairs. The initials are a btree prefix, the
-spelling pg_trgm's word similarity on its GIN index.
+The tsquery relaxations are built from the query's own tokens, so the GIN indexes answer them.
+The minimum-should-match over a run's pairs is an OR of ANDs; it is anchored on the run's
+rarest pairs (``frequencies.py``): any record holding all but ``t`` of the pairs holds one of
+any ``t + 1`` of them, so GIN reads only those short posting lists, and the OR of ANDs is
+checked on the few rows they give.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,24 +35,28 @@ from sqlalchemy import text as sql
 
 from jala.extensions import db
 from jala.search.candidates import CANDIDATE_COLUMNS, RANK_WEIGHTS, fetch
+from jala.search.frequencies import rarest
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.pinyin import romanize, split_pinyin
 from jala.search.tokens import pinyin_pair_lexemes, units
 
+TSQUERY = "CAST(:relaxed AS tsquery)"
+ANCHORS = "CAST(:anchors AS tsquery)"
 MIN_RUN = 3  # a run of fewer characters has too few pairs to relax
 MAX_PAIRS = 9  # longer runs are relaxed over this many of their pairs, spread along the run
-TSQUERY = "CAST(:relaxed AS tsquery)"
-SPELLING_SIMILARITY = 0.6  # of the typed pinyin's trigrams, this share in a title's key
+SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
+MIN_INITIALS, MAX_INITIALS = 3, 30
+MIN_SPELLING = 6  # letters, for a slip in typed pinyin to be looked for
+MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
+MIN_LATIN_WORD = 5
+MIN_SUBSTRING = 3
 # a word is short: one edit (two letters swapped) can spoil more than half its trigrams, so
 # the index is asked loosely and each candidate's title is checked by rapidfuzz
 LATIN_SIMILARITY = 0.3
 LATIN_LIKENESS = 75  # rapidfuzz's partial_ratio of the typed word and the title: one edit
-MIN_INITIALS, MAX_INITIALS = 3, 30
-MIN_SPELLING = 6
-MIN_LATIN_WORD = 5
-MIN_SUBSTRING = 3
 RELAX_BELOW = 10  # fewer strict matches than this: the forgiving search joins in
 RELAXED_CANDIDATES = 300  # the most each relaxation adds
+ANCHORED_ROWS = 2000  # the most rows an anchored relaxation checks
 ENOUGH = 20  # with this many hits found, the looser relaxations after are not tried
 # how much a title that reads like the query (rapidfuzz's best-substring similarity) is worth
 # beside the relaxation's own rank: it tells the title meant from those that merely share
@@ -63,7 +70,9 @@ class Relaxation:
 
     ``matches`` are conditions tried in turn, each adding what the ones before did not find
     (title matches before matches elsewhere); ``rank`` orders the candidates; ``ordered``
-    says the best must be picked by ``rank`` in SQL, not just the first found.
+    says the best must be picked by ``rank`` in SQL, not just the first found. With
+    ``anchors`` (a tsquery), GIN finds the rows holding one of them, and ``matches`` are
+    checked on those rows only.
     """
 
     name: str
@@ -73,15 +82,10 @@ class Relaxation:
     ordered: bool = False
     similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
     accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
+    anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it
 
 
-def _tsquery_relaxation(name, tsquery, in_title_only=False):
-    title = f"title_vector @@ {TSQUERY}"
-    elsewhere = f"search_vector @@ {TSQUERY} AND NOT ({title})"
-    return Relaxation(name, (title,) if in_title_only else (title, elsewhere),
-                      f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), title_vector, {TSQUERY}, 1)",
-                      {"relaxed": tsquery})
-
+# --- tsquery text ---------------------------------------------------------------------------
 
 def _quote(lexeme):
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -99,6 +103,41 @@ def _phrase(lexemes):
     return lexemes[0] if len(lexemes) == 1 else "(" + " <1> ".join(lexemes) + ")"
 
 
+def _pairs(run):
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def _run_phrase(run):
+    """A run of characters as the strict search reads it: a phrase of its pairs."""
+    return _phrase([_quote(p) for p in _pairs(run)]) if len(run) > 1 else _quote(run)
+
+
+def _pinyin_phrase(syllables):
+    return _phrase([_quote(lexeme) for lexeme, _pos in pinyin_pair_lexemes(syllables, 0)[0]])
+
+
+def _tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
+    """A relaxation matching ``tsquery`` in titles, then (unless told) anywhere else.
+
+    ``anchors`` is ``(lexemes, how many)``: the rarest that many of the lexemes, as each
+    vector's statistics count them, anchor each pass.
+    """
+    title = f"title_vector @@ {TSQUERY}"
+    elsewhere = f"search_vector @@ {TSQUERY} AND NOT ({title})"
+    matches = (title,) if in_title_only else (title, elsewhere)
+    anchored = ()
+    if anchors:
+        lexemes, how_many = anchors
+        anchored = tuple((vector, _any([_quote(lexeme) for lexeme in rarest(
+            lexemes, how_many, vector)])) for vector in ("title_vector", "search_vector"))
+        anchored = anchored[:len(matches)]
+    return Relaxation(name, matches,
+                      f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), title_vector, {TSQUERY}, 1)",
+                      {"relaxed": tsquery}, anchors=anchored)
+
+
+# --- the query's pieces -----------------------------------------------------------------------
+
 def _pieces(texts):
     """The query's plain text as ``[(kind, text)]`` runs: 'cjk' runs and 'word's."""
     pieces = []
@@ -115,6 +154,33 @@ def _pieces(texts):
         if run:
             pieces.append(("cjk", run))
     return pieces
+
+
+def _typed_letters(pieces):
+    """The query as one run of lower-case letters (and digits), if it is nothing else."""
+    if not pieces or any(kind != "word" for kind, _text in pieces):
+        return ""
+    letters = "".join(text for _kind, text in pieces)
+    return letters if letters.isascii() and letters.isalnum() and not letters.isdigit() else ""
+
+
+def _others(pieces, relaxed_kind):
+    """Every piece but those of ``relaxed_kind``, as the strict search reads it."""
+    return [_run_phrase(text) if kind == "cjk" else _quote(text)
+            for kind, text in pieces if kind != relaxed_kind]
+
+
+# --- the relaxations ----------------------------------------------------------------------------
+
+def substring_relaxation(raw):
+    """Records whose title or authors hold the text typed (pg_trgm's index answers LIKE)."""
+    normalized = trigram_text(normalize_text(raw)).strip()
+    if len(normalized) < MIN_SUBSTRING:
+        return None
+    pattern = "%" + normalized.replace("\\", "\\\\").replace("%", "\\%").replace(
+        "_", "\\_") + "%"
+    return Relaxation("substring", ("search_text LIKE :pattern",), "holdings_count",
+                      {"pattern": pattern}, ordered=True)
 
 
 def pinyin_relaxation(pieces):
@@ -138,8 +204,23 @@ def pinyin_relaxation(pieces):
             syllables.extend(split)
     if not has_cjk or len(syllables) < 2:
         return None
-    pairs, _end = pinyin_pair_lexemes(syllables, 0)
-    return _tsquery_relaxation("pinyin", _phrase([_quote(lexeme) for lexeme, _pos in pairs]),
+    return _tsquery_relaxation("pinyin", _pinyin_phrase(syllables), in_title_only=True)
+
+
+def undone_slips(run):
+    """The run with one character taken out, or two neighbours swapped back: every way."""
+    ways = [run[:i] + run[i + 1:] for i in range(len(run))]
+    ways += [run[:i] + run[i + 1] + run[i] + run[i + 2:] for i in range(len(run) - 1)]
+    return [way for way in dict.fromkeys(ways) if way != run]
+
+
+def slip_relaxation(pieces):
+    """Each run of characters with its slip undone, one way or another, as a phrase."""
+    runs = [text for kind, text in pieces if kind == "cjk" and SLIPS[0] <= len(text) <= SLIPS[1]]
+    if len(runs) != 1:
+        return None
+    ways = _any([_run_phrase(way) for way in undone_slips(runs[0])])
+    return _tsquery_relaxation("slip", _all([ways, *_others(pieces, "cjk")]),
                                in_title_only=True)
 
 
@@ -156,43 +237,32 @@ def _spread(items, most):
 
 
 def run_relaxation(run):
-    """A tsquery for a run of characters typed with its words run together or one slip.
+    """``(tsquery, (pairs, how many anchor))`` for a run typed with its words run together.
 
-    Either all but a few of its character pairs are present (words typed without spaces miss
-    the pairs across the joins; a character left out or one too many spoils one or two), or
-    every character is present with at least one of the pairs (two characters swapped).
+    All but a few of its character pairs must be present (words typed without spaces miss
+    the pairs across the joins; a character left out spoils one or two): any ``t + 1`` of
+    them anchor it, the rarest the cheapest.
     """
-    pairs = list(dict.fromkeys(run[i:i + 2] for i in range(len(run) - 1)))
-    chosen = _spread([_quote(p) for p in pairs], MAX_PAIRS)
-    keep = len(chosen) - _allowed_misses(len(chosen))
-    most_pairs = _any([_all(list(combo)) for combo in combinations(chosen, keep)])
-    characters = _all([_quote(ch) for ch in dict.fromkeys(run)])
-    every_character = f"({characters} & {_any([_quote(p) for p in pairs])})"
-    return f"({most_pairs} | {every_character})"
+    pairs = _spread(list(dict.fromkeys(_pairs(run))), MAX_PAIRS)
+    misses = _allowed_misses(len(pairs))
+    keep = len(pairs) - misses
+    most_pairs = _any([_all([_quote(p) for p in combo]) for combo in combinations(pairs, keep)])
+    return most_pairs, (pairs, misses + 1)
 
 
 def words_relaxation(pieces):
     """Every run of characters relaxed (``run_relaxation``); other words as typed."""
     if not any(kind == "cjk" and len(text) >= MIN_RUN for kind, text in pieces):
         return None
-    terms = []
+    terms, anchors = [], None
     for kind, text in pieces:
         if kind == "cjk" and len(text) >= MIN_RUN:
-            terms.append(run_relaxation(text))
-        elif kind == "cjk":
-            terms.append(_phrase([_quote(text[i:i + 2]) for i in range(len(text) - 1)])
-                         if len(text) > 1 else _quote(text))
+            term, run_anchors = run_relaxation(text)
+            terms.append(term)
+            anchors = anchors or run_anchors  # one run's anchors are enough
         else:
-            terms.append(_quote(text))
-    return _tsquery_relaxation("words", _all(terms))
-
-
-def _typed_letters(pieces):
-    """The query as one run of lower-case letters (and digits), if it is nothing else."""
-    if not pieces or any(kind != "word" for kind, _text in pieces):
-        return ""
-    letters = "".join(text for _kind, text in pieces)
-    return letters if letters.isascii() and letters.isalnum() and not letters.isdigit() else ""
+            terms.append(_run_phrase(text) if kind == "cjk" else _quote(text))
+    return _tsquery_relaxation("words", _all(terms), anchors=anchors)
 
 
 def initials_relaxation(pieces):
@@ -204,14 +274,42 @@ def initials_relaxation(pieces):
                       "1", {"initials": letters, "initials_from": letters + "%"})
 
 
+def pinyin_around_a_slip(letters):
+    """Readings of typed pinyin with one slip in it: ``(before, after)`` syllables, best first.
+
+    The slip is where a few letters do not read as pinyin (a letter left out, two swapped);
+    the pinyin on either side of them does. The syllable next to the slip may have taken a
+    letter of it (fazahn reads fa za + hn): it is left out.
+    """
+    found = []
+    for start in range(len(letters)):
+        for length in range(1, MAX_SLIP + 1):
+            before, after = letters[:start], letters[start + length:]
+            if start + length > len(letters):
+                break
+            left = split_pinyin(before) if before else []
+            right = split_pinyin(after) if after else []
+            if left is not None and right is not None and len(left) + len(right) >= 3:
+                found.append((length, -(len(left) + len(right)), tuple(left[:-1]),
+                               tuple(right[1:])))
+    return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:3]]
+
+
 def spelling_relaxation(pieces):
-    """Titles whose pinyin key holds something like the letters typed (a letter off)."""
+    """A title typed in pinyin with a slip: the pinyin either side of it, each a phrase."""
     letters = _typed_letters(pieces)
-    if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:
+    if len(letters) < MIN_SPELLING or not letters.isalpha() or split_pinyin(letters):
         return None
-    return Relaxation("spelling", (":spelled <% pinyin_key",),
-                      "word_similarity(:spelled, pinyin_key)", {"spelled": letters},
-                      ordered=True, similarity=SPELLING_SIMILARITY)
+    readings = [_all([_pinyin_phrase(side) for side in sides if len(side) >= 2])
+                for sides in pinyin_around_a_slip(letters)
+                if any(len(side) >= 2 for side in sides)]
+    if not readings:
+        return None
+    relaxation = _tsquery_relaxation("spelling", _any(list(dict.fromkeys(readings))),
+                                     in_title_only=True)
+    # the titles whose pinyin reads most like the letters typed come first
+    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
+                      dict(relaxation.params, spelled=letters), ordered=True)
 
 
 def latin_relaxation(pieces):
@@ -224,30 +322,19 @@ def latin_relaxation(pieces):
             params[f"latin{len(words)}"] = piece
     if not words or split_pinyin("".join(words)) is not None:
         return None  # pinyin is the pinyin relaxations' to read
-    others = [_phrase([_quote(p[i:i + 2]) for i in range(len(p) - 1)]) if kind == "cjk"
-              and len(p) > 1 else _quote(p) for kind, p in pieces if p not in words]
+    others = [term for (kind, text), term in zip(pieces, _others(pieces, None), strict=True)
+              if text not in words]
     if others:
         conditions.append(f"search_vector @@ {TSQUERY}")
         params["relaxed"] = _all(others)
-    rank = " + ".join(f"word_similarity(:latin{i}, search_text)" for i in range(1, len(words)
-                                                                                  + 1))
+    rank = " + ".join(f"word_similarity(:latin{i}, search_text)"
+                      for i in range(1, len(words) + 1))
 
     def one_edit_off(candidate):
         return all(partial_ratio(word, candidate.title_key) >= LATIN_LIKENESS for word in words)
 
     return Relaxation("latin", (" AND ".join(conditions),), rank, params, ordered=True,
                       similarity=LATIN_SIMILARITY, accept=one_edit_off)
-
-
-def substring_relaxation(raw):
-    """Records whose title or authors hold the text typed (pg_trgm's index answers LIKE)."""
-    normalized = trigram_text(normalize_text(raw)).strip()
-    if len(normalized) < MIN_SUBSTRING:
-        return None
-    pattern = "%" + normalized.replace("\\", "\\\\").replace("%", "\\%").replace(
-        "_", "\\_") + "%"
-    return Relaxation("substring", ("search_text LIKE :pattern",), "holdings_count",
-                      {"pattern": pattern}, ordered=True)
 
 
 def relaxations(raw, texts):
@@ -259,10 +346,26 @@ def relaxations(raw, texts):
     found = [substring_relaxation(raw)]
     if texts:
         pieces = _pieces(texts)
-        found += [pinyin_relaxation(pieces), words_relaxation(pieces),
+        found += [pinyin_relaxation(pieces), slip_relaxation(pieces), words_relaxation(pieces),
                   initials_relaxation(pieces), spelling_relaxation(pieces),
                   latin_relaxation(pieces)]
     return [r for r in found if r is not None]
+
+
+# --- running them -------------------------------------------------------------------------------
+
+def _statement(relaxation, index, where):
+    condition = relaxation.matches[index]
+    order = f"ORDER BY {relaxation.rank} DESC, id" if relaxation.ordered else ""
+    if index < len(relaxation.anchors):
+        vector, _anchors = relaxation.anchors[index]
+        # the anchors through GIN (OFFSET 0 keeps the planner from folding the loose
+        # condition into the index scan), the loose condition on those rows alone
+        return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM (SELECT * FROM records "
+                f"WHERE {vector} @@ {ANCHORS} AND {where} LIMIT {ANCHORED_ROWS} OFFSET 0) r "
+                f"WHERE {condition} {order} LIMIT :rk")
+    return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
+            f"WHERE {condition} AND {where} {order} LIMIT :rk")
 
 
 def relaxed_candidates(found, where, params, seen, query_key=""):
@@ -277,13 +380,13 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
             break
         if relaxation.similarity:
             db.session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = "
-                                    f"{float(relaxation.similarity)}"))
-        args = dict(params, **relaxation.params, rk=RELAXED_CANDIDATES)
-        order = f"ORDER BY {relaxation.rank} DESC, id" if relaxation.ordered else ""
+                                   f"{float(relaxation.similarity)}"))
         new, matched = [], set()
-        for condition in relaxation.matches:
-            rows = fetch(f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
-                         f"WHERE {condition} AND {where} {order} LIMIT :rk", args)
+        for index in range(len(relaxation.matches)):
+            anchors = relaxation.anchors[index][1] if index < len(relaxation.anchors) else ""
+            rows = fetch(_statement(relaxation, index, where),
+                         dict(params, **relaxation.params, anchors=anchors,
+                              rk=RELAXED_CANDIDATES))
             new += [c for c in rows if c.id not in seen and c.id not in matched
                     and (relaxation.accept is None or relaxation.accept(c))]
             matched.update(c.id for c in rows)

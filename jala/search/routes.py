@@ -6,7 +6,8 @@ from jala.catalog.service import get_record
 from jala.errors import RuleViolation
 from jala.extensions import csrf
 from jala.search import bp
-from jala.search.engine import CANDIDATES, SearchRequest, search
+from jala.search.candidates import CANDIDATE_BANDS
+from jala.search.engine import SearchRequest, search
 from jala.search.highlight import highlight
 from jala.web import is_htmx
 
@@ -67,7 +68,7 @@ def results():
     result = search(search_request) if (search_request.q.strip() or request.args) else None
     template = "search/_results.html" if is_htmx() else "search/results.html"
     return render_template(template, result=result, req=search_request, highlight=highlight,
-                           candidate_cap=CANDIDATES, search_link=search_link)
+                           candidate_cap=CANDIDATE_BANDS[0], search_link=search_link)
 
 
 def hit_json(record):

@@ -157,13 +157,13 @@ def test_sort_by_year_takes_the_newest_of_every_match_not_of_the_best_few(ctx, m
     # twelve matches, oldest imported first; only five are ranked (the first title matches)
     import_lines([{"source_id": f"y{i}", "title": f"河流研究 第{i}卷", "year": 2000 + i}
                   for i in range(12)] + [{"source_id": "y-none", "title": "河流研究 无年"}])
-    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 5)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (5, 1000, 10_000))
     first = search(SearchRequest(q="河流", sort="year", per_page=2))
     assert [h.year for h in first.hits] == [2011, 2010]
     assert (first.total, first.total_relation) == (13, "eq")  # counted over every match
     third = search(SearchRequest(q="河流", sort="year", per_page=2, page=3))
     assert [h.year for h in third.hits] == [2007, 2006]
-    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 13)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (13, 1000, 10_000))
     last = search(SearchRequest(q="河流", sort="year", per_page=2, page=7))
     assert [h.title for h in last.hits] == ["河流研究 无年"]  # the undated come last
 

@@ -42,12 +42,17 @@ def test_api_record_has_every_field_and_holdings(web):
 
 
 @pytest.mark.parametrize("query", [
-    "page=51&per_page=20", "page=0", "per_page=500", "page=abc", "sort=random",
+    "page=501&per_page=20", "page=0", "per_page=500", "page=abc", "sort=random",
     "library=NOWHERE", "type=spaceship", "year_from=abc"])
 def test_api_refuses_bad_parameters_with_a_reason(web, query):
     response = web.get(f"/api/v1/search?q=图书馆&{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]
+
+
+def test_pages_go_as_deep_as_the_ten_thousandth_result(web):
+    assert web.get("/api/v1/search?q=图书馆&page=500&per_page=20").status_code == 200
+    assert web.get("/api/v1/search?q=图书馆&page=100&per_page=100").status_code == 200
 
 
 @pytest.mark.parametrize("q", ["& | !", "'", "\\", ":*", "((", "title:", '"', "a" * 800,

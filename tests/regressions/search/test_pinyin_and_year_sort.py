@@ -11,7 +11,7 @@ from tests.support.search import titles
 def test_year_sort_pages_neither_repeat_nor_skip_records_of_the_same_year(ctx, monkeypatch):
     import_lines([{"source_id": f"t{i}", "title": f"湖泊研究 第{i}卷", "year": 2010}
                   for i in range(3)])
-    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 2)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (2, 1000, 10_000))
     seen = [search(SearchRequest(q="湖泊", sort="year", per_page=1, page=p)).hits[0].title
             for p in (1, 2, 3)]
     assert sorted(seen) == sorted(f"湖泊研究 第{i}卷" for i in range(3))
@@ -22,7 +22,7 @@ def test_year_sort_keeps_the_pinyin_key_matches_the_relevance_sort_finds(ctx, mo
     import_lines([{"source_id": "g1", "title": "中古文学史", "year": 1990},
                   {"source_id": "g2", "title": "中古汉语研究", "year": 1991},
                   {"source_id": "g3", "title": "中国经济年鉴", "year": 2020}])
-    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 2)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (2, 1000, 10_000))
     relevance = [t for p in (1, 2, 3)
                  for t in titles(search(SearchRequest(q="zhonggu", per_page=1, page=p)))]
     assert "中国经济年鉴" in relevance  # found through its pinyin key
@@ -52,7 +52,7 @@ def test_the_count_includes_the_pinyin_key_matches_it_pages_through(ctx, monkeyp
     import_lines([{"source_id": "k1", "title": "中古文学史", "year": 1990},
                   {"source_id": "k2", "title": "山水诗选", "authors": ["钟古"], "year": 1995},
                   {"source_id": "k3", "title": "中国经济年鉴", "year": 2020}])
-    monkeypatch.setattr(engine, "FIRST_CANDIDATES", 2)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (2, 1000, 10_000))
     first = search(SearchRequest(q="zhonggu", per_page=1))
     shown = {t for p in range(1, first.pages + 1)
              for t in titles(search(SearchRequest(q="zhonggu", per_page=1, page=p)))}
