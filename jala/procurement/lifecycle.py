@@ -168,5 +168,5 @@ def status_label(status):
 
 def action_label(action):
     """A step's name, in the user's language."""
-    return {"order": _("Ordered"), "decline": _("Decline"),
-            "receive": _("Received, available")}.get(action, action)
+    return {"order": _("Mark ordered"), "decline": _("Decline"),
+            "receive": _("Mark available")}.get(action, action)
