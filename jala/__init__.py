@@ -19,6 +19,7 @@ VIEW_MODULES = (
     "jala.reading.routes",
     "jala.loans.routes",
     "jala.reference.routes",
+    "jala.procurement.routes",
 )
 
 

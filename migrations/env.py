@@ -13,6 +13,7 @@ def _import_models():
     import jala.governance.models  # noqa: F401
     import jala.jobs  # noqa: F401
     import jala.loans.models  # noqa: F401
+    import jala.procurement.models  # noqa: F401
     import jala.reading.models  # noqa: F401
     import jala.reference.models  # noqa: F401
     import jala.search.models  # noqa: F401
