@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
-from rapidfuzz.fuzz import partial_ratio
+from rapidfuzz.fuzz import partial_ratio, ratio
 from sqlalchemy import text as sql
 
 from jala.extensions import db
@@ -42,17 +42,22 @@ from jala.search.tokens import pinyin_pair_lexemes, units
 
 TSQUERY = "CAST(:relaxed AS tsquery)"
 ANCHORS = "CAST(:anchors AS tsquery)"
-MIN_RUN = 3  # a run of fewer characters has too few pairs to relax
+MIN_RUN = 4  # a run of fewer characters has too few pairs to relax
 MAX_PAIRS = 9  # longer runs are relaxed over this many of their pairs, spread along the run
 SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
 MIN_INITIALS, MAX_INITIALS = 3, 30
 MIN_SPELLING = 6  # letters, for a slip in typed pinyin to be looked for
 MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
+MIN_SLIP_CONTEXT = 3  # syllables read around the slip: fewer say too little (yanjiu alone)
+SPELLING_LIKENESS = 80  # rapidfuzz's ratio of the letters typed and a title's pinyin key
+SPELLING_SIMILARITY = 0.6  # pg_trgm's, when the syllables around the slip cannot place it
 MIN_LATIN_WORD = 5
 MIN_SUBSTRING = 3
 # a word is short: one edit (two letters swapped) can spoil more than half its trigrams, so
-# the index is asked loosely and each candidate's title is checked by rapidfuzz
-LATIN_SIMILARITY = 0.3
+# the index is asked loosely (more loosely when the query's other words narrow it down) and
+# each candidate's title is checked by rapidfuzz
+LATIN_SIMILARITY = 0.4
+LATIN_SIMILARITY_NARROWED = 0.25
 LATIN_LIKENESS = 75  # rapidfuzz's partial_ratio of the typed word and the title: one edit
 RELAX_BELOW = 10  # fewer strict matches than this: the forgiving search joins in
 RELAXED_CANDIDATES = 300  # the most each relaxation adds
@@ -83,6 +88,7 @@ class Relaxation:
     similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
     accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
     anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it
+    last_resort: bool = False  # tried only when the relaxations before found nothing
 
 
 # --- tsquery text ---------------------------------------------------------------------------
@@ -119,14 +125,16 @@ def _pinyin_phrase(syllables):
 def _tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
     """A relaxation matching ``tsquery`` in titles, then (unless told) anywhere else.
 
-    ``anchors`` is ``(lexemes, how many)``: the rarest that many of the lexemes, as each
-    vector's statistics count them, anchor each pass.
+    ``anchors`` is a tsquery, or ``(lexemes, how many)``: the rarest that many of the lexemes,
+    as each vector's statistics count them, anchor each pass.
     """
     title = f"title_vector @@ {TSQUERY}"
     elsewhere = f"search_vector @@ {TSQUERY} AND NOT ({title})"
     matches = (title,) if in_title_only else (title, elsewhere)
     anchored = ()
-    if anchors:
+    if isinstance(anchors, str):
+        anchored = (("title_vector", anchors), ("search_vector", anchors))[:len(matches)]
+    elif anchors:
         lexemes, how_many = anchors
         anchored = tuple((vector, _any([_quote(lexeme) for lexeme in rarest(
             lexemes, how_many, vector)])) for vector in ("title_vector", "search_vector"))
@@ -259,7 +267,9 @@ def words_relaxation(pieces):
         if kind == "cjk" and len(text) >= MIN_RUN:
             term, run_anchors = run_relaxation(text)
             terms.append(term)
-            anchors = anchors or run_anchors  # one run's anchors are enough
+            # any one run's anchors are enough: the longest run's are the rarest
+            if anchors is None or len(run_anchors[0]) > len(anchors[0]):
+                anchors = run_anchors
         else:
             terms.append(_run_phrase(text) if kind == "cjk" else _quote(text))
     return _tsquery_relaxation("words", _all(terms), anchors=anchors)
@@ -279,7 +289,7 @@ def pinyin_around_a_slip(letters):
 
     The slip is where a few letters do not read as pinyin (a letter left out, two swapped);
     the pinyin on either side of them does. The syllable next to the slip may have taken a
-    letter of it (fazahn reads fa za + hn): it is left out.
+    letter of it (fazahn reads fa za + hn): each reading comes also without those.
     """
     found = []
     for start in range(len(letters)):
@@ -289,27 +299,51 @@ def pinyin_around_a_slip(letters):
                 break
             left = split_pinyin(before) if before else []
             right = split_pinyin(after) if after else []
-            if left is not None and right is not None and len(left) + len(right) >= 3:
-                found.append((length, -(len(left) + len(right)), tuple(left[:-1]),
-                               tuple(right[1:])))
-    return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:3]]
+            if left is None or right is None:
+                continue
+            for trimmed, (sides) in enumerate(((left, right), (left[:-1], right[1:]))):
+                kept = [side for side in sides if len(side) >= 2]
+                if sum(len(side) for side in kept) >= MIN_SLIP_CONTEXT:
+                    found.append((length + trimmed, -sum(map(len, kept)), *map(tuple, sides)))
+    return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:4]]
 
 
 def spelling_relaxation(pieces):
     """A title typed in pinyin with a slip: the pinyin either side of it, each a phrase."""
     letters = _typed_letters(pieces)
-    if len(letters) < MIN_SPELLING or not letters.isalpha() or split_pinyin(letters):
+    # typed pinyin that reads as other syllables (bocheng for baocheng) has a slip too
+    if len(letters) < MIN_SPELLING or not letters.isalpha():
         return None
     readings = [_all([_pinyin_phrase(side) for side in sides if len(side) >= 2])
                 for sides in pinyin_around_a_slip(letters)
                 if any(len(side) >= 2 for side in sides)]
     if not readings:
         return None
-    relaxation = _tsquery_relaxation("spelling", _any(list(dict.fromkeys(readings))),
-                                     in_title_only=True)
+    tsquery = _any(list(dict.fromkeys(readings)))
+    relaxation = _tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=tsquery)
     # the titles whose pinyin reads most like the letters typed come first
     return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
-                      dict(relaxation.params, spelled=letters), ordered=True)
+                      dict(relaxation.params, spelled=letters), ordered=True,
+                      anchors=relaxation.anchors, accept=_reads_like(letters))
+
+
+def _reads_like(letters):
+    def accept(candidate):
+        return ratio(letters, candidate.pinyin_key[:len(letters) + 3]) >= SPELLING_LIKENESS
+    return accept
+
+
+def trigram_spelling_relaxation(pieces):
+    """Titles whose pinyin key is most like the letters typed (pg_trgm's index).
+
+    The last resort for pinyin with a slip, when the syllables around it could not place it.
+    """
+    letters = _typed_letters(pieces)
+    if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
+        return None
+    return Relaxation("spelling", ("pinyin_key % :spelled",), "similarity(pinyin_key, :spelled)",
+                      {"spelled": letters}, ordered=True, similarity=SPELLING_SIMILARITY,
+                      accept=_reads_like(letters), last_resort=True)
 
 
 def latin_relaxation(pieces):
@@ -334,7 +368,8 @@ def latin_relaxation(pieces):
         return all(partial_ratio(word, candidate.title_key) >= LATIN_LIKENESS for word in words)
 
     return Relaxation("latin", (" AND ".join(conditions),), rank, params, ordered=True,
-                      similarity=LATIN_SIMILARITY, accept=one_edit_off)
+                      similarity=LATIN_SIMILARITY_NARROWED if others else LATIN_SIMILARITY,
+                      accept=one_edit_off)
 
 
 def relaxations(raw, texts):
@@ -348,7 +383,7 @@ def relaxations(raw, texts):
         pieces = _pieces(texts)
         found += [pinyin_relaxation(pieces), slip_relaxation(pieces), words_relaxation(pieces),
                   initials_relaxation(pieces), spelling_relaxation(pieces),
-                  latin_relaxation(pieces)]
+                  trigram_spelling_relaxation(pieces), latin_relaxation(pieces)]
     return [r for r in found if r is not None]
 
 
@@ -378,9 +413,12 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
     for tier, relaxation in enumerate(found, start=1):
         if len(seen) >= ENOUGH:
             break
+        if relaxation.last_resort and candidates:
+            continue
         if relaxation.similarity:
-            db.session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = "
-                                   f"{float(relaxation.similarity)}"))
+            threshold = float(relaxation.similarity)
+            db.session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {threshold}; "
+                                   f"SET LOCAL pg_trgm.similarity_threshold = {threshold}"))
         new, matched = [], set()
         for index in range(len(relaxation.matches)):
             anchors = relaxation.anchors[index][1] if index < len(relaxation.anchors) else ""
