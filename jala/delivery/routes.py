@@ -37,10 +37,14 @@ from jala.web import EVERY_REFUSAL, attempt, is_htmx, refusal_message, require_f
 # --- readers ------------------------------------------------------------------------------------
 
 def _prefill(form):
-    """Fill a new request form from a record (``?record=``) or an earlier request (``?again=``)."""
+    """Fill a new request form from a record, an earlier request or a search that found nothing.
+
+    ``?record=<id>``, ``?again=<request id>``, ``?title=<the words searched for>``.
+    """
     values = {}
     record_id = request.args.get("record", "")
     again = request.args.get("again", "")
+    title = request.args.get("title", "").strip()
     if record_id.isdecimal() and len(record_id) < 19:
         record = find_record(int(record_id), None)
         values = delivery.citation_from_record(record)
@@ -53,6 +57,8 @@ def _prefill(form):
         values["year"] = old.year
         if old.record_id:
             form.record_id.data = str(old.record_id)
+    elif title:
+        values = {"title": title[:1000]}
     for name, value in values.items():
         getattr(form, name).data = value
 

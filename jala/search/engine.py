@@ -284,7 +284,8 @@ def search(request, channel="page"):
                 query_key=title_key(request.q))
             _score(relaxed, parsed.title_key, parsed.pinyin_key)
             candidates += relaxed
-            result.strict_total = strict_count
+            if relaxed:
+                result.strict_total = strict_count
             if known_total is not None:
                 known_total += len(relaxed)
         _order(candidates, request)

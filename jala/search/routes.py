@@ -9,6 +9,7 @@ from jala.search import bp
 from jala.search.candidates import CANDIDATE_BANDS
 from jala.search.engine import SearchRequest, search
 from jala.search.highlight import highlight
+from jala.search.suggest import suggestions
 from jala.web import is_htmx
 
 
@@ -43,7 +44,18 @@ def search_request_from_args():
         category=choice("category"),
         discipline=choice("discipline"),
         sort=request.args.get("sort", "relevance"),
+        strict=request.args.get("strict", "").strip() in ("1", "true"),
     )
+
+
+FILTER_ARGS = ("type", "library", "year_from", "year_to", "language", "category", "discipline")
+
+
+def has_filters(search_request):
+    """Whether the reader narrowed the search by type, library, year or another facet."""
+    return bool(search_request.types or search_request.libraries or search_request.year_from
+                or search_request.year_to or search_request.language
+                or search_request.category or search_request.discipline)
 
 
 def search_link(**changes):
@@ -61,14 +73,35 @@ def search_link(**changes):
     return url_for("search.results", **args)
 
 
+def purchase_suggestion_url(q):
+    """Where to suggest the library buys what was searched for, if procurement takes it."""
+    if "procurement.suggest" not in current_app.view_functions:
+        return None
+    return url_for("procurement.suggest", title=q)
+
+
 @bp.get("/search")
 def results():
     """The search page; HTMX (typing in the box, facets, paging) gets just the results."""
     search_request = search_request_from_args()
-    result = search(search_request) if (search_request.q.strip() or request.args) else None
+    wanted = search_request.q.strip() or has_filters(search_request)
+    result = search(search_request) if wanted else None
     template = "search/_results.html" if is_htmx() else "search/results.html"
     return render_template(template, result=result, req=search_request, highlight=highlight,
-                           candidate_cap=CANDIDATE_BANDS[0], search_link=search_link)
+                           candidate_cap=CANDIDATE_BANDS[0], search_link=search_link,
+                           filtered=has_filters(search_request),
+                           unfiltered_link=search_link(**dict.fromkeys(FILTER_ARGS)),
+                           purchase_url=purchase_suggestion_url(search_request.q.strip()))
+
+
+def _typed():
+    return request.args.get("q", "")[:100]
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """Suggestions for the search box as the reader types (the options of its listbox)."""
+    return render_template("search/_suggestions.html", suggestions=suggestions(_typed()))
 
 
 def hit_json(record):
@@ -100,8 +133,18 @@ def api_search():
         "per_page": search_request.per_page,
         "hits": [hit_json(r) for r in result.hits],
         "facets": result.facets,
+        "relaxed": result.relaxed,
+        "strict_total": result.strict_total,
         "took_ms": result.ms,
     })
+
+
+@bp.get("/api/v1/suggest")
+@csrf.exempt
+def api_suggest():
+    """Suggestions for what is typed so far, as JSON."""
+    return jsonify({"suggestions": [{"text": s.text, "kind": s.kind}
+                                    for s in suggestions(_typed())]})
 
 
 RECORD_FIELDS = ("type", "title", "title_pinyin", "authors", "keywords", "subjects", "abstract",

@@ -49,6 +49,13 @@ def test_the_form_is_prefilled_from_the_record(client, book):
     assert re.search(r'<input checked[^>]*value="book_part"', page)
 
 
+def test_the_form_takes_the_title_of_a_search_that_found_nothing(client):
+    as_user(client, make_user())
+    page = client.get("/delivery/new?title=赣江水文资料汇编").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="title"[^>]*value="赣江水文资料汇编"', page)
+    assert re.search(r'<input checked[^>]*value="article"', page)  # the kind is the reader's
+
+
 def test_a_reader_requests_and_follows_the_request(client, book):
     reader = make_user()
     as_user(client, reader)

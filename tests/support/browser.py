@@ -73,3 +73,11 @@ def open_menu_link(page, href):
     page.click("details.menu summary")
     page.click(f"nav.menu-items a[href='{href}']")
     page.wait_for_url("**" + href)
+
+
+def small_tap_targets(page, selector, size=44):
+    """The visible elements matching ``selector`` smaller than ``size`` px either way."""
+    return page.eval_on_selector_all(selector, """(elements, size) => elements
+        .map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+        .filter(([, r]) => r.width > 0 && (r.width < size || r.height < size))
+        .map(([text, r]) => `${text}: ${Math.round(r.width)}x${Math.round(r.height)}`)""", size)
