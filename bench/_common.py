@@ -190,7 +190,7 @@ class PhaseTimer:
     GROUPS = {
         "rank": ("_rank", "_candidates", "_score", "_order", "_browse", "_browse_candidates",
                  "strict_candidates", "newest_candidates", "browse_candidates"),
-        "count": ("_count_and_facets", "_budgeted_count", "_facets", "_shape_facets"),
+        "count": ("_count_and_facets", "_budgeted_count", "_count", "_facets", "_shape_facets"),
         "load": ("load_records",),
         "fallback": ("_like_fallback", "_suggest", "relaxed_candidates"),
         "other": ("former_member_ids", "withdrawn_library_ids", "_library_ids"),

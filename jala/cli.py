@@ -189,9 +189,29 @@ def import_command(path, library_code, format_name, flavour, encoding, workers, 
         if bulk:
             for name, seconds in build_missing_search_indexes(progress=building):
                 click.echo(f"built {name} in {seconds:.1f} s", err=True)
+            from jala.extensions import db as database
+            from jala.search.suggest import rebuild_suggestions
+
+            click.echo("making the search box's suggestions…", err=True)
+            rebuild_suggestions()
+            database.session.commit()
     if stats.skipped > len(stats.errors):
         click.echo(f"… and {stats.skipped - len(stats.errors)} more skipped records", err=True)
     click.echo(stats.summary())
+
+
+@cli.command("suggestions")
+@click.option("--batch-size", type=click.IntRange(1000, 1_000_000), default=50_000,
+              show_default=True)
+def suggestions_command(batch_size):
+    """Make the search box's suggestions anew from the whole catalogue."""
+    from jala.extensions import db as database
+    from jala.search.suggest import rebuild_suggestions
+
+    done = rebuild_suggestions(batch_size, progress=lambda n: click.echo(f"{n:,} records",
+                                                                         err=True))
+    database.session.commit()
+    click.echo(f"suggestions made from {done:,} records")
 
 
 @cli.command("reindex")

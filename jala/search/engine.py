@@ -39,6 +39,7 @@ from jala.search.query import parse_query, title_key
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # the deepest result a page may show
 COUNT_PAST = 3  # a match the planner expects this many times the cap is "10,000+" uncounted
+COUNT_SCAN = 8_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
 FACET_LIMIT = 30
 FACETS = ("type", "year", "library", "category", "discipline", "language")
@@ -186,18 +187,27 @@ def _facets(candidates, withdrawn):
 
 
 def _count(where, params, match):
-    """How many records match: exactly up to COUNT_CAP + 1, the same for every page and sort.
+    """``(how many records match, exact?)``: the same for every page, page size and sort.
 
-    A match the planner expects more than COUNT_PAST times the cap is past it uncounted:
-    reading ten thousand rows of a common term would cost more than the whole search.
+    Exact up to COUNT_CAP + 1 when the query's matches are few enough to read; a match the
+    planner expects more than COUNT_PAST times the cap is past it uncounted. Otherwise the
+    filters are applied to the first COUNT_SCAN matches (in the table's order, so always the
+    same ones): a lower bound. Reading every row of a common term to apply a filter would
+    cost more than the whole search.
     """
     if estimated_rows(match, where, params) > COUNT_PAST * COUNT_CAP:
-        return COUNT_CAP + 1
+        return COUNT_CAP + 1, True
+    unfiltered = where == "TRUE" or estimated_rows(match, "TRUE", params) <= COUNT_SCAN
     # through the GIN index: a common term was planned as a scan of the whole table
     with planner_without("seqscan"):
-        return db.session.execute(text(
-            f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
-            f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar()
+        if unfiltered:
+            return db.session.execute(text(
+                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
+                f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar(), True
+        seen = db.session.execute(text(
+            f"SELECT count(*) FROM (SELECT * FROM records WHERE {match} LIMIT {COUNT_SCAN}) "
+            f"AS records WHERE {where}"), params).scalar()
+    return seen, seen > COUNT_CAP
 
 
 def _shape_facets(facets):
@@ -289,12 +299,13 @@ def search(request, channel="page"):
             if known_total is not None:
                 known_total += len(relaxed)
         _order(candidates, request)
+    exact = True
     if known_total is not None:
         total = known_total
     elif complete:
         total = len(candidates)
     else:
-        total = _count(where, params, match)
+        total, exact = _count(where, params, match)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     result.hits = load_records([c.id for c in window])
     result.total = total
@@ -302,7 +313,7 @@ def search(request, channel="page"):
     result.facets_bounded = not complete
     if not parsed.is_empty and total == 0:
         result.suggestion = _suggest(request.q)
-    result.total_relation = "gte" if result.total > COUNT_CAP else "eq"
+    result.total_relation = "gte" if result.total > COUNT_CAP or not exact else "eq"
     result.total = min(result.total, COUNT_CAP)
     result.facets = _shape_facets(result.facets)
     result.ms = round((time.perf_counter() - started) * 1000, 1)

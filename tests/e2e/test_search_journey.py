@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from jala.extensions import db
+from jala.search.suggest import take_in
 from tests.support.browser import fits_the_phone, screenshot, small_tap_targets
 from tests.support.catalog import import_lines
 from tests.support.factories import PASSWORD, make_user
@@ -28,12 +29,15 @@ RECORDS = [
 def quantum_catalog(app):
     with app.app_context():
         import_lines(RECORDS)
+        take_in()  # what the worker's sweeper does for the suggestions
         db.session.commit()
     yield
     with app.app_context():
         db.session.execute(text(
             "DELETE FROM records WHERE id IN (SELECT record_id FROM source_records "
             "WHERE source_id LIKE 'e2e-%')"))
+        db.session.execute(text("DELETE FROM search_suggestions WHERE text = ANY(:texts)"),
+                           {"texts": [r["title"] for r in RECORDS] + ["郭光灿"]})
         db.session.commit()
 
 

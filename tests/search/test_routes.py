@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from jala.search.routes import purchase_suggestion_url
+from jala.search.suggest import take_in
 from tests.support.catalog import import_lines
 from tests.support.search import BOOKS
 from tests.support.web import HTMX
@@ -214,12 +215,16 @@ def test_paging_links_push_history_and_show_the_top_of_the_results(web):
 
 
 def test_suggestions_are_options_of_a_listbox(web):
+    take_in()  # what the worker's sweeper does
     page = web.get("/search/suggest?q=图书").get_data(as_text=True)
     options = re.findall(r'<li id="(site-q-opt-\d+)" role="option" aria-selected="false" '
                          r'data-value="([^"]*)">', page)
-    assert [option_id for option_id, _ in options] == ["site-q-opt-0", "site-q-opt-1"]
-    assert {value for _, value in options} == {"图书馆", "图书馆学概论"}
+    assert [option_id for option_id, _ in options] == ["site-q-opt-0", "site-q-opt-1",
+                                                       "site-q-opt-2"]
+    # the most held title first, then the subject two records share, then the other title
+    assert [value for _, value in options] == ["图书馆学概论", "图书馆学", "图书馆"]
     assert page.count('class="suggestion-kind">题名<') == 2
+    assert page.count('class="suggestion-kind">主题<') == 1
     assert "<html" not in page
     assert web.get("/search/suggest?q=").get_data(as_text=True).strip() == ""
 
@@ -238,8 +243,10 @@ def test_the_search_box_is_a_combobox_on_every_page(web):
 
 
 def test_api_suggest(web):
+    take_in()
     body = web.get("/api/v1/suggest?q=图书馆学").get_json()
-    assert body == {"suggestions": [{"text": "图书馆学概论", "kind": "title"}]}
+    assert body == {"suggestions": [{"text": "图书馆学概论", "kind": "title"},
+                                    {"text": "图书馆学", "kind": "subject"}]}
     assert web.get("/api/v1/suggest?q=").get_json() == {"suggestions": []}
     assert web.get("/api/v1/suggest", query_string={"q": "a" * 5000}).status_code == 200
 
