@@ -166,8 +166,10 @@ REQUEST_SHAPES = {"sort-year": {"sort": "year"}, "page-5": {"page": 5}}
 
 
 def suggestion_prefixes(sample_records, per_kind, seed):
-    """What a reader has typed when the suggestions are asked: the first 1-4 characters of a
-    title, the first 2-8 letters of its pinyin, the first 2-4 of its initials.
+    """What a reader has typed when the suggestions are asked.
+
+    The first 1-4 characters of a title, the first 2-8 letters of its pinyin, the first 2-4
+    of its initials.
     """
     from jala.search.normalize import normalize_text
     from jala.search.pinyin import pinyin_initials, pinyin_key
