@@ -152,7 +152,11 @@ def totp_code(email):
                    "after it (searching is slow until they are).")
 def import_command(path, library_code, format_name, flavour, encoding, workers, bulk):
     """Import records from PATH into the union catalogue for a member library."""
-    from jala.catalog.bulk import build_missing_search_indexes, drop_search_indexes
+    from jala.catalog.bulk import (
+        analyze_records,
+        build_missing_search_indexes,
+        drop_search_indexes,
+    )
     from jala.catalog.preparation import InvalidRecord
     from jala.catalog.readers import ImportFileError, open_records
 
@@ -189,6 +193,8 @@ def import_command(path, library_code, format_name, flavour, encoding, workers, 
         if bulk:
             for name, seconds in build_missing_search_indexes(progress=building):
                 click.echo(f"built {name} in {seconds:.1f} s", err=True)
+            click.echo("reading the new records' statistics (ANALYZE)…", err=True)
+            analyze_records()
             from jala.extensions import db as database
             from jala.search.suggest import rebuild_suggestions
 

@@ -51,3 +51,10 @@ def build_missing_search_indexes(maintenance_work_mem="1GB", progress=None):
             connection.execute(CreateIndex(index, if_not_exists=True))
         built.append((index.name, time.perf_counter() - started))
     return built
+
+
+def analyze_records():
+    """ANALYZE the records now: the search reads the planner's statistics (how many records,
+    how common each lexeme is), and autovacuum would come to a large load only later."""
+    with db.engine.begin() as connection:
+        connection.execute(text("ANALYZE records"))

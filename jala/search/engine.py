@@ -32,6 +32,7 @@ from jala.search.candidates import (
     strict_candidates,
 )
 from jala.search.forgiving import RELAX_BELOW, relaxations, relaxed_candidates
+from jala.search.frequencies import catalogue_size, tsquery_share
 from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query, title_key
@@ -39,8 +40,10 @@ from jala.search.query import parse_query, title_key
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # the deepest result a page may show
 COUNT_PAST = 3  # a match the planner expects this many times the cap is "10,000+" uncounted
-COUNT_SCAN = 8_000  # the most matches a count reads to apply the filters
+COUNT_SCAN = 3_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
+KNOWN_FLOOR = 20  # a bounded count never says fewer than the matches already seen
+FILTER_COLUMNS = "type, library_ids, year, language, category, discipline"  # what _filters reads
 FACET_LIMIT = 30
 FACETS = ("type", "year", "library", "category", "discipline", "language")
 
@@ -165,7 +168,7 @@ def _score(candidates, title_key, pinyin_key):
 def _order(candidates, request):
     # what the words as typed find comes first, then each relaxation's hits in its turn
     if request.sort == "year":
-        # the order _newest_candidates reads them in, so that pages neither repeat nor skip
+        # the order newest_candidates reads them in, so that pages neither repeat nor skip
         candidates.sort(key=lambda c: (c.tier, c.year is None, -(c.year or 0), -c.id))
     else:
         candidates.sort(key=lambda c: (c.tier, -c.score, c.id))
@@ -186,28 +189,36 @@ def _facets(candidates, withdrawn):
             for name, values in counts.items()}
 
 
-def _count(where, params, match):
+def _count(where, params, match, floor):
     """``(how many records match, exact?)``: the same for every page, page size and sort.
 
-    Exact up to COUNT_CAP + 1 when the query's matches are few enough to read; a match the
-    planner expects more than COUNT_PAST times the cap is past it uncounted. Otherwise the
-    filters are applied to the first COUNT_SCAN matches (in the table's order, so always the
-    same ones): a lower bound. Reading every row of a common term to apply a filter would
-    cost more than the whole search.
+    A match expected more than COUNT_PAST times the cap is past it, uncounted: the planner's
+    estimate, or ours when it is higher (``tsquery_share``: the planner takes a Chinese word's
+    pairs for independent words). Without filters the matches are counted up to the cap + 1.
+    With filters, they are applied to the first COUNT_SCAN matches (in the table's order, so
+    always the same ones): exact when there are no more, else a lower bound. A term too
+    common for that (GIN reads its whole posting list before the first row: 150 ms for
+    研究 at a million records) has ``floor`` as its lower bound: the matches every page and
+    sort has seen, at most KNOWN_FLOOR.
     """
-    if estimated_rows(match, where, params) > COUNT_PAST * COUNT_CAP:
+    size = catalogue_size()
+    matches = max(estimated_rows(match, "TRUE", params), tsquery_share(params["q"]) * size)
+    filtered = matches * (estimated_rows("TRUE", where, params) / size
+                          if where != "TRUE" and size else 1)
+    if filtered > COUNT_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
-    unfiltered = where == "TRUE" or estimated_rows(match, "TRUE", params) <= COUNT_SCAN
+    if where != "TRUE" and match != "TRUE" and matches > COUNT_PAST * COUNT_CAP:
+        return floor, False
     # through the GIN index: a common term was planned as a scan of the whole table
     with planner_without("seqscan"):
-        if unfiltered:
+        if where == "TRUE":
             return db.session.execute(text(
-                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
+                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} "
                 f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar(), True
-        seen = db.session.execute(text(
-            f"SELECT count(*) FROM (SELECT * FROM records WHERE {match} LIMIT {COUNT_SCAN}) "
-            f"AS records WHERE {where}"), params).scalar()
-    return seen, seen > COUNT_CAP
+        read, seen = db.session.execute(text(
+            f"SELECT count(*), count(*) FILTER (WHERE {where}) FROM (SELECT {FILTER_COLUMNS} "
+            f"FROM records WHERE {match} LIMIT {COUNT_SCAN}) AS records"), params).one()
+    return max(seen, floor), read < COUNT_SCAN
 
 
 def _shape_facets(facets):
@@ -271,7 +282,7 @@ def search(request, channel="page"):
         candidates, complete, match = [], True, None
     elif parsed.is_empty:
         candidates = browse_candidates(request, where, params)
-        complete, match = len(candidates) < params["k"], "TRUE"
+        complete, match = len(candidates) < CANDIDATE_BANDS[0], "TRUE"
     else:
         match = TSQUERY_MATCH
         if parsed.pinyin_key:
@@ -280,11 +291,14 @@ def search(request, channel="page"):
         if request.sort == "year":
             # newest first means the newest of the matches, not of the best-ranked few;
             # (year, id) is one order for all the matches, so the pages asked for are enough
-            params["k"] = wanted
+            params["k"] = max(wanted, KNOWN_FLOOR)
             candidates, complete, known_total = newest_candidates(parsed, match, where,
                                                                   params)
         else:
             candidates, complete, _title_full = strict_candidates(parsed, where, params)
+            # a deeper page's band may hold every match where page 1's could not: the total
+            # is the one page 1 gives, whatever the page and its size
+            complete = complete and len(candidates) < CANDIDATE_BANDS[0]
         _score(candidates, parsed.title_key, parsed.pinyin_key)
         strict_count = known_total if known_total is not None else len(candidates)
         if (not request.strict and (complete or known_total is not None)
@@ -305,7 +319,9 @@ def search(request, channel="page"):
     elif complete:
         total = len(candidates)
     else:
-        total, exact = _count(where, params, match)
+        # matches seen whatever the page and the sort (the year walk reads this many)
+        floor = min(sum(1 for c in candidates if c.tier == 0), KNOWN_FLOOR)
+        total, exact = _count(where, params, match, floor)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     result.hits = load_records([c.id for c in window])
     result.total = total

@@ -32,6 +32,7 @@ from itertools import combinations
 
 from rapidfuzz.fuzz import partial_ratio, ratio
 from sqlalchemy import text as sql
+from sqlalchemy.exc import OperationalError
 
 from jala.extensions import db
 from jala.search.candidates import CANDIDATE_COLUMNS, RANK_WEIGHTS, fetch
@@ -51,6 +52,9 @@ MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
 MIN_SLIP_CONTEXT = 3  # syllables read around the slip: fewer say too little (yanjiu alone)
 SPELLING_LIKENESS = 80  # rapidfuzz's ratio of the letters typed and a title's pinyin key
 SPELLING_SIMILARITY = 0.6  # pg_trgm's, when the syllables around the slip cannot place it
+# a last resort reads the posting lists of every trigram typed (common ones hold a tenth of
+# the catalogue): past this, it gives up and the reader gets the tips instead
+LAST_RESORT_MS = 150
 MIN_LATIN_WORD = 5
 MIN_SUBSTRING = 3
 # a word is short: one edit (two letters swapped) can spoil more than half its trigrams, so
@@ -88,7 +92,7 @@ class Relaxation:
     similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
     accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
     anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it
-    last_resort: bool = False  # tried only when the relaxations before found nothing
+    last_resort: bool = False  # tried only when nothing was found before, within LAST_RESORT_MS
 
 
 # --- tsquery text ---------------------------------------------------------------------------
@@ -403,6 +407,21 @@ def _statement(relaxation, index, where):
             f"WHERE {condition} AND {where} {order} LIMIT :rk")
 
 
+def _fetch_in_time(relaxation, statement, params):
+    if not relaxation.last_resort:
+        return fetch(statement, params)
+    try:
+        with db.session.begin_nested():
+            db.session.execute(sql(f"SET LOCAL statement_timeout = {LAST_RESORT_MS}"))
+            rows = fetch(statement, params)
+            db.session.execute(sql("SET LOCAL statement_timeout = 0"))
+            return rows
+    except OperationalError as error:  # QueryCanceled: the savepoint is rolled back
+        if "statement timeout" not in str(error):
+            raise
+        return []
+
+
 def relaxed_candidates(found, where, params, seen, query_key=""):
     """Each relaxation's candidates that are not ``seen`` yet, and the names that found some.
 
@@ -413,7 +432,7 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
     for tier, relaxation in enumerate(found, start=1):
         if len(seen) >= ENOUGH:
             break
-        if relaxation.last_resort and candidates:
+        if relaxation.last_resort and seen:
             continue
         if relaxation.similarity:
             threshold = float(relaxation.similarity)
@@ -422,13 +441,14 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
         new, matched = [], set()
         for index in range(len(relaxation.matches)):
             anchors = relaxation.anchors[index][1] if index < len(relaxation.anchors) else ""
-            rows = fetch(_statement(relaxation, index, where),
-                         dict(params, **relaxation.params, anchors=anchors,
-                              rk=RELAXED_CANDIDATES))
+            rows = _fetch_in_time(relaxation, _statement(relaxation, index, where),
+                                  dict(params, **relaxation.params, anchors=anchors,
+                                       rk=RELAXED_CANDIDATES))
             new += [c for c in rows if c.id not in seen and c.id not in matched
                     and (relaxation.accept is None or relaxation.accept(c))]
             matched.update(c.id for c in rows)
-            if len(matched) >= RELAXED_CANDIDATES:
+            # the next statements read further fields, whose hits would rank below these
+            if len(matched) >= RELAXED_CANDIDATES or len(seen) + len(new) >= ENOUGH:
                 break
         for c in new:
             c.tier = tier

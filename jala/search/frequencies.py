@@ -6,6 +6,7 @@ common lexemes with their frequencies (``pg_stats.most_common_elems``; the migra
 the columns' statistics target so that thousands are kept). A lexeme that is not among them
 is rarer than the rarest that is. The figures are read once in a while per process.
 """
+import re
 import time
 
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from jala.extensions import db
 
 REFRESH_SECONDS = 600
 _cache = {}  # column -> (read at, {lexeme: frequency}, the floor: below every listed one)
+_TSQUERY_TOKEN = re.compile(r"'((?:[^']|'')*)'(?::[*A-D]*)?|<(?:\d+|-)>|[&|!()]")
 
 
 def _read(column):
@@ -43,3 +45,72 @@ def rarest(lexemes, how_many, column="title_vector"):
     ranked = sorted(enumerate(lexemes), key=lambda item: (known.get(item[1], floor / 2),
                                                           item[0]))
     return [lexeme for _index, lexeme in ranked[:how_many]]
+
+
+def catalogue_size():
+    """How many records there are, as the last ANALYZE counted them (read with the lexemes)."""
+    now = time.monotonic()
+    cached = _cache.get("records")
+    if cached is None or now - cached[0] > REFRESH_SECONDS:
+        rows = db.session.execute(text(
+            "SELECT reltuples FROM pg_class WHERE relname = 'records'")).scalar()
+        cached = _cache["records"] = (now, max(rows or 0, 0), 0)
+    return cached[1]
+
+
+def tsquery_share(tsquery, column="search_vector"):
+    """The share of records a tsquery of ours matches, as an upper estimate.
+
+    PostgreSQL multiplies the frequencies of a phrase's lexemes as if they were independent;
+    a Chinese word's overlapping pairs are anything but (研究进展 is '研究' <-> '究进' <-> '进展',
+    and nearly every '究进' is in it), so its estimate can be a hundred times too low. A phrase
+    matches at most as often as its rarest lexeme, and that is the figure taken here.
+    """
+    known, floor = frequencies(column)
+    tokens = [(m.group(1), m.group(0)) for m in _TSQUERY_TOKEN.finditer(tsquery)]
+    position = 0
+
+    def peek():
+        return tokens[position][1] if position < len(tokens) else None
+
+    def take():
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def either():
+        share = both()
+        while peek() == "|":
+            take()
+            share = 1 - (1 - share) * (1 - both())
+        return share
+
+    def both():
+        share = phrase()
+        while peek() == "&":
+            take()
+            share *= phrase()
+        return share
+
+    def phrase():
+        share = single()
+        while (peek() or "").startswith("<"):
+            take()
+            share = min(share, single())
+        return share
+
+    def single():
+        lexeme, token = take() if peek() is not None else (None, ")")
+        if token == "!":
+            return 1 - single()
+        if token == "(":
+            share = either()
+            if peek() == ")":
+                take()
+            return share
+        if lexeme is None:
+            return 1.0
+        share = known.get(lexeme.replace("''", "'"), floor / 2)
+        return max(share, floor) if ":*" in token else share
+
+    return either() if tokens else 0.0

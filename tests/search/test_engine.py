@@ -219,3 +219,46 @@ def test_every_search_is_logged_without_personal_data(catalog):
     entry = db.session.query(SearchLogEntry).order_by(SearchLogEntry.id.desc()).first()
     assert entry.query == "图书馆" and entry.hits == 2 and entry.filters["type"] == ["book"]
     assert not hasattr(entry, "user_id") and not hasattr(entry, "ip")
+
+
+def test_a_chinese_word_is_estimated_as_common_as_its_rarest_pair(ctx):
+    from jala.search import frequencies
+    from jala.search.query import parse_query
+
+    import_lines([{"source_id": f"p{i}",
+                   "title": f"湿地研究进展 第{i}卷" if i % 4 else f"土壤 第{i}卷"}
+                  for i in range(40)])
+    db.session.execute(text("ANALYZE records"))
+    frequencies._cache.clear()
+    word = parse_query("研究进展").tsquery  # '研究' <1> '究进' <1> '进展'
+    share = frequencies.tsquery_share(word)
+    known, _floor = frequencies.frequencies("search_vector")
+    pairs = [known[pair] for pair in ("研究", "究进", "进展")]
+    assert share == min(pairs) > pairs[0] * pairs[1] * pairs[2]  # not as if independent
+    both = frequencies.tsquery_share(parse_query("研究进展 土壤").tsquery)
+    assert both < share
+    assert frequencies.tsquery_share(parse_query("研究进展 -土壤").tsquery) < share
+
+
+def test_a_filtered_common_term_is_counted_the_same_on_every_page(ctx, monkeypatch):
+    from jala.search import engine, frequencies
+
+    import_lines([{"source_id": f"c{i}", "title": f"湿地研究 第{i}卷", "year": 1990 + i % 30,
+                   "type": "thesis" if i % 3 == 0 else "book"} for i in range(90)])
+    db.session.execute(text("ANALYZE records"))
+    frequencies._cache.clear()
+    # as 研究 at a million records: too common to read for a filter, not for a page
+    monkeypatch.setattr(engine, "COUNT_CAP", 12)
+    monkeypatch.setattr(engine, "COUNT_PAST", 3)
+    monkeypatch.setattr(engine, "KNOWN_FLOOR", 5)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (10, 40, 100))
+    totals = {(r.total, r.total_relation) for r in (
+        search(SearchRequest(q="湿地", types=["thesis"], page=page, per_page=per_page))
+        for page, per_page in ((1, 5), (2, 5), (3, 10), (1, 20)))}
+    assert totals == {(5, "gte")}  # a lower bound (30 theses match), never more than seen
+    listed = {(r.total, r.total_relation) for r in (
+        search(SearchRequest(types=["thesis"], page=page, per_page=per_page))
+        for page, per_page in ((1, 5), (1, 20), (2, 20)))}
+    assert listed == {(12, "gte")}  # the filters alone: counted, past the cap
+    unfiltered = search(SearchRequest(q="湿地"))
+    assert (unfiltered.total, unfiltered.total_relation) == (12, "gte")
