@@ -54,7 +54,9 @@ def build_missing_search_indexes(maintenance_work_mem="1GB", progress=None):
 
 
 def analyze_records():
-    """ANALYZE the records now: the search reads the planner's statistics (how many records,
-    how common each lexeme is), and autovacuum would come to a large load only later."""
+    """ANALYZE the records now, not when autovacuum comes to a large load.
+
+    The search reads the planner's statistics: how many records, how common each lexeme is.
+    """
     with db.engine.begin() as connection:
         connection.execute(text("ANALYZE records"))
