@@ -143,9 +143,9 @@ def newest_candidates(parsed, match, where, params):
     Matches are read whole (id and year, through the GIN index, up to YEAR_SORT_ALL) and
     sorted here. When walking reads fewer rows (``_walk_is_cheaper``), the (year, id) index
     is walked from the newest end to the k-th match instead: the pages asked for are all it
-    reads (undated records are left out then). The title vector is small enough to be stored in the row; the full
-    search vector is not, and reading it for every row of a common term was measured at
-    0.4-2.5 s at 1,000,000 records, as were the plans PostgreSQL chose on its own.
+    reads (undated records are left out then). The title vector is small enough to be
+    stored in the row; the full search vector is not, and reading it for every row of a
+    common term was measured at 0.4-2.5 s at 1,000,000 records, as were the plans PostgreSQL chose on its own.
     """
     k = params["k"]
     in_title = "title_vector @@ CAST(:q AS tsquery)"
