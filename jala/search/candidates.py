@@ -145,7 +145,8 @@ def newest_candidates(parsed, match, where, params):
     is walked from the newest end to the k-th match instead: the pages asked for are all it
     reads (undated records are left out then). The title vector is small enough to be
     stored in the row; the full search vector is not, and reading it for every row of a
-    common term was measured at 0.4-2.5 s at 1,000,000 records, as were the plans PostgreSQL chose on its own.
+    common term was measured at 0.4-2.5 s at 1,000,000 records, as were the plans
+    PostgreSQL chose on its own.
     """
     k = params["k"]
     in_title = "title_vector @@ CAST(:q AS tsquery)"
