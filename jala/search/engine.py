@@ -246,14 +246,16 @@ def _suggest(raw_query):
     return row[0][:80] if row else None
 
 
-def load_records(ids):
-    """Records by id, in the order given, with their holdings."""
+def load_records(ids, with_sources=False):
+    """Records by id, in the order given, with their holdings (and source records)."""
     if not ids:
         return []
+    options = [defer(Record.search_vector), defer(Record.title_vector),
+               selectinload(Record.holdings)]
+    if with_sources:
+        options.append(selectinload(Record.sources).defer(SourceRecord.raw))
     rows = db.session.execute(select(Record).where(Record.id.in_(ids)).options(
-        defer(Record.search_vector), defer(Record.title_vector),
-        selectinload(Record.holdings),
-        selectinload(Record.sources).defer(SourceRecord.raw))).scalars().all()
+        *options)).scalars().all()
     by_id = {r.id: r for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -323,7 +325,8 @@ def search(request, channel="page"):
         floor = min(sum(1 for c in candidates if c.tier == 0), KNOWN_FLOOR)
         total, exact = _count(where, params, match, floor)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
-    result.hits = load_records([c.id for c in window])
+    # the API's hits name their source records; the page's do not
+    result.hits = load_records([c.id for c in window], with_sources=channel == "api")
     result.total = total
     result.facets = _facets(candidates, set(params["withdrawn"]))
     result.facets_bounded = not complete
