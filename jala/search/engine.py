@@ -14,7 +14,7 @@ from dataclasses import field as dataclass_field
 
 from flask_babel import gettext as _
 from sqlalchemy import select, text
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from jala.accounts.models import Library
 from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
@@ -42,6 +42,7 @@ MAX_WINDOW = 10_000  # the deepest result a page may show
 COUNT_PAST = 3  # a match the planner expects this many times the cap is "10,000+" uncounted
 COUNT_SCAN = 3_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
+FILTERED_COMMON_FIRST_BAND = 100  # see _bands
 KNOWN_FLOOR = 20  # a bounded count never says fewer than the matches already seen
 FILTER_COLUMNS = "type, library_ids, year, language, category, discipline"  # what _filters reads
 FACET_LIMIT = 30
@@ -252,12 +253,28 @@ def load_records(ids, with_sources=False):
         return []
     options = [defer(Record.search_vector), defer(Record.title_vector),
                selectinload(Record.holdings)]
-    if with_sources:
-        options.append(selectinload(Record.sources).defer(SourceRecord.raw))
+    options.append(selectinload(Record.sources).defer(SourceRecord.raw) if with_sources
+                   else lazyload(Record.sources))
     rows = db.session.execute(select(Record).where(Record.id.in_(ids)).options(
         *options)).scalars().all()
     by_id = {r.id: r for r in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _bands(parsed, where):
+    """The candidate bands of a request: a filtered common term starts with a smaller one.
+
+    Its title matches are read in the table's order until enough pass the filters (16,000
+    rows for 300 of 研究 at one library, 60 ms); the best of the first 100 is as good a page
+    of a term that common as the best of the first 300.
+    """
+    if where == "TRUE" or not parsed.tsquery:
+        return CANDIDATE_BANDS
+    common = tsquery_share(parsed.tsquery, "title_vector") * catalogue_size()
+    if common <= COUNT_PAST * COUNT_CAP:
+        return CANDIDATE_BANDS
+    first = FILTERED_COMMON_FIRST_BAND
+    return (first, *(band for band in CANDIDATE_BANDS if band > first))
 
 
 def search(request, channel="page"):
@@ -268,9 +285,10 @@ def search(request, channel="page"):
     offset = (request.page - 1) * request.per_page
     wanted = offset + request.per_page
     params = {"limit": request.per_page, "offset": offset,
-              "k": next(band for band in CANDIDATE_BANDS if band >= wanted),
               "q": parsed.tsquery, "title_key": parsed.title_key}
     where = _filters(request, parsed, params)
+    bands = _bands(parsed, where)
+    params["k"] = next(band for band in bands if band >= wanted)
     result = SearchResult(request=request, hits=[], total=0, total_relation="eq",
                           facets={name: [] for name in FACETS}, highlight=parsed.highlight,
                           ms=0, errors=parsed.errors)
@@ -300,7 +318,7 @@ def search(request, channel="page"):
             candidates, complete, _title_full = strict_candidates(parsed, where, params)
             # a deeper page's band may hold every match where page 1's could not: the total
             # is the one page 1 gives, whatever the page and its size
-            complete = complete and len(candidates) < CANDIDATE_BANDS[0]
+            complete = complete and len(candidates) < bands[0]
         _score(candidates, parsed.title_key, parsed.pinyin_key)
         strict_count = known_total if known_total is not None else len(candidates)
         if (not request.strict and (complete or known_total is not None)

@@ -252,6 +252,10 @@ def test_a_filtered_common_term_is_counted_the_same_on_every_page(ctx, monkeypat
     monkeypatch.setattr(engine, "COUNT_PAST", 3)
     monkeypatch.setattr(engine, "KNOWN_FLOOR", 5)
     monkeypatch.setattr(engine, "CANDIDATE_BANDS", (10, 40, 100))
+    monkeypatch.setattr(engine, "FILTERED_COMMON_FIRST_BAND", 5)
+    from jala.search.query import parse_query
+    assert engine._bands(parse_query("湿地"), "type = 'thesis'") == (5, 10, 40, 100)
+    assert engine._bands(parse_query("湿地"), "TRUE") == (10, 40, 100)
     totals = {(r.total, r.total_relation) for r in (
         search(SearchRequest(q="湿地", types=["thesis"], page=page, per_page=per_page))
         for page, per_page in ((1, 5), (2, 5), (3, 10), (1, 20)))}
