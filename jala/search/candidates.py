@@ -116,6 +116,20 @@ def estimated_rows(condition, where, params):
     return plan[0]["Plan"]["Plan Rows"]
 
 
+def expected_matches(condition, where, params, column="search_vector"):
+    """``(matches, after the filters)`` the statistics expect, as upper estimates.
+
+    The planner's estimate, or ours when it is higher (``tsquery_share``: the planner takes a
+    Chinese word's pairs for independent words); the filters as a share of the catalogue.
+    """
+    size = catalogue_size()
+    matches = max(estimated_rows(condition, "TRUE", params),
+                  tsquery_share(params["q"], column) * size)
+    if where == "TRUE" or not size:
+        return matches, matches
+    return matches, matches * estimated_rows("TRUE", where, params) / size
+
+
 def _walk_is_cheaper(in_title, where, params, k):
     """Whether walking the (year, id) index reads fewer rows than reading every title match.
 
@@ -126,11 +140,16 @@ def _walk_is_cheaper(in_title, where, params, k):
     size = catalogue_size()
     if not size:
         return False
-    matches = max(estimated_rows(in_title, "TRUE", params),
-                  tsquery_share(params["q"], "title_vector") * size)
-    filtered = matches * (estimated_rows("TRUE", where, params) / size if where != "TRUE"
-                          else 1)
+    matches, filtered = expected_matches(in_title, where, params, "title_vector")
     return filtered > 0 and WALK_ROW_COST * k * size / filtered < matches
+
+
+def _walk_newest(in_title, where, params):
+    # only the (year, id) index gives this order: the planner is left no other way
+    with planner_without("bitmapscan", "seqscan"):
+        return fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
+                     f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
+                     f"LIMIT :k", params)
 
 
 def newest_candidates(parsed, match, where, params):
@@ -153,19 +172,10 @@ def newest_candidates(parsed, match, where, params):
     if parsed.pinyin_key:
         in_title = f"({in_title} OR {PINYIN_KEY_MATCH})"
     if _walk_is_cheaper(in_title, where, params, k):
-        # only the (year, id) index gives this order: the planner is left no other way
-        with planner_without("bitmapscan", "seqscan"):
-            newest = fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
-                           f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
-                           f"LIMIT :k", params)
-        return newest, False, None
+        return _walk_newest(in_title, where, params), False, None
     rows = _ids_and_years(in_title, where, params, YEAR_SORT_ALL + 1)
     if len(rows) > YEAR_SORT_ALL:  # the estimate was far off: walk after all
-        with planner_without("bitmapscan", "seqscan"):
-            newest = fetch(f"SELECT {CANDIDATE_COLUMNS}, 0 FROM records WHERE {in_title} "
-                           f"AND {where} AND year IS NOT NULL ORDER BY year DESC, id DESC "
-                           f"LIMIT :k", params)
-        return newest, False, None
+        return _walk_newest(in_title, where, params), False, None
     seen_all = False
     if len(rows) < k:
         rows += _ids_and_years(f"{match} AND NOT ({in_title})", where, params,

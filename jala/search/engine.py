@@ -26,7 +26,7 @@ from jala.search.candidates import (
     PINYIN_KEY_MATCH,
     TSQUERY_MATCH,
     browse_candidates,
-    estimated_rows,
+    expected_matches,
     newest_candidates,
     planner_without,
     strict_candidates,
@@ -193,19 +193,15 @@ def _facets(candidates, withdrawn):
 def _count(where, params, match, floor):
     """``(how many records match, exact?)``: the same for every page, page size and sort.
 
-    A match expected more than COUNT_PAST times the cap is past it, uncounted: the planner's
-    estimate, or ours when it is higher (``tsquery_share``: the planner takes a Chinese word's
-    pairs for independent words). Without filters the matches are counted up to the cap + 1.
+    A match expected (``expected_matches``) more than COUNT_PAST times the cap is past it,
+    uncounted. Without filters the matches are counted up to the cap + 1.
     With filters, they are applied to the first COUNT_SCAN matches (in the table's order, so
     always the same ones): exact when there are no more, else a lower bound. A term too
     common for that (GIN reads its whole posting list before the first row: 150 ms for
     研究 at a million records) has ``floor`` as its lower bound: the matches every page and
     sort has seen, at most KNOWN_FLOOR.
     """
-    size = catalogue_size()
-    matches = max(estimated_rows(match, "TRUE", params), tsquery_share(params["q"]) * size)
-    filtered = matches * (estimated_rows("TRUE", where, params) / size
-                          if where != "TRUE" and size else 1)
+    matches, filtered = expected_matches(match, where, params)
     if filtered > COUNT_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
     if where != "TRUE" and match != "TRUE" and matches > COUNT_PAST * COUNT_CAP:

@@ -414,7 +414,7 @@ def _fetch_in_time(relaxation, statement, params):
         with db.session.begin_nested():
             db.session.execute(sql(f"SET LOCAL statement_timeout = {LAST_RESORT_MS}"))
             rows = fetch(statement, params)
-            db.session.execute(sql("SET LOCAL statement_timeout = 0"))
+            db.session.execute(sql("SET LOCAL statement_timeout TO DEFAULT"))
             return rows
     except OperationalError as error:  # QueryCanceled: the savepoint is rolled back
         if "statement timeout" not in str(error):
