@@ -51,28 +51,49 @@ def fetch(sql, params):
     return [Candidate(*row) for row in db.session.execute(text(sql), params)]
 
 
-def strict_candidates(parsed, where, params):
+def _rank(vector):
+    return f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), {vector}, CAST(:q AS tsquery), 1)"
+
+
+TITLE_RANK = "2 + 2 * " + _rank("title_vector")  # a title match outranks every other
+OTHER_RANK = _rank("search_vector")
+ONE_PASS_MATCHES = 2000  # a query expected to match at most this many is read in one pass
+
+
+def _matches(where, params):
     """Title matches first (the best kind); matches elsewhere only if titles run short.
 
-    Returns ``(candidates, complete, title_full)``: complete means every match was seen,
-    title_full that title matches alone filled the k candidates.
+    Returns ``(matches, complete)``, at most k of them; complete means every match was seen.
+    A query the statistics expect to be rare is read in one pass over the search vector
+    (which holds the title vector), cheap even when the estimate was low; only when it
+    finds more than k are titles read first.
     """
-    q = "CAST(:q AS tsquery)"
-    title_hits = fetch(
-        f"SELECT {CANDIDATE_COLUMNS}, 2 + 2 * ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), "
-        f"title_vector, {q}, 1) FROM records WHERE title_vector @@ {q} AND {where} LIMIT :k",
-        params)
-    complete = False
-    others = []
-    title_full = len(title_hits) >= params["k"]
-    if not title_full:
-        others = fetch(
-            f"SELECT {CANDIDATE_COLUMNS}, ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), "
-            f"search_vector, {q}, 1) FROM records WHERE search_vector @@ {q} "
-            f"AND NOT (title_vector @@ {q}) AND {where} LIMIT :rest",
-            dict(params, rest=params["k"] - len(title_hits)))
-        complete = len(others) < params["k"] - len(title_hits)
-    found = {c.id: c for c in title_hits + others}
+    q, k = "CAST(:q AS tsquery)", params["k"]
+    if tsquery_share(params["q"]) * catalogue_size() <= ONE_PASS_MATCHES:
+        matches = fetch(
+            f"SELECT {CANDIDATE_COLUMNS}, CASE WHEN title_vector @@ {q} THEN {TITLE_RANK} "
+            f"ELSE {OTHER_RANK} END FROM records WHERE search_vector @@ {q} AND {where} "
+            f"LIMIT :one_pass", dict(params, one_pass=k + 1))
+        if len(matches) <= k:
+            return matches, len(matches) < k
+    title_hits = fetch(f"SELECT {CANDIDATE_COLUMNS}, {TITLE_RANK} FROM records "
+                       f"WHERE title_vector @@ {q} AND {where} LIMIT :k", params)
+    if len(title_hits) >= k:
+        return title_hits, False
+    others = fetch(
+        f"SELECT {CANDIDATE_COLUMNS}, {OTHER_RANK} FROM records WHERE search_vector @@ {q} "
+        f"AND NOT (title_vector @@ {q}) AND {where} LIMIT :rest",
+        dict(params, rest=k - len(title_hits)))
+    return title_hits + others, len(others) < k - len(title_hits)
+
+
+def strict_candidates(parsed, where, params):
+    """The matches (``_matches``), and exact title and pinyin key matches whatever their rank.
+
+    Returns ``(candidates, complete)``: complete means every match was seen.
+    """
+    matches, complete = _matches(where, params)
+    found = {c.id: c for c in matches}
     if parsed.title_key:
         for c in fetch(f"SELECT {CANDIDATE_COLUMNS}, 2 FROM records "
                         f"WHERE title_key = :title_key AND {where}", params):
@@ -87,7 +108,7 @@ def strict_candidates(parsed, where, params):
                             f"WHERE {condition} AND {where} {limit}",
                             dict(params, pinyin_exact=parsed.pinyin_key)):
                 found.setdefault(c.id, c)
-    return list(found.values()), complete, title_full
+    return list(found.values()), complete
 
 
 @contextmanager

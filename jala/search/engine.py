@@ -40,6 +40,7 @@ from jala.search.query import parse_query, title_key
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # the deepest result a page may show
 COUNT_PAST = 3  # a match the planner expects this many times the cap is "10,000+" uncounted
+SURELY_PAST = 1.5  # so is a match the statistics say is surely this many times the cap
 COUNT_SCAN = 3_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
 FILTERED_COMMON_FIRST_BAND = 100  # see _bands
@@ -79,7 +80,8 @@ class SearchResult:
     highlight: list
     ms: float
     suggestion: str = None
-    facets_bounded: bool = False
+    facets_bounded: bool = False  # the facets count ``facets_from`` candidates, not every match
+    facets_from: int = 0
     errors: list = dataclass_field(default_factory=list)
     relaxed: list = dataclass_field(default_factory=list)  # the relaxations that found hits
     strict_total: int = None  # how many hits match the words as typed, when some are relaxed
@@ -190,27 +192,33 @@ def _facets(candidates, withdrawn):
             for name, values in counts.items()}
 
 
-def _count(where, params, match, floor):
+def _count(where, params, match, floor, has_filters):
     """``(how many records match, exact?)``: the same for every page, page size and sort.
 
-    A match expected (``expected_matches``) more than COUNT_PAST times the cap is past it,
-    uncounted. Without filters the matches are counted up to the cap + 1.
+    A match expected (``expected_matches``) more than COUNT_PAST times the cap, or surely
+    more than SURELY_PAST times (``tsquery_share(at_least=True)``), is past it, uncounted.
+    Without the reader's filters the matches are counted up to the cap + 1 (the holdings of
+    libraries that left, ``where``'s only clause then, are a small share: the estimates
+    leave them out of account, the count does not).
     With filters, they are applied to the first COUNT_SCAN matches (in the table's order, so
     always the same ones): exact when there are no more, else a lower bound. A term too
     common for that (GIN reads its whole posting list before the first row: 150 ms for
     研究 at a million records) has ``floor`` as its lower bound: the matches every page and
     sort has seen, at most KNOWN_FLOOR.
     """
+    surely = tsquery_share(params["q"], at_least=True) * catalogue_size() if params["q"] else 0
+    if not has_filters and surely > SURELY_PAST * COUNT_CAP:
+        return COUNT_CAP + 1, True
     matches, filtered = expected_matches(match, where, params)
     if filtered > COUNT_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
-    if where != "TRUE" and match != "TRUE" and matches > COUNT_PAST * COUNT_CAP:
+    if has_filters and match != "TRUE" and matches > COUNT_PAST * COUNT_CAP:
         return floor, False
     # through the GIN index: a common term was planned as a scan of the whole table
     with planner_without("seqscan"):
-        if where == "TRUE":
+        if not has_filters:
             return db.session.execute(text(
-                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} "
+                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
                 f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar(), True
         read, seen = db.session.execute(text(
             f"SELECT count(*), count(*) FILTER (WHERE {where}) FROM (SELECT {FILTER_COLUMNS} "
@@ -247,7 +255,10 @@ def load_records(ids, with_sources=False):
     """Records by id, in the order given, with their holdings (and source records)."""
     if not ids:
         return []
-    options = [defer(Record.search_vector), defer(Record.title_vector),
+    # what only the index reads stays in the database (and is never loaded one by one)
+    options = [*(defer(column, raiseload=True) for column in (
+                   Record.search_vector, Record.title_vector, Record.search_text,
+                   Record.match_key, Record.pinyin_key, Record.initials_key)),
                selectinload(Record.holdings)]
     options.append(selectinload(Record.sources).defer(SourceRecord.raw) if with_sources
                    else lazyload(Record.sources))
@@ -257,14 +268,14 @@ def load_records(ids, with_sources=False):
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _bands(parsed, where):
+def _bands(parsed, has_filters):
     """The candidate bands of a request: a filtered common term starts with a smaller one.
 
     Its title matches are read in the table's order until enough pass the filters (16,000
     rows for 300 of 研究 at one library, 60 ms); the best of the first 100 is as good a page
     of a term that common as the best of the first 300.
     """
-    if where == "TRUE" or not parsed.tsquery:
+    if not has_filters or not parsed.tsquery:
         return CANDIDATE_BANDS
     common = tsquery_share(parsed.tsquery, "title_vector") * catalogue_size()
     if common <= COUNT_PAST * COUNT_CAP:
@@ -283,14 +294,15 @@ def search(request, channel="page"):
     params = {"limit": request.per_page, "offset": offset,
               "q": parsed.tsquery, "title_key": parsed.title_key}
     where = _filters(request, parsed, params)
-    bands = _bands(parsed, where)
+    # the reader's filters; the libraries that left the alliance are not one (see _count)
+    has_filters = bool(request.types or request.libraries or request.year_from or
+                       request.year_to or request.language or request.category or
+                       request.discipline or parsed.year_from or parsed.year_to)
+    bands = _bands(parsed, has_filters)
     params["k"] = next(band for band in bands if band >= wanted)
     result = SearchResult(request=request, hits=[], total=0, total_relation="eq",
                           facets={name: [] for name in FACETS}, highlight=parsed.highlight,
                           ms=0, errors=parsed.errors)
-    has_filters = bool(request.types or request.libraries or request.year_from or
-                       request.year_to or request.language or request.category or
-                       request.discipline or parsed.year_from or parsed.year_to)
     # big enough for bitmaps of common terms not to go lossy (a lossy page rechecks every row)
     db.session.execute(text("SET LOCAL work_mem = '32MB'"))
     known_total = None
@@ -311,7 +323,7 @@ def search(request, channel="page"):
             candidates, complete, known_total = newest_candidates(parsed, match, where,
                                                                   params)
         else:
-            candidates, complete, _title_full = strict_candidates(parsed, where, params)
+            candidates, complete = strict_candidates(parsed, where, params)
             # a deeper page's band may hold every match where page 1's could not: the total
             # is the one page 1 gives, whatever the page and its size
             complete = complete and len(candidates) < bands[0]
@@ -337,13 +349,13 @@ def search(request, channel="page"):
     else:
         # matches seen whatever the page and the sort (the year walk reads this many)
         floor = min(sum(1 for c in candidates if c.tier == 0), KNOWN_FLOOR)
-        total, exact = _count(where, params, match, floor)
+        total, exact = _count(where, params, match, floor, has_filters)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     # the API's hits name their source records; the page's do not
     result.hits = load_records([c.id for c in window], with_sources=channel == "api")
     result.total = total
     result.facets = _facets(candidates, set(params["withdrawn"]))
-    result.facets_bounded = not complete
+    result.facets_bounded, result.facets_from = not complete, len(candidates)
     if not parsed.is_empty and total == 0:
         result.suggestion = _suggest(request.q)
     result.total_relation = "gte" if result.total > COUNT_CAP or not exact else "eq"

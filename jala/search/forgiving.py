@@ -15,45 +15,50 @@ Once enough is found, the looser ones are not tried.
   words     runs of characters typed without spaces, or with a character left out: records
             holding all but a few of a run's character pairs, anywhere (图书馆服务高校)
   initials  a title's pinyin initials, from its start: zgfzbg finds 中国发展报告
-  spelling  a title typed in pinyin with a slip (zhonguo, fazahn): the pinyin before and after
-            the slip, each a phrase of the titles' pinyin
+  spelling  a title typed in pinyin with a slip (zhonguo, fazahn, shuiseng): ``spelling.py``
   latin     a Latin word one edit off (TESBED for TESTBED), the rest of the query as typed:
             the word by trigram similarity to the words of titles and names
 
-The tsquery relaxations are built from the query's own tokens, so the GIN indexes answer them.
-The minimum-should-match over a run's pairs is an OR of ANDs; it is anchored on the run's
-rarest pairs (``frequencies.py``): any record holding all but ``t`` of the pairs holds one of
-any ``t + 1`` of them, so GIN reads only those short posting lists, and the OR of ANDs is
-checked on the few rows they give.
+How a relaxation is written as SQL, and anchored on its rarest terms: ``relaxation.py``; the
+ones for pinyin typed with a slip: ``spelling.py``.
 """
-from collections.abc import Callable
-from dataclasses import dataclass
-from itertools import combinations
-
-from rapidfuzz.fuzz import partial_ratio, ratio
+from rapidfuzz.fuzz import partial_ratio
 from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
 
 from jala.extensions import db
-from jala.search.candidates import CANDIDATE_COLUMNS, RANK_WEIGHTS, fetch
-from jala.search.frequencies import rarest
+from jala.search.candidates import CANDIDATE_COLUMNS, fetch
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.pinyin import romanize, split_pinyin
-from jala.search.tokens import pinyin_pair_lexemes, units
+from jala.search.relaxation import (
+    ANCHORED_ROWS,
+    ANCHORS,
+    TSQUERY,
+    Relaxation,
+    all_of,
+    any_of,
+    char_pairs,
+    most_of,
+    others_as_typed,
+    pinyin_phrase,
+    query_pieces,
+    quote,
+    run_phrase,
+    tsquery_relaxation,
+    typed_letters,
+)
+from jala.search.spelling import (
+    spelled_pairs_relaxation,
+    spelling_relaxation,
+    trigram_spelling_relaxation,
+)
 
-TSQUERY = "CAST(:relaxed AS tsquery)"
-ANCHORS = "CAST(:anchors AS tsquery)"
 MIN_RUN = 4  # a run of fewer characters has too few pairs to relax
-MAX_PAIRS = 9  # longer runs are relaxed over this many of their pairs, spread along the run
 SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
+SLIP_ANCHORS = 4
 MIN_INITIALS, MAX_INITIALS = 3, 30
-MIN_SPELLING = 6  # letters, for a slip in typed pinyin to be looked for
-MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
-MIN_SLIP_CONTEXT = 3  # syllables read around the slip: fewer say too little (yanjiu alone)
-SPELLING_LIKENESS = 80  # rapidfuzz's ratio of the letters typed and a title's pinyin key
-SPELLING_SIMILARITY = 0.6  # pg_trgm's, when the syllables around the slip cannot place it
-# a last resort reads the posting lists of every trigram typed (common ones hold a tenth of
-# the catalogue): past this, it gives up and the reader gets the tips instead
+# a last resort (``spelling.py``) reads the posting lists of every trigram typed (common ones
+# hold a tenth of the catalogue): past this, it gives up and the reader gets the tips instead
 LAST_RESORT_MS = 150
 MIN_LATIN_WORD = 5
 MIN_SUBSTRING = 3
@@ -65,121 +70,11 @@ LATIN_SIMILARITY_NARROWED = 0.25
 LATIN_LIKENESS = 75  # rapidfuzz's partial_ratio of the typed word and the title: one edit
 RELAX_BELOW = 10  # fewer strict matches than this: the forgiving search joins in
 RELAXED_CANDIDATES = 300  # the most each relaxation adds
-ANCHORED_ROWS = 2000  # the most rows an anchored relaxation checks
 ENOUGH = 20  # with this many hits found, the looser relaxations after are not tried
 # how much a title that reads like the query (rapidfuzz's best-substring similarity) is worth
 # beside the relaxation's own rank: it tells the title meant from those that merely share
 # common pairs (与能的影响 → …组织与性能的影响)
 LIKENESS_WEIGHT = 2.0
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """One way of reading the query more loosely, as SQL on ``records``.
-
-    ``matches`` are conditions tried in turn, each adding what the ones before did not find
-    (title matches before matches elsewhere); ``rank`` orders the candidates; ``ordered``
-    says the best must be picked by ``rank`` in SQL, not just the first found. With
-    ``anchors`` (a tsquery), GIN finds the rows holding one of them, and ``matches`` are
-    checked on those rows only.
-    """
-
-    name: str
-    matches: tuple
-    rank: str
-    params: dict
-    ordered: bool = False
-    similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
-    accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
-    anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it
-    last_resort: bool = False  # tried only when nothing was found before, within LAST_RESORT_MS
-
-
-# --- tsquery text ---------------------------------------------------------------------------
-
-def _quote(lexeme):
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _all(terms):
-    return terms[0] if len(terms) == 1 else "(" + " & ".join(terms) + ")"
-
-
-def _any(terms):
-    return terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")"
-
-
-def _phrase(lexemes):
-    return lexemes[0] if len(lexemes) == 1 else "(" + " <1> ".join(lexemes) + ")"
-
-
-def _pairs(run):
-    return [run[i:i + 2] for i in range(len(run) - 1)]
-
-
-def _run_phrase(run):
-    """A run of characters as the strict search reads it: a phrase of its pairs."""
-    return _phrase([_quote(p) for p in _pairs(run)]) if len(run) > 1 else _quote(run)
-
-
-def _pinyin_phrase(syllables):
-    return _phrase([_quote(lexeme) for lexeme, _pos in pinyin_pair_lexemes(syllables, 0)[0]])
-
-
-def _tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
-    """A relaxation matching ``tsquery`` in titles, then (unless told) anywhere else.
-
-    ``anchors`` is a tsquery, or ``(lexemes, how many)``: the rarest that many of the lexemes,
-    as each vector's statistics count them, anchor each pass.
-    """
-    title = f"title_vector @@ {TSQUERY}"
-    elsewhere = f"search_vector @@ {TSQUERY} AND NOT ({title})"
-    matches = (title,) if in_title_only else (title, elsewhere)
-    anchored = ()
-    if isinstance(anchors, str):
-        anchored = (("title_vector", anchors), ("search_vector", anchors))[:len(matches)]
-    elif anchors:
-        lexemes, how_many = anchors
-        anchored = tuple((vector, _any([_quote(lexeme) for lexeme in rarest(
-            lexemes, how_many, vector)])) for vector in ("title_vector", "search_vector"))
-        anchored = anchored[:len(matches)]
-    return Relaxation(name, matches,
-                      f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), title_vector, {TSQUERY}, 1)",
-                      {"relaxed": tsquery}, anchors=anchored)
-
-
-# --- the query's pieces -----------------------------------------------------------------------
-
-def _pieces(texts):
-    """The query's plain text as ``[(kind, text)]`` runs: 'cjk' runs and 'word's."""
-    pieces = []
-    for text in texts:
-        run = ""
-        for kind, unit in units(normalize_text(text)):
-            if kind == "cjk":
-                run += unit
-                continue
-            if run:
-                pieces.append(("cjk", run))
-                run = ""
-            pieces.append(("word", unit))
-        if run:
-            pieces.append(("cjk", run))
-    return pieces
-
-
-def _typed_letters(pieces):
-    """The query as one run of lower-case letters (and digits), if it is nothing else."""
-    if not pieces or any(kind != "word" for kind, _text in pieces):
-        return ""
-    letters = "".join(text for _kind, text in pieces)
-    return letters if letters.isascii() and letters.isalnum() and not letters.isdigit() else ""
-
-
-def _others(pieces, relaxed_kind):
-    """Every piece but those of ``relaxed_kind``, as the strict search reads it."""
-    return [_run_phrase(text) if kind == "cjk" else _quote(text)
-            for kind, text in pieces if kind != relaxed_kind]
 
 
 # --- the relaxations ----------------------------------------------------------------------------
@@ -216,7 +111,7 @@ def pinyin_relaxation(pieces):
             syllables.extend(split)
     if not has_cjk or len(syllables) < 2:
         return None
-    return _tsquery_relaxation("pinyin", _pinyin_phrase(syllables), in_title_only=True)
+    return tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True)
 
 
 def undone_slips(run):
@@ -231,35 +126,20 @@ def slip_relaxation(pieces):
     runs = [text for kind, text in pieces if kind == "cjk" and SLIPS[0] <= len(text) <= SLIPS[1]]
     if len(runs) != 1:
         return None
-    ways = _any([_run_phrase(way) for way in undone_slips(runs[0])])
-    return _tsquery_relaxation("slip", _all([ways, *_others(pieces, "cjk")]),
-                               in_title_only=True)
-
-
-def _allowed_misses(pairs):
-    return 1 if pairs <= 3 else 2 if pairs <= 7 else 3
-
-
-def _spread(items, most):
-    """At most ``most`` of ``items``, spread evenly, the first and last always among them."""
-    if len(items) <= most:
-        return items
-    step = (len(items) - 1) / (most - 1)
-    return [items[round(i * step)] for i in range(most)]
+    ways = any_of([run_phrase(way) for way in undone_slips(runs[0])])
+    # a character too many spoils two of the typed pairs, two swapped three: the record
+    # meant holds one of any four of them
+    return tsquery_relaxation("slip", all_of([ways, *others_as_typed(pieces, "cjk")]),
+                               in_title_only=True, anchors=(char_pairs(runs[0]), SLIP_ANCHORS))
 
 
 def run_relaxation(run):
-    """``(tsquery, (pairs, how many anchor))`` for a run typed with its words run together.
+    """``most_of`` a run's character pairs: for a run typed with its words run together.
 
-    All but a few of its character pairs must be present (words typed without spaces miss
-    the pairs across the joins; a character left out spoils one or two): any ``t + 1`` of
-    them anchor it, the rarest the cheapest.
+    Words typed without spaces miss the pairs across the joins; a character left out spoils
+    one or two.
     """
-    pairs = _spread(list(dict.fromkeys(_pairs(run))), MAX_PAIRS)
-    misses = _allowed_misses(len(pairs))
-    keep = len(pairs) - misses
-    most_pairs = _any([_all([_quote(p) for p in combo]) for combo in combinations(pairs, keep)])
-    return most_pairs, (pairs, misses + 1)
+    return most_of(char_pairs(run))
 
 
 def words_relaxation(pieces):
@@ -275,79 +155,18 @@ def words_relaxation(pieces):
             if anchors is None or len(run_anchors[0]) > len(anchors[0]):
                 anchors = run_anchors
         else:
-            terms.append(_run_phrase(text) if kind == "cjk" else _quote(text))
-    return _tsquery_relaxation("words", _all(terms), anchors=anchors)
+            terms.append(run_phrase(text) if kind == "cjk" else quote(text))
+    return tsquery_relaxation("words", all_of(terms), anchors=anchors)
 
 
 def initials_relaxation(pieces):
     """A title whose pinyin initials are, or begin with, the letters typed (zgfzbg)."""
-    letters = _typed_letters(pieces)
+    letters = typed_letters(pieces)
     if not MIN_INITIALS <= len(letters) <= MAX_INITIALS:
         return None
     return Relaxation("initials", ("initials_key = :initials", "initials_key LIKE :initials_from"),
                       "1", {"initials": letters, "initials_from": letters + "%"})
 
-
-def pinyin_around_a_slip(letters):
-    """Readings of typed pinyin with one slip in it: ``(before, after)`` syllables, best first.
-
-    The slip is where a few letters do not read as pinyin (a letter left out, two swapped);
-    the pinyin on either side of them does. The syllable next to the slip may have taken a
-    letter of it (fazahn reads fa za + hn): each reading comes also without those.
-    """
-    found = []
-    for start in range(len(letters)):
-        for length in range(1, MAX_SLIP + 1):
-            before, after = letters[:start], letters[start + length:]
-            if start + length > len(letters):
-                break
-            left = split_pinyin(before) if before else []
-            right = split_pinyin(after) if after else []
-            if left is None or right is None:
-                continue
-            for trimmed, (sides) in enumerate(((left, right), (left[:-1], right[1:]))):
-                kept = [side for side in sides if len(side) >= 2]
-                if sum(len(side) for side in kept) >= MIN_SLIP_CONTEXT:
-                    found.append((length + trimmed, -sum(map(len, kept)), *map(tuple, sides)))
-    return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:4]]
-
-
-def spelling_relaxation(pieces):
-    """A title typed in pinyin with a slip: the pinyin either side of it, each a phrase."""
-    letters = _typed_letters(pieces)
-    # typed pinyin that reads as other syllables (bocheng for baocheng) has a slip too
-    if len(letters) < MIN_SPELLING or not letters.isalpha():
-        return None
-    readings = [_all([_pinyin_phrase(side) for side in sides if len(side) >= 2])
-                for sides in pinyin_around_a_slip(letters)
-                if any(len(side) >= 2 for side in sides)]
-    if not readings:
-        return None
-    tsquery = _any(list(dict.fromkeys(readings)))
-    relaxation = _tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=tsquery)
-    # the titles whose pinyin reads most like the letters typed come first
-    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
-                      dict(relaxation.params, spelled=letters), ordered=True,
-                      anchors=relaxation.anchors, accept=_reads_like(letters))
-
-
-def _reads_like(letters):
-    def accept(candidate):
-        return ratio(letters, candidate.pinyin_key[:len(letters) + 3]) >= SPELLING_LIKENESS
-    return accept
-
-
-def trigram_spelling_relaxation(pieces):
-    """Titles whose pinyin key is most like the letters typed (pg_trgm's index).
-
-    The last resort for pinyin with a slip, when the syllables around it could not place it.
-    """
-    letters = _typed_letters(pieces)
-    if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
-        return None
-    return Relaxation("spelling", ("pinyin_key % :spelled",), "similarity(pinyin_key, :spelled)",
-                      {"spelled": letters}, ordered=True, similarity=SPELLING_SIMILARITY,
-                      accept=_reads_like(letters), last_resort=True)
 
 
 def latin_relaxation(pieces):
@@ -360,11 +179,11 @@ def latin_relaxation(pieces):
             params[f"latin{len(words)}"] = piece
     if not words or split_pinyin("".join(words)) is not None:
         return None  # pinyin is the pinyin relaxations' to read
-    others = [term for (kind, text), term in zip(pieces, _others(pieces, None), strict=True)
+    others = [term for (kind, text), term in zip(pieces, others_as_typed(pieces, None), strict=True)
               if text not in words]
     if others:
         conditions.append(f"search_vector @@ {TSQUERY}")
-        params["relaxed"] = _all(others)
+        params["relaxed"] = all_of(others)
     rank = " + ".join(f"word_similarity(:latin{i}, search_text)"
                       for i in range(1, len(words) + 1))
 
@@ -384,25 +203,32 @@ def relaxations(raw, texts):
     """
     found = [substring_relaxation(raw)]
     if texts:
-        pieces = _pieces(texts)
+        pieces = query_pieces(texts)
         found += [pinyin_relaxation(pieces), slip_relaxation(pieces), words_relaxation(pieces),
                   initials_relaxation(pieces), spelling_relaxation(pieces),
-                  trigram_spelling_relaxation(pieces), latin_relaxation(pieces)]
+                  spelled_pairs_relaxation(pieces), trigram_spelling_relaxation(pieces),
+                  latin_relaxation(pieces)]
     return [r for r in found if r is not None]
 
 
 # --- running them -------------------------------------------------------------------------------
 
+def _anchor(relaxation, index):
+    """``(vector, tsquery)`` anchoring the relaxation's ``index``-th condition, or None."""
+    return relaxation.anchors[index] if index < len(relaxation.anchors) else None
+
+
 def _statement(relaxation, index, where):
     condition = relaxation.matches[index]
     order = f"ORDER BY {relaxation.rank} DESC, id" if relaxation.ordered else ""
-    if index < len(relaxation.anchors):
-        vector, _anchors = relaxation.anchors[index]
+    anchor = _anchor(relaxation, index)
+    if anchor:
+        vector, _tsquery = anchor
         # the anchors through GIN (OFFSET 0 keeps the planner from folding the loose
         # condition into the index scan), the loose condition on those rows alone
         return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM (SELECT * FROM records "
-                f"WHERE {vector} @@ {ANCHORS} AND {where} LIMIT {ANCHORED_ROWS} OFFSET 0) r "
-                f"WHERE {condition} {order} LIMIT :rk")
+                f"WHERE {vector} @@ {ANCHORS} AND {where} LIMIT {ANCHORED_ROWS[vector]} "
+                f"OFFSET 0) r WHERE {condition} {order} LIMIT :rk")
     return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
             f"WHERE {condition} AND {where} {order} LIMIT :rk")
 
@@ -440,9 +266,10 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
                                    f"SET LOCAL pg_trgm.similarity_threshold = {threshold}"))
         new, matched = [], set()
         for index in range(len(relaxation.matches)):
-            anchors = relaxation.anchors[index][1] if index < len(relaxation.anchors) else ""
+            anchor = _anchor(relaxation, index)
             rows = _fetch_in_time(relaxation, _statement(relaxation, index, where),
-                                  dict(params, **relaxation.params, anchors=anchors,
+                                  dict(params, **relaxation.params,
+                                       anchors=anchor[1] if anchor else "",
                                        rk=RELAXED_CANDIDATES))
             new += [c for c in rows if c.id not in seen and c.id not in matched
                     and (relaxation.accept is None or relaxation.accept(c))]

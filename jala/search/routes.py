@@ -6,7 +6,6 @@ from jala.catalog.service import get_record
 from jala.errors import RuleViolation
 from jala.extensions import csrf
 from jala.search import bp
-from jala.search.candidates import CANDIDATE_BANDS
 from jala.search.engine import SearchRequest, search
 from jala.search.highlight import highlight
 from jala.search.suggest import suggestions
@@ -88,7 +87,7 @@ def results():
     result = search(search_request) if wanted else None
     template = "search/_results.html" if is_htmx() else "search/results.html"
     return render_template(template, result=result, req=search_request, highlight=highlight,
-                           candidate_cap=CANDIDATE_BANDS[0], search_link=search_link,
+                           search_link=search_link,
                            filtered=has_filters(search_request),
                            unfiltered_link=search_link(**dict.fromkeys(FILTER_ARGS)),
                            purchase_url=purchase_suggestion_url(search_request.q.strip()))

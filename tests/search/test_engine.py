@@ -182,6 +182,24 @@ def test_sort_by_year_of_a_term_too_common_to_read_whole_walks_the_year_index(ct
     assert [h.year for h in books.hits] == [2005, 2005, 2003, 2003, 2001, 2001]
 
 
+def test_a_rare_query_read_in_one_pass_still_ranks_title_matches_first(ctx, monkeypatch):
+    from jala.search import engine
+
+    # the keyword-only matches come first in the table: one pass reading k + 1 of them
+    # finds more than k, and the title matches are read first after all
+    import_lines([{"source_id": f"k{i}", "title": f"调查报告 第{i}卷", "keywords": ["湿地"]}
+                  for i in range(4)] +
+                 [{"source_id": f"t{i}", "title": f"湿地调查 第{i}卷"} for i in range(8)])
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (5, 1000, 10_000))
+    page = search(SearchRequest(q="湿地", per_page=5))
+    assert all(title.startswith("湿地") for title in titles(page))
+    assert page.facets_bounded and page.facets_from == 5  # what the page's note says
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (20, 1000, 10_000))
+    whole = search(SearchRequest(q="湿地", per_page=20))  # all 12 in one pass
+    assert (whole.total, whole.total_relation) == (12, "eq")
+    assert [t.startswith("湿地") for t in titles(whole)] == [True] * 8 + [False] * 4
+
+
 def test_filters_without_a_query_browse(catalog):
     result = search(SearchRequest(types=["thesis"]))
     assert titles(result) == ["图书馆"]
@@ -254,8 +272,8 @@ def test_a_filtered_common_term_is_counted_the_same_on_every_page(ctx, monkeypat
     monkeypatch.setattr(engine, "CANDIDATE_BANDS", (10, 40, 100))
     monkeypatch.setattr(engine, "FILTERED_COMMON_FIRST_BAND", 5)
     from jala.search.query import parse_query
-    assert engine._bands(parse_query("湿地"), "type = 'thesis'") == (5, 10, 40, 100)
-    assert engine._bands(parse_query("湿地"), "TRUE") == (10, 40, 100)
+    assert engine._bands(parse_query("湿地"), has_filters=True) == (5, 10, 40, 100)
+    assert engine._bands(parse_query("湿地"), has_filters=False) == (10, 40, 100)
     totals = {(r.total, r.total_relation) for r in (
         search(SearchRequest(q="湿地", types=["thesis"], page=page, per_page=per_page))
         for page, per_page in ((1, 5), (2, 5), (3, 10), (1, 20)))}
@@ -266,3 +284,58 @@ def test_a_filtered_common_term_is_counted_the_same_on_every_page(ctx, monkeypat
     assert listed == {(12, "gte")}  # the filters alone: counted, past the cap
     unfiltered = search(SearchRequest(q="湿地"))
     assert (unfiltered.total, unfiltered.total_relation) == (12, "gte")
+
+
+def test_a_term_the_statistics_say_is_past_the_cap_is_not_counted(ctx, monkeypatch):
+    from sqlalchemy import event
+
+    from jala.search import engine, frequencies
+    from jala.search.query import parse_query
+
+    import_lines([{"source_id": f"s{i}", "title": f"湿地{'研究' if i % 2 else '调查'} 第{i}卷"}
+                  for i in range(60)])
+    db.session.execute(text("ANALYZE records"))
+    frequencies._cache.clear()
+    wetland, survey = parse_query("湿地").tsquery, parse_query("湿地调查").tsquery
+    known, _floor = frequencies.frequencies("search_vector")
+    assert frequencies.tsquery_share(wetland, at_least=True) == known["湿地"] > 0
+    assert frequencies.tsquery_share(survey, at_least=True) == 0.0  # two pairs together
+    assert frequencies.tsquery_share(f"{wetland} | {survey}", at_least=True) == known["湿地"]
+    monkeypatch.setattr(engine, "COUNT_CAP", 20)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (10, 40, 100))
+    counted = []
+
+    def record(conn, cursor, statement, *args):
+        counted.extend([statement] if statement.startswith("SELECT count(*)") else [])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        common = search(SearchRequest(q="湿地"))  # in all 60: surely past 1.5 x 20
+        assert (common.total, common.total_relation) == (20, "gte") and counted == []
+        rarer = search(SearchRequest(q="湿地调查"))  # in 30, as far as the statistics know
+        assert (rarer.total, rarer.total_relation) == (20, "gte") and len(counted) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_library_that_left_does_not_turn_every_search_into_a_filtered_one(ctx, monkeypatch):
+    from jala.search import engine, frequencies
+
+    import_lines([{"source_id": f"l{i}", "title": f"湿地研究 第{i}卷"} for i in range(40)],
+                 library="NCU")
+    import_lines([{"source_id": "gone", "title": "湿地研究 特辑"}], library="JXAU")
+    db.session.execute(text("ANALYZE records"))
+    frequencies._cache.clear()
+    monkeypatch.setattr(engine, "COUNT_CAP", 12)
+    monkeypatch.setattr(engine, "KNOWN_FLOOR", 5)
+    monkeypatch.setattr(engine, "CANDIDATE_BANDS", (10, 40, 100))
+    before = search(SearchRequest(q="湿地", per_page=5))
+    get_library("JXAU").left_on = clock.local_today()
+    after = search(SearchRequest(q="湿地", per_page=5))
+    # past the cap either way: not the floor of a filtered count ("5+")
+    assert (before.total, before.total_relation) == (after.total, after.total_relation) \
+        == (12, "gte")
+    monkeypatch.setattr(engine, "COUNT_CAP", 100)
+    monkeypatch.setattr(engine, "COUNT_SCAN", 20)  # what a filtered count reads
+    counted = search(SearchRequest(q="湿地", per_page=5))
+    assert (counted.total, counted.total_relation) == (40, "eq")  # its holdings left with it

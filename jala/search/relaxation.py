@@ -1,0 +1,166 @@
+"""One relaxation of the forgiving search as SQL, and the parts relaxations are built of.
+
+A relaxation's tsquery is written from the query's own tokens (never PostgreSQL's parser), so
+the GIN indexes answer it. The minimum-should-match over a run's pairs (``most_of``) is an OR
+of ANDs; it is anchored on the rarest of them (``frequencies.py``): any record holding all but
+``t`` of the lexemes holds one of any ``t + 1`` of them, so GIN reads only those short posting
+lists, and the OR of ANDs is checked on the few rows they give.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+from jala.search.candidates import RANK_WEIGHTS
+from jala.search.frequencies import catalogue_size, rarest, tsquery_share
+from jala.search.normalize import normalize_text
+from jala.search.tokens import pinyin_pair_lexemes, units
+
+TSQUERY = "CAST(:relaxed AS tsquery)"
+ANCHORS = "CAST(:anchors AS tsquery)"
+MAX_PAIRS = 9  # longer runs are relaxed over this many of their pairs, spread along the run
+# the most rows an anchored relaxation checks: a title vector is small and stored in its row,
+# a search vector is large and read from TOAST
+ANCHORED_ROWS = {"title_vector": 5000, "search_vector": 2000}
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One way of reading the query more loosely, as SQL on ``records``.
+
+    ``matches`` are conditions tried in turn, each adding what the ones before did not find
+    (title matches before matches elsewhere); ``rank`` orders the candidates; ``ordered``
+    says the best must be picked by ``rank`` in SQL, not just the first found. With
+    ``anchors`` (a tsquery), GIN finds the rows holding one of them, and ``matches`` are
+    checked on those rows only.
+    """
+
+    name: str
+    matches: tuple
+    rank: str
+    params: dict
+    ordered: bool = False
+    similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
+    accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
+    anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it,
+    # or None
+    last_resort: bool = False  # tried only when nothing was found before, within LAST_RESORT_MS
+
+
+# --- tsquery text ---------------------------------------------------------------------------
+
+def quote(lexeme):
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def all_of(terms):
+    return terms[0] if len(terms) == 1 else "(" + " & ".join(terms) + ")"
+
+
+def any_of(terms):
+    return terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")"
+
+
+def phrase_of(lexemes):
+    return lexemes[0] if len(lexemes) == 1 else "(" + " <1> ".join(lexemes) + ")"
+
+
+def char_pairs(run):
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def run_phrase(run):
+    """A run of characters as the strict search reads it: a phrase of its pairs."""
+    return phrase_of([quote(p) for p in char_pairs(run)]) if len(run) > 1 else quote(run)
+
+
+def pinyin_phrase(syllables):
+    return phrase_of([quote(lexeme) for lexeme, _pos in pinyin_pair_lexemes(syllables, 0)[0]])
+
+
+def tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
+    """A relaxation matching ``tsquery`` in titles, then (unless told) anywhere else.
+
+    ``anchors`` is a tsquery, or ``(lexemes, how many)``: the rarest that many of the lexemes,
+    as each vector's statistics count them, anchor each pass.
+    """
+    title = f"title_vector @@ {TSQUERY}"
+    elsewhere = f"search_vector @@ {TSQUERY} AND NOT ({title})"
+    matches = (title,) if in_title_only else (title, elsewhere)
+    anchored = ()
+    if isinstance(anchors, str):
+        anchored = (("title_vector", anchors), ("search_vector", anchors))[:len(matches)]
+    elif anchors:
+        lexemes, how_many = anchors
+        for vector in ("title_vector", "search_vector")[:len(matches)]:
+            anchor = any_of([quote(lexeme) for lexeme in rarest(lexemes, how_many, vector)])
+            # anchors in more titles than are checked leave the titles to be read whole:
+            # rows past the first ANCHORED_ROWS would go unseen (a search vector holds
+            # common pairs in most rows, and is only ever read a bounded way)
+            rows = tsquery_share(anchor, vector) * catalogue_size()
+            unanchored = vector == "title_vector" and rows > ANCHORED_ROWS[vector]
+            anchored += (None if unanchored else (vector, anchor),)
+    return Relaxation(name, matches,
+                      f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), title_vector, {TSQUERY}, 1)",
+                      {"relaxed": tsquery}, anchors=anchored)
+
+
+# --- the query's pieces -----------------------------------------------------------------------
+
+def query_pieces(texts):
+    """The query's plain text as ``[(kind, text)]`` runs: 'cjk' runs and 'word's."""
+    pieces = []
+    for text in texts:
+        run = ""
+        for kind, unit in units(normalize_text(text)):
+            if kind == "cjk":
+                run += unit
+                continue
+            if run:
+                pieces.append(("cjk", run))
+                run = ""
+            pieces.append(("word", unit))
+        if run:
+            pieces.append(("cjk", run))
+    return pieces
+
+
+def typed_letters(pieces):
+    """The query as one run of lower-case letters (and digits), if it is nothing else."""
+    if not pieces or any(kind != "word" for kind, _text in pieces):
+        return ""
+    letters = "".join(text for _kind, text in pieces)
+    return letters if letters.isascii() and letters.isalnum() and not letters.isdigit() else ""
+
+
+def others_as_typed(pieces, relaxed_kind):
+    """Every piece but those of ``relaxed_kind``, as the strict search reads it."""
+    return [run_phrase(text) if kind == "cjk" else quote(text)
+            for kind, text in pieces if kind != relaxed_kind]
+
+
+# --- all but a few ------------------------------------------------------------------------------
+
+def allowed_misses(pairs):
+    return 1 if pairs <= 3 else 2 if pairs <= 7 else 3
+
+
+def spread(items, most):
+    """At most ``most`` of ``items``, spread evenly, the first and last always among them."""
+    if len(items) <= most:
+        return items
+    step = (len(items) - 1) / (most - 1)
+    return [items[round(i * step)] for i in range(most)]
+
+
+def most_of(lexemes):
+    """``(tsquery, (lexemes, how many anchor))``: all but a few of ``lexemes``, anywhere.
+
+    Any ``t + 1`` of them anchor it (a record missing at most ``t`` holds one of them), the
+    rarest the cheapest.
+    """
+    lexemes = spread(list(dict.fromkeys(lexemes)), MAX_PAIRS)
+    misses = allowed_misses(len(lexemes))
+    keep = len(lexemes) - misses
+    most = any_of([all_of([quote(p) for p in combo]) for combo in combinations(lexemes, keep)])
+    return most, (lexemes, misses + 1)
+

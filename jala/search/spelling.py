@@ -1,0 +1,114 @@
+"""Titles typed in pinyin with a slip: a letter left out, two swapped (zhonguo, fazahn).
+
+Tried in turn: the pinyin either side of a slip that does not read as pinyin, each a phrase
+of the titles' pinyin; most of the syllable pairs typed, for a slip that reads as other pinyin
+(shuiseng for shuisheng); as a last resort, the titles whose pinyin key is most like the
+letters typed (pg_trgm), within the time the forgiving search gives it.
+"""
+from rapidfuzz.fuzz import ratio
+
+from jala.search.pinyin import split_pinyin
+from jala.search.relaxation import (
+    Relaxation,
+    all_of,
+    any_of,
+    most_of,
+    pinyin_phrase,
+    tsquery_relaxation,
+    typed_letters,
+)
+from jala.search.tokens import pinyin_pair_lexemes
+
+MIN_SPELLING = 6  # letters, for a slip in typed pinyin to be looked for
+MIN_SPELLED_PAIRS = 4  # syllable pairs, for most of them to say which title was meant
+MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
+MIN_SLIP_CONTEXT = 3  # syllables read around the slip: fewer say too little (yanjiu alone)
+SPELLING_LIKENESS = 80  # rapidfuzz's ratio of the letters typed and a title's pinyin key
+SPELLING_SIMILARITY = 0.6  # pg_trgm's, when the syllables around the slip cannot place it
+
+
+def pinyin_around_a_slip(letters):
+    """Readings of typed pinyin with one slip in it: ``(before, after)`` syllables, best first.
+
+    The slip is where a few letters do not read as pinyin (a letter left out, two swapped);
+    the pinyin on either side of them does. The syllable next to the slip may have taken a
+    letter of it (fazahn reads fa za + hn): each reading comes also without those.
+    """
+    found = []
+    for start in range(len(letters)):
+        for length in range(1, MAX_SLIP + 1):
+            before, after = letters[:start], letters[start + length:]
+            if start + length > len(letters):
+                break
+            left = split_pinyin(before) if before else []
+            right = split_pinyin(after) if after else []
+            if left is None or right is None:
+                continue
+            for trimmed, (sides) in enumerate(((left, right), (left[:-1], right[1:]))):
+                kept = [side for side in sides if len(side) >= 2]
+                if sum(len(side) for side in kept) >= MIN_SLIP_CONTEXT:
+                    found.append((length + trimmed, -sum(map(len, kept)), *map(tuple, sides)))
+    return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:4]]
+
+
+def spelling_relaxation(pieces):
+    """A title typed in pinyin with a slip: the pinyin either side of it, each a phrase."""
+    letters = typed_letters(pieces)
+    # typed pinyin that reads as other syllables (bocheng for baocheng) has a slip too
+    if len(letters) < MIN_SPELLING or not letters.isalpha():
+        return None
+    readings = [all_of([pinyin_phrase(side) for side in sides if len(side) >= 2])
+                for sides in pinyin_around_a_slip(letters)
+                if any(len(side) >= 2 for side in sides)]
+    if not readings:
+        return None
+    tsquery = any_of(list(dict.fromkeys(readings)))
+    relaxation = tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=tsquery)
+    # the titles whose pinyin reads most like the letters typed come first
+    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
+                      dict(relaxation.params, spelled=letters), ordered=True,
+                      anchors=relaxation.anchors, accept=_reads_like(letters))
+
+
+def spelled_pairs_relaxation(pieces):
+    """A title typed in pinyin with a slip that reads as other pinyin (shuiseng for shuisheng).
+
+    No letters stand out as the slip, so it is not placed: all but a few of the syllable
+    pairs typed must be in the title's pinyin (a slip spoils the pairs of one or two
+    syllables). Pinyin that does not read whole has its pairs read either side of the slip.
+    """
+    letters = typed_letters(pieces)
+    if len(letters) < MIN_SPELLING or not letters.isalpha():
+        return None
+    whole = split_pinyin(letters)
+    around = pinyin_around_a_slip(letters)[:1] if whole is None else []
+    sides = [whole] if whole else [side for reading in around for side in reading]
+    lexemes = [lexeme for side in sides if len(side) >= 2
+               for lexeme, _position in pinyin_pair_lexemes(side, 0)[0]]
+    if len(lexemes) < MIN_SPELLED_PAIRS:
+        return None
+    tsquery, anchors = most_of(lexemes)
+    relaxation = tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=anchors)
+    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
+                      dict(relaxation.params, spelled=letters), ordered=True,
+                      anchors=relaxation.anchors, accept=_reads_like(letters))
+
+
+def _reads_like(letters):
+    def accept(candidate):
+        return ratio(letters, candidate.pinyin_key[:len(letters) + 3]) >= SPELLING_LIKENESS
+    return accept
+
+
+def trigram_spelling_relaxation(pieces):
+    """Titles whose pinyin key is most like the letters typed (pg_trgm's index).
+
+    The last resort for pinyin with a slip, when the syllables around it could not place it.
+    """
+    letters = typed_letters(pieces)
+    if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
+        return None
+    return Relaxation("spelling", ("pinyin_key % :spelled",), "similarity(pinyin_key, :spelled)",
+                      {"spelled": letters}, ordered=True, similarity=SPELLING_SIMILARITY,
+                      accept=_reads_like(letters), last_resort=True)
+
