@@ -22,6 +22,8 @@ Once enough is found, the looser ones are not tried.
 How a relaxation is written as SQL, and anchored on its rarest terms: ``relaxation.py``; the
 ones for pinyin typed with a slip: ``spelling.py``.
 """
+from dataclasses import replace
+
 from rapidfuzz.fuzz import partial_ratio
 from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
@@ -111,7 +113,9 @@ def pinyin_relaxation(pieces):
             syllables.extend(split)
     if not has_cjk or len(syllables) < 2:
         return None
-    return tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True)
+    # the query's own reading, word for word: the titles it finds are what was meant
+    return replace(tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True),
+                   decisive=True)
 
 
 def undone_slips(run):
@@ -285,4 +289,6 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
         if new:
             used.append(relaxation.name)
         candidates += new
+        if new and relaxation.decisive:
+            break
     return candidates, used
