@@ -61,7 +61,7 @@ SLIP_ANCHORS = 4
 MIN_INITIALS, MAX_INITIALS = 3, 30
 # a last resort (``spelling.py``) reads the posting lists of every trigram typed (common ones
 # hold a tenth of the catalogue): past this, it gives up and the reader gets the tips instead
-LAST_RESORT_MS = 150
+LAST_RESORT_MS = 100
 MIN_LATIN_WORD = 5
 MIN_SUBSTRING = 3
 # a word is short: one edit (two letters swapped) can spoil more than half its trigrams, so

@@ -134,3 +134,30 @@ def test_only_queries_that_read_as_something_get_a_relaxation():
     assert names("TESBED 的应") == ["substring", "latin"]
     assert names("12") == [] and names("中") == []
     assert [r.name for r in relaxations("发站报告 -中国", [])] == ["substring"]
+
+
+def test_a_last_resort_out_of_time_gives_nothing_and_leaves_the_session_sound(shelf,
+                                                                              monkeypatch):
+    import time
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from jala.extensions import db
+    from jala.search import forgiving
+
+    default = db.session.execute(text("SHOW statement_timeout")).scalar()
+    made = forgiving.trigram_spelling_relaxation
+
+    def slow(pieces):  # the same last resort, on a server that takes half a second for it
+        relaxation = made(pieces)
+        return relaxation and replace(relaxation, matches=(
+            f"(SELECT pg_sleep(0.5)) IS NOT NULL AND {relaxation.matches[0]}",))
+
+    monkeypatch.setattr(forgiving, "trigram_spelling_relaxation", slow)
+    assert "spelling" in [r.name for r in forgiving.relaxations("qqqwwwzzz", ["qqqwwwzzz"])]
+    started = time.perf_counter()
+    result = search(SearchRequest(q="qqqwwwzzz"))
+    assert result.total == 0 and time.perf_counter() - started < 0.45  # gave up at 100 ms
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == default
+    assert titles(search(SearchRequest(q="zgfzbg"))) == ["中国发展报告"]  # the session goes on
