@@ -192,8 +192,20 @@ def _facets(candidates, withdrawn):
             for name, values in counts.items()}
 
 
-def _count(where, params, match, floor, has_filters):
-    """``(how many records match, exact?)``: the same for every page, page size and sort.
+def _any_of(conditions, columns, where):
+    """The records meeting any of ``conditions`` (and ``where``), one statement each.
+
+    One OR of a tsquery and a pinyin key prefix makes PostgreSQL recheck the tsquery on every
+    row (its search vector read from TOAST: 35 ms for 7,000 matches, 8 ms apart).
+    """
+    return " UNION ".join(f"SELECT id, {columns} FROM records WHERE {condition} AND {where}"
+                          for condition in conditions)
+
+
+def _count(where, params, conditions, floor, has_filters):
+    """``(how many records meet any of the conditions, exact?)``, the same for every page.
+
+    The same, too, for every page size and sort.
 
     A match expected (``expected_matches``) more than COUNT_PAST times the cap, or surely
     more than SURELY_PAST times (``tsquery_share(at_least=True)``), is past it, uncounted.
@@ -209,20 +221,22 @@ def _count(where, params, match, floor, has_filters):
     surely = tsquery_share(params["q"], at_least=True) * catalogue_size() if params["q"] else 0
     if not has_filters and surely > SURELY_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
+    match = f"({' OR '.join(conditions)})"
     matches, filtered = expected_matches(match, where, params)
     if filtered > COUNT_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
-    if has_filters and match != "TRUE" and matches > COUNT_PAST * COUNT_CAP:
+    if has_filters and conditions != ("TRUE",) and matches > COUNT_PAST * COUNT_CAP:
         return floor, False
     # through the GIN index: a common term was planned as a scan of the whole table
     with planner_without("seqscan"):
         if not has_filters:
             return db.session.execute(text(
-                f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {match} AND {where} "
+                f"SELECT count(*) FROM ({_any_of(conditions, '1', where)} "
                 f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar(), True
         read, seen = db.session.execute(text(
-            f"SELECT count(*), count(*) FILTER (WHERE {where}) FROM (SELECT {FILTER_COLUMNS} "
-            f"FROM records WHERE {match} LIMIT {COUNT_SCAN}) AS records"), params).one()
+            f"SELECT count(*), count(*) FILTER (WHERE {where}) FROM "
+            f"({_any_of(conditions, FILTER_COLUMNS, 'TRUE')} LIMIT {COUNT_SCAN}) AS records"),
+            params).one()
     return max(seen, floor), read < COUNT_SCAN
 
 
@@ -307,15 +321,16 @@ def search(request, channel="page"):
     db.session.execute(text("SET LOCAL work_mem = '32MB'"))
     known_total = None
     if parsed.is_empty and not has_filters:
-        candidates, complete, match = [], True, None
+        candidates, complete, conditions = [], True, None
     elif parsed.is_empty:
         candidates = browse_candidates(request, where, params)
-        complete, match = len(candidates) < CANDIDATE_BANDS[0], "TRUE"
+        complete, conditions = len(candidates) < CANDIDATE_BANDS[0], ("TRUE",)
     else:
-        match = TSQUERY_MATCH
+        conditions = (TSQUERY_MATCH,)
         if parsed.pinyin_key:
-            match = f"({TSQUERY_MATCH} OR {PINYIN_KEY_MATCH})"
+            conditions = (TSQUERY_MATCH, PINYIN_KEY_MATCH)
             params["pinyin_prefix"] = parsed.pinyin_key + "%"
+        match = f"({' OR '.join(conditions)})"
         if request.sort == "year":
             # newest first means the newest of the matches, not of the best-ranked few;
             # (year, id) is one order for all the matches, so the pages asked for are enough
@@ -349,7 +364,7 @@ def search(request, channel="page"):
     else:
         # matches seen whatever the page and the sort (the year walk reads this many)
         floor = min(sum(1 for c in candidates if c.tier == 0), KNOWN_FLOOR)
-        total, exact = _count(where, params, match, floor, has_filters)
+        total, exact = _count(where, params, conditions, floor, has_filters)
     window = candidates[params["offset"]:params["offset"] + request.per_page]
     # the API's hits name their source records; the page's do not
     result.hits = load_records([c.id for c in window], with_sources=channel == "api")
