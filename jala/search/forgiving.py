@@ -113,8 +113,7 @@ def pinyin_relaxation(pieces):
             syllables.extend(split)
     if not has_cjk or len(syllables) < 2:
         return None
-    # the query's own reading, word for word: when the characters as typed find nothing, the
-    # titles it finds are what was meant
+    # the query's own reading, word for word: the titles it finds are what was meant
     return replace(tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True),
                    decisive=True)
 
@@ -260,7 +259,6 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
     rank gains how much its title reads like it.
     """
     candidates, used = [], []
-    typed_found = bool(seen)  # the words as typed found something: they may be meant as typed
     for tier, relaxation in enumerate(found, start=1):
         if len(seen) >= ENOUGH:
             break
@@ -291,6 +289,6 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
         if new:
             used.append(relaxation.name)
         candidates += new
-        if new and relaxation.decisive and not typed_found:
+        if new and relaxation.decisive:
             break
     return candidates, used
