@@ -22,8 +22,6 @@ Once enough is found, the looser ones are not tried.
 How a relaxation is written as SQL, and anchored on its rarest terms: ``relaxation.py``; the
 ones for pinyin typed with a slip: ``spelling.py``.
 """
-from dataclasses import replace
-
 from rapidfuzz.fuzz import partial_ratio
 from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
@@ -113,9 +111,7 @@ def pinyin_relaxation(pieces):
             syllables.extend(split)
     if not has_cjk or len(syllables) < 2:
         return None
-    # the query's own reading, word for word: the titles it finds are what was meant
-    return replace(tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True),
-                   decisive=True)
+    return tsquery_relaxation("pinyin", pinyin_phrase(syllables), in_title_only=True)
 
 
 def undone_slips(run):
@@ -289,6 +285,4 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
         if new:
             used.append(relaxation.name)
         candidates += new
-        if new and relaxation.decisive:
-            break
     return candidates, used

@@ -44,7 +44,6 @@ class Relaxation:
     anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it,
     # or None
     last_resort: bool = False  # tried only when nothing was found before, within LAST_RESORT_MS
-    decisive: bool = False  # once it finds something, the looser relaxations are not tried
 
 
 # --- tsquery text ---------------------------------------------------------------------------
