@@ -51,12 +51,13 @@ def fetch(sql, params):
     return [Candidate(*row) for row in db.session.execute(text(sql), params)]
 
 
-def _rank(vector):
-    return f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), {vector}, CAST(:q AS tsquery), 1)"
+def ts_rank_sql(vector, tsquery="CAST(:q AS tsquery)"):
+    """ts_rank of a vector with our weights, length-normalised, as SQL."""
+    return f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), {vector}, {tsquery}, 1)"
 
 
-TITLE_RANK = "2 + 2 * " + _rank("title_vector")  # a title match outranks every other
-OTHER_RANK = _rank("search_vector")
+TITLE_RANK = "2 + 2 * " + ts_rank_sql("title_vector")  # a title match outranks every other
+OTHER_RANK = ts_rank_sql("search_vector")
 ONE_PASS_MATCHES = 2000  # a query expected to match at most this many is read in one pass
 
 

@@ -192,6 +192,10 @@ def _facets(candidates, withdrawn):
             for name, values in counts.items()}
 
 
+def _either(conditions):
+    return f"({' OR '.join(conditions)})"
+
+
 def _any_of(conditions, columns, where):
     """The records meeting any of ``conditions`` (and ``where``), one statement each.
 
@@ -203,12 +207,11 @@ def _any_of(conditions, columns, where):
 
 
 def _count(where, params, conditions, floor, has_filters):
-    """``(how many records meet any of the conditions, exact?)``, the same for every page.
+    """``(how many records meet any of the conditions, exact?)``, alike on every page.
 
-    The same, too, for every page size and sort.
-
-    A match expected (``expected_matches``) more than COUNT_PAST times the cap, or surely
-    more than SURELY_PAST times (``tsquery_share(at_least=True)``), is past it, uncounted.
+    The answer is the same for every page, page size and sort of one request. A match
+    expected (``expected_matches``) more than COUNT_PAST times the cap, or surely more than
+    SURELY_PAST times (``tsquery_share(at_least=True)``), is past it, uncounted.
     Without the reader's filters the matches are counted up to the cap + 1 (the holdings of
     libraries that left, ``where``'s only clause then, are a small share: the estimates
     leave them out of account, the count does not).
@@ -218,11 +221,10 @@ def _count(where, params, conditions, floor, has_filters):
     研究 at a million records) has ``floor`` as its lower bound: the matches every page and
     sort has seen, at most KNOWN_FLOOR.
     """
-    surely = tsquery_share(params["q"], at_least=True) * catalogue_size() if params["q"] else 0
-    if not has_filters and surely > SURELY_PAST * COUNT_CAP:
+    if not has_filters and params["q"] and tsquery_share(params["q"], at_least=True) * \
+            catalogue_size() > SURELY_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
-    match = f"({' OR '.join(conditions)})"
-    matches, filtered = expected_matches(match, where, params)
+    matches, filtered = expected_matches(_either(conditions), where, params)
     if filtered > COUNT_PAST * COUNT_CAP:
         return COUNT_CAP + 1, True
     if has_filters and conditions != ("TRUE",) and matches > COUNT_PAST * COUNT_CAP:
@@ -330,7 +332,7 @@ def search(request, channel="page"):
         if parsed.pinyin_key:
             conditions = (TSQUERY_MATCH, PINYIN_KEY_MATCH)
             params["pinyin_prefix"] = parsed.pinyin_key + "%"
-        match = f"({' OR '.join(conditions)})"
+        match = _either(conditions)
         if request.sort == "year":
             # newest first means the newest of the matches, not of the best-ranked few;
             # (year, id) is one order for all the matches, so the pages asked for are enough

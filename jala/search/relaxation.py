@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
-from jala.search.candidates import RANK_WEIGHTS
+from jala.search.candidates import ts_rank_sql
 from jala.search.frequencies import catalogue_size, rarest, tsquery_share
 from jala.search.normalize import normalize_text
 from jala.search.tokens import pinyin_pair_lexemes, units
@@ -99,9 +99,8 @@ def tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
             rows = tsquery_share(anchor, vector) * catalogue_size()
             unanchored = vector == "title_vector" and rows > ANCHORED_ROWS[vector]
             anchored += (None if unanchored else (vector, anchor),)
-    return Relaxation(name, matches,
-                      f"ts_rank(CAST('{RANK_WEIGHTS}' AS float4[]), title_vector, {TSQUERY}, 1)",
-                      {"relaxed": tsquery}, anchors=anchored)
+    return Relaxation(name, matches, ts_rank_sql("title_vector", TSQUERY), {"relaxed": tsquery},
+                      anchors=anchored)
 
 
 # --- the query's pieces -----------------------------------------------------------------------

@@ -5,6 +5,8 @@ of the titles' pinyin; most of the syllable pairs typed, for a slip that reads a
 (shuiseng for shuisheng); as a last resort, the titles whose pinyin key is most like the
 letters typed (pg_trgm), within the time the forgiving search gives it.
 """
+from dataclasses import replace
+
 from rapidfuzz.fuzz import ratio
 
 from jala.search.pinyin import split_pinyin
@@ -51,11 +53,25 @@ def pinyin_around_a_slip(letters):
     return [(list(left), list(right)) for *_cost, left, right in sorted(set(found))[:4]]
 
 
+def _spelled(pieces):
+    """The letters typed, if they are long enough to look for a slip in; else ''."""
+    letters = typed_letters(pieces)
+    return letters if len(letters) >= MIN_SPELLING and letters.isalpha() else ""
+
+
+def _in_titles_spelled_like(tsquery, anchors, letters):
+    """Titles matching ``tsquery``, those whose pinyin reads most like ``letters`` first."""
+    relaxation = tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=anchors)
+    return replace(relaxation, rank="similarity(pinyin_key, :spelled)",
+                   params=dict(relaxation.params, spelled=letters), ordered=True,
+                   accept=_reads_like(letters))
+
+
 def spelling_relaxation(pieces):
     """A title typed in pinyin with a slip: the pinyin either side of it, each a phrase."""
-    letters = typed_letters(pieces)
     # typed pinyin that reads as other syllables (bocheng for baocheng) has a slip too
-    if len(letters) < MIN_SPELLING or not letters.isalpha():
+    letters = _spelled(pieces)
+    if not letters:
         return None
     readings = [all_of([pinyin_phrase(side) for side in sides if len(side) >= 2])
                 for sides in pinyin_around_a_slip(letters)
@@ -63,11 +79,7 @@ def spelling_relaxation(pieces):
     if not readings:
         return None
     tsquery = any_of(list(dict.fromkeys(readings)))
-    relaxation = tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=tsquery)
-    # the titles whose pinyin reads most like the letters typed come first
-    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
-                      dict(relaxation.params, spelled=letters), ordered=True,
-                      anchors=relaxation.anchors, accept=_reads_like(letters))
+    return _in_titles_spelled_like(tsquery, tsquery, letters)
 
 
 def spelled_pairs_relaxation(pieces):
@@ -77,8 +89,8 @@ def spelled_pairs_relaxation(pieces):
     pairs typed must be in the title's pinyin (a slip spoils the pairs of one or two
     syllables). Pinyin that does not read whole has its pairs read either side of the slip.
     """
-    letters = typed_letters(pieces)
-    if len(letters) < MIN_SPELLING or not letters.isalpha():
+    letters = _spelled(pieces)
+    if not letters:
         return None
     whole = split_pinyin(letters)
     around = pinyin_around_a_slip(letters)[:1] if whole is None else []
@@ -87,11 +99,7 @@ def spelled_pairs_relaxation(pieces):
                for lexeme, _position in pinyin_pair_lexemes(side, 0)[0]]
     if len(lexemes) < MIN_SPELLED_PAIRS:
         return None
-    tsquery, anchors = most_of(lexemes)
-    relaxation = tsquery_relaxation("spelling", tsquery, in_title_only=True, anchors=anchors)
-    return Relaxation(relaxation.name, relaxation.matches, "similarity(pinyin_key, :spelled)",
-                      dict(relaxation.params, spelled=letters), ordered=True,
-                      anchors=relaxation.anchors, accept=_reads_like(letters))
+    return _in_titles_spelled_like(*most_of(lexemes), letters)
 
 
 def _reads_like(letters):
