@@ -9,6 +9,7 @@ from config import PROJECT_ROOT, load_config
 # Each domain's blueprint lives in its package's __init__; these modules attach its views.
 VIEW_MODULES = (
     "jala.core.routes",
+    "jala.core.shell",
     "jala.accounts.routes",
     "jala.admin.routes",
     "jala.search.routes",
@@ -20,6 +21,7 @@ VIEW_MODULES = (
     "jala.loans.routes",
     "jala.reference.routes",
     "jala.procurement.routes",
+    "jala.mine.routes",
 )
 
 
@@ -55,9 +57,10 @@ def create_app(config=None):
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     login_manager.init_app(app)
 
-    from jala import web
+    from jala import assets, web
 
     web.init_app(app)
+    assets.init_app(app)
 
     blueprints = []
     for name in VIEW_MODULES:

@@ -135,6 +135,30 @@ def totp_code(email):
     click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
+@cli.command("library-info")
+@click.argument("code")
+@click.option("--address", help="Street address readers find the library at.")
+@click.option("--hours", "opening_hours", help="Opening hours, e.g. 周一至周日 8:00–22:00.")
+@click.option("--phone", help="Telephone number for readers.")
+@click.option("--email", help="Email address for readers.")
+@click.option("--website", help="The library's website (https://…).")
+def library_info(code, **values):
+    """Show a member library's public details, or change those given ('' clears one)."""
+    from jala.core.libraries import DETAILS, update_library_details
+    from jala.errors import RuleViolation
+    from jala.extensions import db as database
+
+    given = {name: value for name, value in values.items() if value is not None}
+    try:
+        library = update_library_details(None, code, **given)
+        database.session.commit()
+    except RuleViolation as exc:
+        database.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    for name in DETAILS:
+        click.echo(f"{name:<14} {getattr(library, name) or ''}")
+
+
 # --- catalogue ----------------------------------------------------------------------------
 
 @cli.command("import")

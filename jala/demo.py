@@ -22,20 +22,24 @@ DEMO_PASSWORD = "jala-demo-2026"
 def _demo_accounts(chair_code):
     # email, name, library, card, role (None: reader), verified, second factor
     return [
-        ("reader@demo.jala", "示例读者 Demo Reader", "JXUFE", "JX2026001", None, True, False),
-        ("newreader@demo.jala", "待验证读者 New Reader", "ECJTU", "EC2026002", None, False, False),
-        ("public@demo.jala", "社会用户 Public User", None, None, None, False, False),
-        ("librarian@demo.jala", "馆员 Librarian", "JXUFE", "JX-STAFF-01", ROLE_LIBRARIAN, True,
+        ("reader@demo.jala", "李明", "JXUFE", "JX2026001", None, True, False),
+        ("newreader@demo.jala", "王芳", "ECJTU", "EC2026002", None, False, False),
+        ("public@demo.jala", "张伟", None, None, None, False, False),
+        ("librarian@demo.jala", "刘洋", "JXUFE", "JX-STAFF-01", ROLE_LIBRARIAN, True, True),
+        ("libadmin@demo.jala", "陈静", "JXUFE", "JX-STAFF-02", ROLE_LIBRARY_ADMIN, True, True),
+        ("committee@demo.jala", "杨帆", "JXUFE", "JX-STAFF-03", ROLE_COMMITTEE_MEMBER, True,
          True),
-        ("libadmin@demo.jala", "馆管理员 Library Admin", "JXUFE", "JX-STAFF-02",
-         ROLE_LIBRARY_ADMIN, True, True),
-        ("committee@demo.jala", "委员 Committee Member", "JXUFE", "JX-STAFF-03",
-         ROLE_COMMITTEE_MEMBER, True, True),
-        ("admin@demo.jala", "门户管理员 Portal Admin", chair_code, "CHAIR-ADMIN-01",
-         ROLE_PORTAL_ADMIN, True, True),
+        ("admin@demo.jala", "赵磊", chair_code, "CHAIR-ADMIN-01", ROLE_PORTAL_ADMIN, True, True),
+        # the library the demo reader's requests go to (it alone holds the demo MARC21 books),
+        # which also verifies the reader waiting at ECJTU
+        ("librarian-ecjtu@demo.jala", "周敏", "ECJTU", "EC-STAFF-01", ROLE_LIBRARIAN, True, True),
+        # works the reference desk (the reference working group, which this account leads)
+        ("reference@demo.jala", "吴涛", "NCU", "NCU-STAFF-01", ROLE_LIBRARIAN, True, True),
     ]
 
 
+LABELS = {"librarian-ecjtu@demo.jala": "librarian (ECJTU)",
+          "reference@demo.jala": "librarian (reference desk)"}
 DEMO_DIR = Path(__file__).parent / "demo"
 CODES = ("JXUFE", "ECJTU", "JXAU", "NCHU", "ECUT", "JXUTCM", "JXSTNU", "NCU", "JJU", "NIT",
          "SRNU", "JDZU", "YCU", "JXEMC", "JCU")
@@ -102,19 +106,21 @@ def seed_demo():
                 user.totp_enabled_at = clock.now()
         label = role or ("public user" if library is None else
                          "reader" if verified else "reader awaiting verification")
+        label = LABELS.get(email, label)
         extra = f"  second factor: `jala totp-code {email}`" if user.totp_enabled_at else ""
         lines.append(f"  {label:<30} {email}{extra}")
     db.session.commit()
     lines += seed_catalog()
     lines += seed_delivery()
+    lines += seed_reader_journeys()
     lines += seed_governance()
     db.session.commit()
     return lines
 
 
-DIRECTORS = (("ECJTU", "director-ecjtu@demo.jala", "华东交大馆长 Director ECJTU"),
-             ("JXAU", "director-jxau@demo.jala", "江西农大馆长 Director JXAU"),
-             ("NCU", "director-ncu@demo.jala", "南昌大学馆长 Director NCU"))
+DIRECTORS = (("ECJTU", "director-ecjtu@demo.jala", "孙建国"),
+             ("JXAU", "director-jxau@demo.jala", "何丽华"),
+             ("NCU", "director-ncu@demo.jala", "郭志强"))
 DEMO_LETTER = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages"
                b"/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
@@ -151,12 +157,12 @@ def seed_governance():
 
     application = applications.submit_application(
         name_zh="江西师范大学图书馆", name_en="Jiangxi Normal University Library", code="JXNU",
-        city="南昌", contact_name="示例联系人 Demo Contact", contact_email="contact@jxnu.demo.jala",
+        city="南昌", contact_name="林晓红", contact_email="contact@jxnu.demo.jala",
         letter=Letter())
     application.status = "complete"
     starts = (clock.local_now() + timedelta(days=7)).replace(hour=14, minute=30, second=0,
                                                              microsecond=0)
-    meeting = meetings.convene_meeting(chair, title="联盟委员会年度会议 Annual committee meeting",
+    meeting = meetings.convene_meeting(chair, title="联盟委员会年度会议",
                                        starts_at=starts, place="江西财经大学图书馆",
                                        online_url="https://meeting.example.cn/jala")
     resolutions.add_agenda_item(chair, meeting.id, kind="application",
@@ -193,7 +199,7 @@ def seed_delivery():
     made = 0
     for record in held:
         req = submit_request(public, kind="article", title=record.title, record_id=record.id,
-                             note="演示请求 demo request")
+                             note="演示请求")
         if req.library_id != jxufe:  # the demo librarian works at JXUFE: ask it first
             req.rota = [jxufe] + [lib for lib in req.rota if lib != jxufe]
             req.library_id = req.events[-1].library_id = jxufe
@@ -201,3 +207,49 @@ def seed_delivery():
     submit_request(public, kind="article", title="高校图书馆联盟文献传递服务研究",
                    container_title="中国图书馆学报", issn="1001-8867", year=2019, pages="45-52")
     return [f"Journal lists: {len(rows)} entries", f"Delivery requests: {made + 1}"]
+
+
+def seed_reader_journeys():
+    """The demo reader's requests at ECJTU, and the reference desk's librarian.
+
+    The demo reader (JXUFE) asks ECJTU, the only holder of the demo MARC21 books, for pages
+    of one by document delivery and borrows it by interlibrary loan with a card JXUFE issued:
+    so each journey can be walked as the reader, as ECJTU's librarian and as JXUFE's.
+    """
+    from sqlalchemy import select
+
+    from jala.catalog.models import Holding, Record
+    from jala.delivery.models import DeliveryRequest
+    from jala.delivery.services import submit_request
+    from jala.governance.models import WorkingGroupMember
+    from jala.loans import cards, ill
+    from jala.membership import get_library
+
+    lines = []
+    desk = find_user_by_email("reference@demo.jala")
+    if not db.session.execute(select(WorkingGroupMember.id).where(
+            WorkingGroupMember.group == "reference", WorkingGroupMember.user_id == desk.id)
+    ).first():
+        db.session.add(WorkingGroupMember(group="reference", user_id=desk.id, is_lead=True,
+                                          added_at=clock.now()))
+        lines.append("  reference desk: reference@demo.jala leads the reference working group")
+    reader = find_user_by_email("reader@demo.jala")
+    if db.session.execute(select(DeliveryRequest.id).where(
+            DeliveryRequest.reader_id == reader.id).limit(1)).first():
+        return lines
+    ecjtu = get_library("ECJTU").id
+    books = db.session.execute(
+        select(Record).where(Record.library_ids == [ecjtu], Record.type == "book")
+        .order_by(Record.id).limit(2)).scalars().all()
+    if len(books) < 2:
+        return lines
+    submit_request(reader, kind="book_part", title=books[0].title, record_id=books[0].id,
+                   pages="1-12", note="第一章")
+    card = cards.apply_for_card(reader)
+    cards.approve_card(find_user_by_email("librarian@demo.jala"), card.id)
+    holding = db.session.execute(select(Holding).where(
+        Holding.record_id == books[1].id, Holding.library_id == ecjtu).order_by(Holding.id)
+    ).scalars().first()
+    ill.request_loan(reader, holding.id, note="课程论文需要")
+    return lines + ["  reader@demo.jala: a delivery request and an interlibrary loan wait at "
+                    "ECJTU (librarian-ecjtu@demo.jala)"]

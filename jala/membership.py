@@ -53,6 +53,13 @@ def library_name(library):
     return library.name_zh if str(get_locale() or "zh").startswith("zh") else library.name_en
 
 
+def library_short_name(library):
+    """The library's name without the word "library" (南昌大学), where space is short."""
+    if str(get_locale() or "zh").startswith("zh"):
+        return library.name_zh.removesuffix("图书馆") or library.name_zh
+    return library.name_en.removesuffix(" Library") or library.name_en
+
+
 # --- membership on a date ------------------------------------------------------------------------
 
 def is_member(library, on=None):

@@ -21,6 +21,12 @@ def staff_library_ids(user):
     return user.libraries_with_role(ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN)
 
 
+def is_library_staff(user):
+    """Whether ``user`` is a librarian, a library admin or a portal admin (not a reader)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and (
+        user.is_portal_admin or staff_library_ids(user)))
+
+
 def can_staff_library(user, library_id):
     """Whether ``user`` works for ``library_id`` (librarian or library admin there)."""
     return library_id in staff_library_ids(user)

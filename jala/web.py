@@ -192,6 +192,9 @@ def _commit_at_the_edge(app):
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            # a page and its HTMX fragment share one URL: caches must keep them apart
+            response.vary.add("HX-Request")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if current_user and getattr(current_user, "is_authenticated", False):

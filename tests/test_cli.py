@@ -30,10 +30,19 @@ def test_create_admin_refuses_a_weak_password_with_a_clear_line(app):
 @pytest.fixture
 def demo_catalogue_removed_afterwards(app):
     yield
+    demo = ("SELECT record_id FROM source_records WHERE source_id LIKE 'csl-%' "
+            "OR format = 'marcxml'")
     with app.app_context():  # other tests count records: leave the catalogue as it was
+        # the demo reader's interlibrary loan of a demo book goes with it
         db.session.execute(text(
-            "DELETE FROM records WHERE id IN (SELECT record_id FROM source_records WHERE "
-            "source_id LIKE 'csl-%' OR format = 'marcxml')"))
+            f"DELETE FROM ill_events WHERE request_id IN (SELECT id FROM ill_requests "
+            f"WHERE record_id IN ({demo}))"))
+        db.session.execute(text(f"DELETE FROM ill_requests WHERE record_id IN ({demo})"))
+        db.session.execute(text(f"DELETE FROM records WHERE id IN ({demo})"))
+        # and the demo's reference-desk librarian leaves the group other tests count
+        db.session.execute(text(
+            "DELETE FROM working_group_members WHERE user_id IN "
+            "(SELECT id FROM users WHERE email LIKE '%@demo.jala')"))
         db.session.commit()
 
 
@@ -46,6 +55,21 @@ def test_seed_demo_prints_a_login_for_every_role_and_is_repeatable(
                  "portal_admin"):
         assert role in first.output
     assert "CSL articles: 8999 read" in first.output
+    assert "librarian (reference desk)" in first.output and "librarian (ECJTU)" in first.output
+    with app.app_context():
+        from jala.delivery.models import DeliveryRequest
+        from jala.loans.models import IllRequest
+        from jala.reference.group import is_reference_librarian
+
+        reader = find_user_by_email("reader@demo.jala")
+        assert reader.display_name == "李明"
+        assert is_reference_librarian(find_user_by_email("reference@demo.jala"))
+        ecjtu = find_user_by_email("librarian-ecjtu@demo.jala").home_library
+        # the demo reader's requests wait at the library whose demo librarian works them
+        [delivery] = db.session.query(DeliveryRequest).filter_by(reader_id=reader.id).all()
+        [loan] = db.session.query(IllRequest).filter_by(reader_id=reader.id).all()
+        assert delivery.library_id == loan.lending_library_id == ecjtu.id
+        db.session.remove()
     again = runner.invoke(seed_demo_command)
     assert again.exit_code == 0
     accounts_part = first.output.split("CSL articles")[0]

@@ -27,6 +27,11 @@ class Library(db.Model):
     founding = db.Column(db.Boolean, nullable=False, default=False)
     left_on = db.Column(db.Date)
     website = db.Column(db.String(200))
+    # what a reader looks for on the library's page (``jala library-info`` changes them)
+    address = db.Column(db.String(300))
+    opening_hours = db.Column(db.String(300))
+    phone = db.Column(db.String(50))
+    email = db.Column(db.String(254))
 
     __table_args__ = (
         db.CheckConstraint("code = upper(code) AND code ~ '^[A-Z][A-Z0-9]{1,15}$'",

@@ -34,7 +34,7 @@ from jala.accounts.sessions import (
 from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db, limiter
-from jala.membership import member_libraries
+from jala.membership import find_library, library_name, member_libraries
 from jala.urls import safe_next
 from jala.web import attempt, is_htmx
 
@@ -240,7 +240,7 @@ def register():
     """Create an account: a reader of a member library, or a public user."""
     form = RegisterForm()
     form.library.choices = [SelectChoice("", _("Choose your library"))] + [
-        SelectChoice(lib.code, f"{lib.name_zh} ({lib.code})") for lib in member_libraries()
+        SelectChoice(lib.code, library_name(lib)) for lib in member_libraries()
     ]
     if form.validate_on_submit():
         is_reader = form.kind.data == "reader"
@@ -248,7 +248,7 @@ def register():
             form.library.errors.append(_("Choose your library, or register as a member of the "
                                          "public."))
             return render_template("accounts/register.html", form=form), 400
-        _user, refusal = attempt(lambda: accounts.register_user(
+        user, refusal = attempt(lambda: accounts.register_user(
             email=form.email.data,
             password=form.password.data,
             display_name=form.display_name.data,
@@ -257,11 +257,22 @@ def register():
         ), form=form, reraise=())
         if refusal is not None:
             return render_template("accounts/register.html", form=form), 400
-        flash(_("Your account is ready. We sent you an email to confirm your address. "
-                "Please log in."), "success")
-        return redirect(url_for("accounts.login"), code=303)
+        # what happens next is told once, on the next page (the session, not the URL, carries it)
+        session["registered"] = {"email": user.email,
+                                 "library": form.library.data if is_reader else None}
+        return redirect(url_for("accounts.registered"), code=303)
     status = 400 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.get("/register/done")
+def registered():
+    """What happens after registering: the confirmation email, then the card check."""
+    done = session.get("registered")
+    if not done:
+        return redirect(url_for("accounts.register"))
+    library = find_library(done.get("library"))
+    return render_template("accounts/registered.html", email=done["email"], library=library)
 
 
 @bp.get("/confirm/<token>")

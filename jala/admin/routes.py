@@ -1,5 +1,6 @@
 """Thin views for portal admins; every one checks the role on the server."""
 from datetime import datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 
@@ -9,8 +10,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from jala import clock
-from jala.accounts.models import User
+from jala.accounts.models import Library, User
 from jala.admin import bp
+from jala.admin.audit_words import KINDS, describe
 from jala.audit import search_audit
 from jala.embedded.mailsink import read_mail, stored_mails
 from jala.errors import RuleViolation
@@ -69,7 +71,9 @@ def audit():
     )
     more = len(entries) == AUDIT_PAGE
     template = "admin/_audit_rows.html" if is_htmx() else "admin/audit.html"
-    return render_template(template, entries=entries, more=more, args=args)
+    return render_template(template, entries=describe(entries), more=more, args=args,
+                           kinds=KINDS, libraries=db.session.execute(
+                               select(Library).order_by(Library.code)).scalars().all())
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -120,7 +124,7 @@ def _mail_dir():
 @bp.get("/mail")
 def mail_sink():
     """Messages caught by the development mail sink."""
-    return render_template("admin/mail.html", mails=stored_mails(_mail_dir()))
+    return render_template("admin/mail.html", mails=stored_mails(_mail_dir()), sent_at=sent_at)
 
 
 @bp.get("/mail/<name>")
@@ -132,4 +136,12 @@ def mail_message(name):
     message = read_mail(path)
     body = message.get_body(preferencelist=("plain", "html"))
     return render_template("admin/mail_message.html", name=name, message=message,
-                           body=body.get_content() if body else "")
+                           body=body.get_content() if body else "", sent_at=sent_at)
+
+
+def sent_at(message):
+    """When a message was sent (its Date header), or None: the pages show it in Beijing time."""
+    try:
+        return parsedate_to_datetime(message["Date"])
+    except (TypeError, ValueError):
+        return None

@@ -1,4 +1,6 @@
 """Thin views for record pages and catalogue imports."""
+import json
+
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -6,18 +8,46 @@ from jala.catalog import bp
 from jala.catalog.forms import ImportForm
 from jala.catalog.service import (
     get_import_run,
+    get_raw_record,
     get_record,
+    holdings_by_library,
     recent_imports,
     start_upload_import,
 )
+from jala.catalog.vocabulary import value_name
+from jala.membership import library_short_name
+from jala.permissions import is_library_staff
 from jala.web import attempt, is_htmx
+
+bp.add_app_template_filter(value_name, "value_name")
+bp.add_app_template_global(library_short_name, "library_short_name")
+
+
+@bp.app_context_processor
+def catalog_helpers():
+    """For the pages that show records: holdings by library, whether the user is staff."""
+    def holdings_of(record):
+        return holdings_by_library(record, getattr(current_user, "home_library_id", None))
+
+    return {"holdings_by_library": holdings_of,
+            "is_library_staff": lambda: is_library_staff(current_user)}
 
 
 @bp.get("/records/<record_id>")
 def record(record_id):
-    """A record with every field, holdings by library, its source records and links."""
+    """A record with every field a reader reads, holdings by library and links."""
     rec = get_record(record_id)
     return render_template("catalog/record.html", record=rec)
+
+
+@bp.get("/records/<record_id>/raw")
+@login_required
+def raw_record(record_id):
+    """The record as each library sent it (原始记录): source ids, notes, raw data; staff only."""
+    rec = get_raw_record(current_user, record_id)
+    sources = [(source, json.dumps(source.raw, ensure_ascii=False, indent=2, sort_keys=True))
+               for source in rec.sources]
+    return render_template("catalog/raw_record.html", record=rec, sources=sources)
 
 
 @bp.route("/libraries/<code>/imports", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from jala.extensions import db
 from jala.files import store_stream
 from jala.jobs import enqueue_after_commit
 from jala.membership import get_library
-from jala.permissions import can_manage_library
+from jala.permissions import can_manage_library, is_library_staff
 
 
 def record_by_isbn(isbn):
@@ -35,6 +35,29 @@ def get_record(record_id):
     if record is None:
         raise NotFound(_("No record has the id %(id)s.", id=record_id[:40]))
     return record
+
+
+def get_raw_record(actor, record_id):
+    """A record with its source records as imported (原始记录): for library staff only."""
+    if not is_library_staff(actor):
+        raise NotAllowed(_("Only library staff can see the records as the libraries sent "
+                           "them."))
+    return get_record(record_id)
+
+
+def holdings_by_library(record, first_library_id=None):
+    """``[(library, has an available copy)]``, one per library, the reader's own first.
+
+    ``first_library_id`` (the reader's library) leads, then the libraries with a copy on the
+    shelf.
+    """
+    libraries = {}
+    for holding in record.holdings:
+        entry = libraries.setdefault(holding.library_id, [holding.library, False])
+        entry[1] = entry[1] or holding.status == "available"
+    rows = [tuple(entry) for entry in libraries.values()]
+    rows.sort(key=lambda row: (row[0].id != first_library_id, not row[1], row[0].id))
+    return rows
 
 
 UPLOAD_LIMIT = 200 * 1024 * 1024

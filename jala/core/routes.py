@@ -1,15 +1,30 @@
 """Thin views for the public pages."""
-from flask import abort, jsonify, redirect, render_template, request, send_file, session, url_for
-from flask_login import current_user
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from jala import clock
 from jala.core import bp
+from jala.core.forms import LibraryDetailsForm
 from jala.core.health import check_postgres, health_report
+from jala.core.libraries import DETAILS, update_library_details
 from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link, open_view_token, storage_dir
 from jala.governance.applications import library_history
 from jala.membership import current_chair_library, get_library, is_member, member_libraries
+from jala.permissions import can_manage_library
 from jala.urls import safe_next
+from jala.web import attempt
 
 
 @bp.get("/")
@@ -36,8 +51,28 @@ def library(code):
     lib = get_library(code)
     if lib.code != code:
         return redirect(url_for("core.library", code=lib.code), code=301)
+    can_edit = current_user.is_authenticated and can_manage_library(current_user, lib.id)
     return render_template("core/library.html", library=lib, chair=current_chair_library(),
-                           history=library_history(lib), today=clock.local_today())
+                           history=library_history(lib), today=clock.local_today(),
+                           can_edit=can_edit)
+
+
+@bp.route("/libraries/<code>/details", methods=["GET", "POST"])
+@login_required
+def library_details(code):
+    """Its library admin edits the address, opening hours and contact readers see."""
+    lib = get_library(code)
+    if not can_manage_library(current_user, lib.id):
+        abort(403)
+    form = LibraryDetailsForm(obj=lib)
+    if form.validate_on_submit():
+        _lib, refusal = attempt(lambda: update_library_details(
+            current_user, lib.code, **{name: form[name].data for name in DETAILS}), form=form)
+        if refusal is None:
+            flash(_("The library's details are saved."), "success")
+            return redirect(url_for("core.library", code=lib.code), code=303)
+    status = 400 if form.errors else 200
+    return render_template("core/library_details.html", library=lib, form=form), status
 
 
 @bp.get("/healthz")

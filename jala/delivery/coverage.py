@@ -11,7 +11,7 @@ from jala.audit import record_audit
 from jala.delivery.models import JournalCoverage
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.membership import get_library
+from jala.membership import get_library, library_name
 from jala.permissions import can_staff_library
 from jala.search.normalize import canonical_issn
 
@@ -22,8 +22,8 @@ HEADER = ("issn", "title", "year_from", "year_to")
 def _library_for_staff(staff, code):
     library = get_library(code)
     if not (can_staff_library(staff, library.id) or staff.is_portal_admin):
-        raise NotAllowed(_("Only staff of %(code)s can change its journal list.",
-                           code=library.code))
+        raise NotAllowed(_("Only staff of %(library)s can change its journal list.",
+                           library=library_name(library)))
     return library
 
 

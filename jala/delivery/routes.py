@@ -31,6 +31,7 @@ from jala.files import check_link, link_id_of, link_is_usable, link_token
 from jala.jobs import OutboxEmail, retry_email
 from jala.membership import get_library, library_name, member_libraries
 from jala.permissions import require_staff_of, staff_library_ids
+from jala.search.normalize import canonical_isbn
 from jala.stats import bar_chart, csv_download, staff_filters
 from jala.web import EVERY_REFUSAL, attempt, is_htmx, refusal_message, require_form
 
@@ -39,16 +40,15 @@ from jala.web import EVERY_REFUSAL, attempt, is_htmx, refusal_message, require_f
 def _prefill(form):
     """Fill a new request form from a record, an earlier request or a search that found nothing.
 
-    ``?record=<id>``, ``?again=<request id>``, ``?title=<the words searched for>``.
+    ``?record=<id>``, ``?again=<request id>``, ``?q=<the words searched for>`` (or ``?title=``,
+    the older name); an ISBN searched for fills the ISBN.
     """
     values = {}
     record_id = request.args.get("record", "")
     again = request.args.get("again", "")
-    title = request.args.get("title", "").strip()
+    query = (request.args.get("q") or request.args.get("title") or "").strip()
     if record_id.isdecimal() and len(record_id) < 19:
-        record = find_record(int(record_id), None)
-        values = delivery.citation_from_record(record)
-        form.record_id.data = str(record.id)
+        form.record_id.data = record_id
     elif again.isdecimal() and len(again) < 10:
         old = delivery.get_request_for_reader(current_user, int(again))
         values = {k: getattr(old, k) or "" for k in (
@@ -57,10 +57,30 @@ def _prefill(form):
         values["year"] = old.year
         if old.record_id:
             form.record_id.data = str(old.record_id)
-    elif title:
-        values = {"title": title[:1000]}
+    elif query and canonical_isbn(query):
+        values = {"kind": "book_part", "isbn": query[:40]}
+    elif query:
+        values = {"title": query[:1000]}
     for name, value in values.items():
         getattr(form, name).data = value
+
+
+def _cite_record(form):
+    """Fill the citation of a request about a catalogue record from the record, not the form.
+
+    The reader then gives only what the record cannot: the pages of a book, a note.
+    """
+    record_id = form.record_id.data or ""
+    if not (record_id.isdecimal() and len(record_id) < 19):
+        return None
+    record = find_record(int(record_id), None)
+    cited = delivery.citation_from_record(record)
+    pages = form.pages.data
+    for name, value in cited.items():
+        getattr(form, name).data = value
+    if cited["kind"] != "article":  # the pages of a book are the reader's to choose
+        form.pages.data = pages
+    return cited
 
 
 @bp.route("/delivery/new", methods=["GET", "POST"])
@@ -71,7 +91,14 @@ def new_request():
     blocked = refusal_message(lambda: quotas.check_can_request(current_user))
     if request.method == "GET":
         _prefill(form)
-    elif blocked is None and form.validate_on_submit():
+        cited = _cite_record(form)
+    else:
+        try:
+            cited = _cite_record(form)
+        except NotFound as gone:  # since the page was shown: the reader can type the citation
+            form.record_id.data, cited = "", None
+            form.form_errors.append(gone.message)
+    if request.method == "POST" and blocked is None and form.validate_on_submit():
         record_id = form.record_id.data
 
         def submit():
@@ -92,7 +119,7 @@ def new_request():
     limit, used = quotas.daily_quota(current_user)
     status = 400 if request.method == "POST" else 200
     return render_template("delivery/new.html", form=form, blocked=blocked, limit=limit,
-                           used=used), status
+                           used=used, cited=cited), status
 
 
 @bp.get("/delivery/requests")

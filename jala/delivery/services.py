@@ -57,7 +57,8 @@ def citation_from_record(record):
         "kind": kind,
         "title": record.title,
         "authors": "; ".join(record.authors or []),
-        "container_title": record.journal or record.publisher or "",
+        # the journal an article is in; a book is its own title, and its publisher is no title
+        "container_title": record.journal or "",
         "year": record.year,
         "volume": record.volume or "",
         "issue": record.issue or "",

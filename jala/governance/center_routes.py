@@ -141,7 +141,7 @@ def _group_answer(group, error=None):
                                members=center.group_members(current_user, group), error=error,
                                admin=center.is_center_admin(current_user))
     if error:
-        raise RuleViolation(error)
+        flash(error, "error")
     return redirect(url_for("governance.center_groups"), code=303)
 
 

@@ -174,9 +174,14 @@ def can_preside(user, meeting):
     return meeting.presiding_id == user.id or office_of(user) == "chair"
 
 
+def check_in_opens_at(meeting):
+    """When check-in (and so voting) opens: an hour before the meeting starts."""
+    return meeting.starts_at - CHECK_IN_OPENS
+
+
 def check_in_open(meeting):
-    """Check-in (and so voting) opens an hour before the meeting starts."""
-    return clock.now() >= meeting.starts_at - CHECK_IN_OPENS
+    """Whether members may check in now: the meeting is convened and check-in has opened."""
+    return meeting.status == "convened" and clock.now() >= check_in_opens_at(meeting)
 
 
 def can_edit_agenda(user, meeting):

@@ -2,11 +2,13 @@
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from jala import clock
-from jala.errors import NotAllowed, RuleViolation
+from jala.accounts.models import Library
+from jala.errors import NotAllowed
 from jala.extensions import db, limiter
 from jala.files import create_link
 from jala.governance import (
@@ -27,7 +29,7 @@ from jala.governance.forms import (
     WithdrawForm,
 )
 from jala.governance.models import AgendaItem, MembershipApplication
-from jala.membership import current_chair_term, get_library, member_libraries
+from jala.membership import current_chair_term, get_library, library_name, member_libraries
 from jala.web import attempt, is_htmx
 
 # --- applying, withdrawing, the directory ---------------------------------------------------------
@@ -59,8 +61,9 @@ def withdraw(code):
         done, refusal = attempt(lambda: applications.withdraw(
             current_user, library.code, form.effective_on.data, form.notice.data), form=form)
         if refusal is None:
-            flash(_("The notice is recorded: %(code)s leaves the alliance on %(date)s.",
-                    code=library.code, date=done.effective_on.isoformat()), "success")
+            flash(_("The notice is recorded: %(library)s leaves the alliance on %(date)s.",
+                    library=library_name(library),
+                    date=format_date(done.effective_on, "long")), "success")
             return redirect(url_for("core.library", code=library.code), code=303)
     return render_template("governance/withdraw.html", library=library, form=form), (
         400 if request.method == "POST" else 200)
@@ -110,12 +113,13 @@ def new_meeting():
 def _item_form(meeting):
     form = ItemForm()
     form.application_id.choices = [("", "—")] + [
-        (str(a.id), f"{a.name_zh} ({a.code})") for a in db.session.query(MembershipApplication)
+        (str(a.id), a.name_zh) for a in db.session.query(MembershipApplication)
         .filter_by(status="complete").order_by(MembershipApplication.id)]
-    form.target_library.choices = [("", "—")] + [(lib.code, f"{lib.code} · {lib.name_zh}")
+    form.target_library.choices = [("", "—")] + [(lib.code, library_name(lib))
                                                  for lib in member_libraries()]
-    form.target_user.choices = [("", "—")] + [(str(u.id), f"{lib.code} · {u.display_name}")
-                                              for u, lib in committee.committee_members()]
+    form.target_user.choices = [("", "—")] + [
+        (str(u.id), f"{u.display_name} · {library_name(lib)}")
+        for u, lib in committee.committee_members()]
     return form
 
 
@@ -123,6 +127,7 @@ def _meeting_page(meeting, item_form=None, close_form=None, status=200):
     seat = committee.committee_seat(current_user)
     return render_template(
         "governance/meeting.html", meeting=meeting, seat=seat,
+        check_in_opens_at=meetings.check_in_opens_at(meeting),
         checked_in=seat is not None and any(a.library_id == seat.id for a in meeting.attendance),
         signed=seat is not None and any(s.library_id == seat.id for s in meeting.signatures),
         presiding=meetings.can_preside(current_user, meeting),
@@ -150,17 +155,23 @@ def attendance(meeting_id):
 @login_required
 def cosign(meeting_id):
     """Co-sign a joint request to convene."""
-    meeting = meetings.cosign_meeting(current_user, meeting_id)
-    flash(_("Convened: the members are notified.") if meeting.status == "convened" else
-          _("Signed. %(n)d of 3 signatures.", n=len(meeting.signatures)), "success")
+    meeting, refusal = attempt(lambda: meetings.cosign_meeting(current_user, meeting_id))
+    if refusal is not None:
+        flash(refusal.message, "error")
+    else:
+        flash(_("Convened: the members are notified.") if meeting.status == "convened" else
+              _("Signed. %(n)d of 3 signatures.", n=len(meeting.signatures)), "success")
     return redirect(url_for("governance.meeting", meeting_id=meeting_id), code=303)
 
 
 @bp.post("/committee/meetings/<id:meeting_id>/check-in")
 @login_required
 def check_in(meeting_id):
-    """Check the library in, in person or online."""
-    meetings.check_in(current_user, meeting_id, request.form.get("mode", ""))
+    """Check the library in, in person or online; a refusal is said on the meeting's page."""
+    _meeting, refusal = attempt(lambda: meetings.check_in(current_user, meeting_id,
+                                                          request.form.get("mode", "")))
+    if refusal is not None:
+        flash(refusal.message, "error")
     return redirect(url_for("governance.meeting", meeting_id=meeting_id), code=303)
 
 
@@ -290,8 +301,6 @@ def handover():
     form = HandoverForm()
     if request.method == "POST":
         action = request.form.get("action")
-        if not form.validate_on_submit():
-            raise RuleViolation(_("The form was out of date. Please submit it again."))
         steps = {
             "start": lambda: chair_library.start_handover(current_user, form.note.data),
             "accept": lambda: chair_library.accept_handover(current_user,
@@ -301,7 +310,9 @@ def handover():
         }
         if action not in steps:
             abort(400)
-        _done, refusal = attempt(steps[action], form=form)
+        refusal = True  # an out-of-date form (its CSRF error) is said above the buttons
+        if form.validate_on_submit():
+            _done, refusal = attempt(steps[action], form=form)
         if refusal is None:
             flash({"start": _("The handover is started; the incoming library is notified."),
                    "accept": _("Handover accepted: your library now chairs the alliance."),
@@ -315,12 +326,13 @@ def handover():
                            checklist=chair_library.handover_checklist(),
                            can_accept=current is not None and current_user.has_role(
                                "committee_member", current.to_library_id)), (
-        400 if form.form_errors else 200)
+        400 if form.errors or form.form_errors else 200)
 
 
 @bp.app_context_processor
 def governance_helpers():
-    """Helpers the governance templates call: the seat, a library's vote, a kind's name."""
+    """Helpers the governance templates call: the seat, a library's vote, a kind's name…"""
     return {"committee_seat": committee.committee_seat, "vote_of": meetings.vote_of,
-            "kind_label": resolutions.kind_label}
+            "kind_label": resolutions.kind_label, "check_in_open": meetings.check_in_open,
+            "library_by_id": lambda library_id: db.session.get(Library, library_id)}
 

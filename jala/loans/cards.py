@@ -21,11 +21,10 @@ from jala.loans.services import (
     check_can_borrow,
     email_reader,
     insert_unique,
-    library_label,
     lock_reader,
     staff_libraries,
 )
-from jala.membership import is_member
+from jala.membership import is_member, library_name
 from jala.permissions import can_staff_library, require_staff_of
 from jala.settings import get_setting
 from jala.urls import external_url
@@ -264,7 +263,7 @@ def verify_card(staff, code):
     require_desk_staff(staff)
     card = find_card(code)
     check = CardCheck(card_id=card.id, library_id=card.library_id, name=card.reader.display_name,
-                      home_library=library_label(card.library), valid_until=card.valid_until,
+                      home_library=library_name(card.library), valid_until=card.valid_until,
                       state=card_state(card), open_loans=open_loans_count(card.reader_id),
                       problem=card_problem(card))
     record_audit(staff, "card.verify", "interlibrary_card", card.id, library_id=card.library_id,

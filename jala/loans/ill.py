@@ -27,6 +27,7 @@ from jala.loans.services import (
     lock_lender,
     lock_reader,
 )
+from jala.membership import library_name
 from jala.permissions import can_staff_library, require_staff_of
 from jala.settings import get_setting
 from jala.urls import external_url
@@ -92,9 +93,9 @@ def request_loan(reader, holding_id, note=None):
     per_library = get_setting("loans.ill_open_per_library")
     lock_lender(holding.library_id)
     if open_count(lending_library_id=holding.library_id) >= per_library:
-        raise RuleViolation(_("%(code)s cannot take more interlibrary loans at the moment. Try "
-                              "another library's copy, or ask again later.",
-                              code=holding.library.code))
+        raise RuleViolation(_("%(library)s cannot take more interlibrary loans at the moment. "
+                              "Try another library's copy, or ask again later.",
+                              library=library_name(holding.library)))
     now = clock.now()
     req = IllRequest(reader_id=reader.id, record_id=holding.record_id, holding_id=holding.id,
                      lending_library_id=holding.library_id,
@@ -143,11 +144,13 @@ def _check_party(req, action, parties):
         return party
     label = action_label(action)
     if party == LENDER:
-        raise NotAllowed(_("“%(action)s”: only staff of the lending library, %(code)s, can do "
-                           "this step.", action=label, code=req.lending_library.code))
+        raise NotAllowed(_("“%(action)s”: only staff of the lending library, %(library)s, can "
+                           "do this step.", action=label,
+                           library=library_name(req.lending_library)))
     if party == HOME:
-        raise NotAllowed(_("“%(action)s”: only staff of the reader's home library, %(code)s, "
-                           "can do this step.", action=label, code=req.home_library.code))
+        raise NotAllowed(_("“%(action)s”: only staff of the reader's home library, "
+                           "%(library)s, can do this step.", action=label,
+                           library=library_name(req.home_library)))
     raise NotAllowed(_("“%(action)s”: only the reader who asked can do this step.",
                        action=label))
 

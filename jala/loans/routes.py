@@ -27,7 +27,7 @@ from jala.loans.services import (
     require_desk_of,
     staff_libraries,
 )
-from jala.membership import find_library, get_library, is_member
+from jala.membership import find_library, get_library, is_member, library_name
 from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
 
 HOLD_STEPS = {"ready": holds.mark_ready, "collected": holds.mark_collected}
@@ -99,8 +99,8 @@ def apply_card():
     if refusal is not None:
         flash(refusal.message, "error")
     else:
-        flash(_("Your application is with %(code)s. You will get an email when it is decided.",
-                code=card.library.code), "success")
+        flash(_("Your application is with %(library)s. You will get an email when it is "
+                "decided.", library=library_name(card.library)), "success")
     return redirect(url_for("loans.my_card"), code=303)
 
 
@@ -121,8 +121,8 @@ def place_hold():
     if refusal is not None:
         flash(refusal.message, "error")
         return redirect(_back_to_record(form.holding_id.data), code=303)
-    flash(_("Your hold is placed. %(code)s will email you when the copy is ready.",
-            code=hold.library.code), "success")
+    flash(_("Your hold is placed. %(library)s will email you when the copy is ready.",
+            library=library_name(hold.library)), "success")
     return redirect(url_for("loans.my_loans") + "#holds", code=303)
 
 
@@ -174,8 +174,8 @@ def request_ill():
     if refusal is not None:
         flash(refusal.message, "error")
         return redirect(_back_to_record(form.holding_id.data), code=303)
-    flash(_("Request %(id)d is with %(code)s.", id=req.id, code=req.lending_library.code),
-          "success")
+    flash(_("Request %(id)d is with %(library)s.", id=req.id,
+            library=library_name(req.lending_library)), "success")
     return redirect(url_for("loans.ill_detail", request_id=req.id), code=303)
 
 

@@ -85,8 +85,8 @@ def check_can_borrow(user, *, staff_view=False):
 def check_library_lends(library):
     """Raise unless ``library`` is a member today (a withdrawn library lends no more)."""
     if not is_member(library):
-        raise RuleViolation(_("%(code)s has left the alliance and no longer lends to readers of "
-                              "other libraries.", code=library.code))
+        raise RuleViolation(_("%(library)s has left the alliance and no longer lends to readers "
+                              "of other libraries.", library=library_name(library)))
 
 
 def lock_reader(reader_id):
@@ -161,11 +161,6 @@ def is_overdue(due_on):
 
 # --- words and emails ------------------------------------------------------------------------
 
-def library_label(library):
-    """The library's name in the language in use, with its code."""
-    return f"{library_name(library)} ({library.code})"
-
-
 def signature():
     """The closing line of every loans email."""
     return _("Jiangxi Academic Library Alliance")
@@ -175,7 +170,7 @@ def email_reader(reader, what, *, related, library_id, **context):
     """Email ``reader`` the loans notice ``what`` (e.g. ``hold_ready``), in their language.
 
     The text is ``templates/email/loans_<what>.txt``, the outbox kind ``loans.<what>``; the
-    template may call ``library_label`` and ``signature``, which word it in that language.
+    template may call ``library_name`` and ``signature``, which word it in that language.
     """
     notify(reader, f"loans_{what}", kind=f"loans.{what}", related=related,
-           library_id=library_id, library_label=library_label, signature=signature, **context)
+           library_id=library_id, signature=signature, **context)

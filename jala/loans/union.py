@@ -29,6 +29,7 @@ from jala.loans.services import (
     lock_reader,
     require_desk_of,
 )
+from jala.membership import library_name
 from jala.permissions import can_staff_library, require_staff_of
 from jala.search.normalize import canonical_isbn
 from jala.settings import get_setting
@@ -149,8 +150,9 @@ def confirm_arrival(staff, loan_id):
     loan = _lock(loan_id)
     if not can_staff_library(staff, loan.lending_library_id):
         if loan.return_library_id and can_staff_library(staff, loan.return_library_id):
-            raise NotAllowed(_("Only staff of the lending library, %(code)s, confirm that the "
-                               "item has arrived.", code=loan.lending_library.code))
+            raise NotAllowed(_("Only staff of the lending library, %(library)s, confirm that "
+                               "the item has arrived.",
+                               library=library_name(loan.lending_library)))
         raise NotFound(_("No such union loan."))
     if loan.status != "in_transit":
         raise RuleViolation(_("Union loan %(id)d is %(status)s, not in transit.", id=loan.id,

@@ -6,8 +6,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from jala.procurement.lifecycle import REASON_MAX
 from jala.procurement.services import AUTHORS_MAX, NOTE_MAX, PUBLISHER_MAX, TITLE_MAX
+from jala.search.normalize import canonical_isbn
 
-# what ``?title=…&isbn=…`` may fill in (the search page links here with the reader's query)
+# what ``?title=…&isbn=…`` may fill in, besides ``?q=`` (the search page links here with the
+# reader's query)
 PREFILLED = ("title", "authors", "publisher", "year", "isbn")
 
 
@@ -23,7 +25,14 @@ class SuggestForm(FlaskForm):
                          validators=[Optional(), Length(max=NOTE_MAX)])
 
     def prefill(self, args):
-        """Fill the fields from query arguments (unknown or malformed ones are ignored)."""
+        """Fill the fields from query arguments (unknown or malformed ones are ignored).
+
+        ``?q=`` is what a search that found nothing was asked: an ISBN, else the title.
+        """
+        query = args.get("q", "").strip()
+        if query:
+            field = self.isbn if canonical_isbn(query) else self.title
+            field.data = query[:field.validators[-1].max]
         for name in PREFILLED:
             value = args.get(name, "").strip()
             if name == "year":

@@ -80,3 +80,17 @@ class SavedListItem(db.Model):
     record = db.relationship("Record")
 
     __table_args__ = (db.UniqueConstraint("list_id", "record_id"),)
+
+
+class SavedSearch(db.Model):
+    """A search a reader keeps to run again: the results page's query string."""
+
+    __tablename__ = "saved_searches"
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    query_string = db.Column(db.String(1000), nullable=False)
+    label = db.Column(db.String(500), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+
+    __table_args__ = (db.UniqueConstraint(owner_id, query_string),)

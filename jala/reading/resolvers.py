@@ -14,7 +14,7 @@ from jala.accounts.models import Library
 from jala.audit import record_audit
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
-from jala.membership import get_library, is_member
+from jala.membership import get_library, is_member, library_name
 from jala.permissions import can_manage_library
 from jala.reading.models import LinkResolver
 from jala.reading.openurl import resolver_url
@@ -53,8 +53,8 @@ def save_link_resolver(actor, code, base_url, label=None):
     """Set the library's OpenURL resolver (its base address and the link's words)."""
     library = _managed_library(actor, code)
     if not is_member(library):
-        raise RuleViolation(_("%(code)s has left the alliance: its readers no longer get "
-                              "alliance services.", code=library.code))
+        raise RuleViolation(_("%(library)s has left the alliance: its readers no longer get "
+                              "alliance services.", library=library_name(library)))
     base_url = _check_resolver_url(base_url)
     label = (label or "").strip()[:100] or None
     # the library row is the lock: two admins saving at once take turns

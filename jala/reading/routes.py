@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from jala.catalog.service import get_record
 from jala.errors import NotFound, RuleViolation
-from jala.reading import bp, citations, lists, previews, resolvers
+from jala.reading import bp, citations, lists, previews, resolvers, saved_searches
 from jala.reading.forms import (
     ConfirmForm,
     LinkResolverForm,
@@ -389,3 +389,30 @@ def export_shared_list(token, ext):
     """A shared list's citations as a file."""
     saved = lists.shared_list(token)
     return _download(lists.list_records(saved), EXTENSIONS[ext], f"jala-list-{saved.id}")
+
+
+# --- saved searches ---------------------------------------------------------------------------
+
+@bp.post("/searches")
+@login_required
+def save_search():
+    """Keep the search whose query string the results page sent; back to its results."""
+    require_form(ConfirmForm())
+    query = request.form.get("query", "")
+    saved, refusal = attempt(lambda: saved_searches.save_search(current_user, query), reraise=())
+    if refusal is not None:
+        flash(refusal.message, "error")
+        return redirect(url_for("search.results") + "?" + saved_searches.normalised(query),
+                        code=303)
+    flash(_("The search is saved: find it under “Mine”."), "success")
+    return redirect(url_for("search.results") + "?" + saved.query_string, code=303)
+
+
+@bp.post("/searches/<id:search_id>/delete")
+@login_required
+def delete_search(search_id):
+    """Forget a saved search."""
+    require_form(ConfirmForm())
+    saved_searches.delete_saved_search(current_user, search_id)
+    flash(_("The saved search is deleted."), "success")
+    return redirect(url_for("mine.home") + "#searches", code=303)

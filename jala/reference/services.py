@@ -29,7 +29,7 @@ from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
 from jala.mail import notify
-from jala.membership import check_reader_standing
+from jala.membership import check_reader_standing, library_name
 from jala.reference.group import (
     is_reference_lead,
     is_reference_librarian,
@@ -202,10 +202,11 @@ def claim_question(librarian, question_id):
     if question.claimed_by_id == librarian.id:
         return question
     if question.claimed_by_id is not None:
-        raise RuleViolation(_("Question %(id)d has already been claimed by %(name)s (%(code)s).",
-                              id=question.id, name=question.claimed_by.display_name,
-                              code=question.claimed_library.code if question.claimed_library
-                              else "—"), status=409)
+        raise RuleViolation(_("Question %(id)d has already been claimed by %(name)s "
+                              "(%(library)s).", id=question.id,
+                              name=question.claimed_by.display_name,
+                              library=library_name(question.claimed_library)
+                              if question.claimed_library else "—"), status=409)
     question.claimed_by_id = librarian.id
     question.claimed_library_id = librarian.home_library_id
     audit_question(librarian, "reference.claim", question)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer, lazyload, selectinload
 
 from jala.accounts.models import Library
 from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
+from jala.catalog.vocabulary import language_codes, language_key
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.membership import former_member_ids
@@ -145,7 +146,10 @@ def _filters(request, parsed, params):
     if year_to:
         clauses.append("year <= :year_to")
         params["year_to"] = year_to
-    for name in ("language", "category", "discipline"):
+    if request.language:  # chi, zho and zh are all Chinese
+        clauses.append("language = ANY(:language)")
+        params["language"] = language_codes(request.language)
+    for name in ("category", "discipline"):
         value = getattr(request, name)
         if value:
             clauses.append(f"{name} = :{name}")
@@ -246,6 +250,11 @@ def _shape_facets(facets):
     codes = dict(db.session.execute(select(Library.id, Library.code)).all())
     for entry in facets["library"]:
         entry["value"] = codes.get(int(entry["value"]), entry["value"])
+    languages = {}  # one entry per language, under its most common code
+    for entry in sorted(facets["language"], key=lambda e: -e["count"]):
+        same = languages.setdefault(language_key(entry["value"]), dict(entry, count=0))
+        same["count"] += entry["count"]
+    facets["language"] = list(languages.values())
     for name, entries in facets.items():
         if name == "year":
             entries.sort(key=lambda e: e["value"], reverse=True)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from jala.catalog.service import get_record
 from jala.errors import RuleViolation
 from jala.extensions import csrf
+from jala.membership import member_libraries
 from jala.search import bp
 from jala.search.engine import SearchRequest, search
 from jala.search.highlight import highlight
@@ -86,8 +87,11 @@ def results():
     wanted = search_request.q.strip() or has_filters(search_request)
     result = search(search_request) if wanted else None
     template = "search/_results.html" if is_htmx() else "search/results.html"
+    # facets and filter chips name libraries, the URLs keep their codes
+    libraries = {library.code: library for library in member_libraries(include_former=True)
+                 } if result is not None else {}
     return render_template(template, result=result, req=search_request, highlight=highlight,
-                           search_link=search_link,
+                           search_link=search_link, libraries=libraries,
                            filtered=has_filters(search_request),
                            unfiltered_link=search_link(**dict.fromkeys(FILTER_ARGS)),
                            purchase_url=purchase_suggestion_url(search_request.q.strip()))

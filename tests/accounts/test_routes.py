@@ -155,6 +155,11 @@ def test_register_reader_then_librarian_verifies_through_htmx(client, smtp):
     assert response.status_code == 303
     reader = db.session.query(User).filter_by(email="zhangsan@example.edu.cn").one()
     assert reader.verified_at is None
+    # told what happens next: the email to confirm, then the card check at their library
+    assert response.headers["Location"].endswith("/register/done")
+    done = client.get("/register/done").get_data(as_text=True)
+    assert "zhangsan@example.edu.cn" in done and "江西财经大学图书馆" in done
+    assert "1–2 working days" in done or "1–2 个工作日" in done
     librarian = make_user(roles=["librarian"])
     login(client, librarian)
     queue = client.get("/staff/readers").get_data(as_text=True)
@@ -166,6 +171,21 @@ def test_register_reader_then_librarian_verifies_through_htmx(client, smtp):
     html = row.get_data(as_text=True)
     assert html.lstrip().startswith("<tr") and "<html" not in html
     assert reader.verified_at is not None
+
+
+def test_a_public_user_is_told_what_happens_after_registering(client, smtp):
+    response = post_form(client, "/register", {
+        "kind": "public", "display_name": "李四", "email": "lisi@example.com",
+        "password": PASSWORD}, token_from="/register")
+    assert response.status_code == 303
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "lisi@example.com" in done and "working days" not in done and "工作日" not in done
+    assert 'href="/login"' in done
+
+
+def test_the_next_steps_page_without_a_registration_goes_to_the_form(client):
+    response = client.get("/register/done")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/register")
 
 
 def test_register_shows_form_errors_for_bad_input(client):

@@ -10,6 +10,7 @@ from jala import clock
 from jala.delivery.models import DeliveryRequest
 from jala.extensions import db
 from jala.jobs import OutboxEmail
+from jala.membership import library_short_name
 from tests.support.factories import add_record, make_user
 from tests.support.files import PDF
 from tests.support.web import HTMX, as_user, post_form
@@ -46,7 +47,7 @@ def test_the_form_is_prefilled_from_the_record(client, book):
     as_user(client, make_user())
     page = client.get(f"/delivery/new?record={book.id}").get_data(as_text=True)
     assert "中国图书馆事业发展报告" in page
-    assert re.search(r'<input checked[^>]*value="book_part"', page)
+    assert re.search(r'<input[^>]*name="pages"[^>]*required', page)  # a book: which pages
 
 
 def test_the_form_takes_the_title_of_a_search_that_found_nothing(client):
@@ -54,6 +55,55 @@ def test_the_form_takes_the_title_of_a_search_that_found_nothing(client):
     page = client.get("/delivery/new?title=赣江水文资料汇编").get_data(as_text=True)
     assert re.search(r'<input[^>]*name="title"[^>]*value="赣江水文资料汇编"', page)
     assert re.search(r'<input checked[^>]*value="article"', page)  # the kind is the reader's
+
+
+def test_the_form_opens_with_the_query_of_the_no_results_page(client):
+    as_user(client, make_user())
+    page = client.get("/delivery/new?q=+赣江水文资料汇编+").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="title"[^>]*value="赣江水文资料汇编"', page)
+    page = client.get("/delivery/new?q=978-7-5037-1744-4").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="isbn"[^>]*value="978-7-5037-1744-4"', page)
+    assert re.search(r'<details class="more-fields" open', page)
+
+
+def test_a_book_s_publisher_is_not_offered_as_a_title(client):
+    record = add_record("web-pub", ["NCU"], title="中国发展报告", publisher="中国统计出版社",
+                        page_count=300)
+    as_user(client, make_user(library="JXUFE"))
+    page = client.get(f"/delivery/new?record={record.id}").get_data(as_text=True)
+    assert "中国发展报告" in page
+    assert "中国统计出版社" not in page
+
+
+def test_a_request_from_a_record_asks_only_for_the_pages_and_a_note(client, book):
+    reader = make_user()
+    as_user(client, reader)
+    page = client.get(f"/delivery/new?record={book.id}").get_data(as_text=True)
+    names = set(re.findall(r'<(?:input|textarea)[^>]*name="([a-z_]+)"', page))
+    assert {"record_id", "pages", "note"} <= names
+    assert not names & {"title", "authors", "container_title", "isbn", "issn", "doi", "kind"}
+    assert 'data-testid="cited"' in page and "中国图书馆事业发展报告" in page
+    # the citation comes from the record, whatever the post carries
+    response = post_form(client, "/delivery/new", {"record_id": str(book.id), "pages": "5-9",
+                                                   "title": "something else"},
+                         token_from=f"/delivery/new?record={book.id}")
+    assert response.status_code == 303
+    [req] = requests_of(reader)
+    assert (req.title, req.kind, req.pages) == ("中国图书馆事业发展报告", "book_part", "5-9")
+
+
+def test_an_article_from_a_record_needs_no_field_at_all(client):
+    article = add_record("web-art", ["NCU"], type="article", title="高校图书馆联盟研究",
+                         journal="中国图书馆学报", pages="45-52")
+    reader = make_user(library="JXUFE")
+    as_user(client, reader)
+    page = client.get(f"/delivery/new?record={article.id}").get_data(as_text=True)
+    assert 'name="pages"' not in page and "中国图书馆学报" in page
+    response = post_form(client, "/delivery/new", {"record_id": str(article.id)},
+                         token_from=f"/delivery/new?record={article.id}")
+    assert response.status_code == 303
+    [req] = requests_of(reader)
+    assert (req.container_title, req.pages) == ("中国图书馆学报", "45-52")
 
 
 def test_a_reader_requests_and_follows_the_request(client, book):
@@ -64,7 +114,8 @@ def test_a_reader_requests_and_follows_the_request(client, book):
     [req] = requests_of(reader)
     assert response.headers["Location"].endswith(f"/delivery/requests/{req.id}")
     page = client.get(f"/delivery/requests/{req.id}").get_data(as_text=True)
-    assert "waiting for a library" in page and f"Routed to {req.library.code}" in page
+    assert "waiting for a library" in page
+    assert f"Routed to {library_short_name(req.library)}" in page
     listing = client.get("/delivery/requests").get_data(as_text=True)
     assert f"#{req.id}" in listing
 
@@ -109,6 +160,18 @@ def test_the_reader_cancels_with_htmx(client, book):
     response = post_form(client, f"/delivery/requests/{req.id}/cancel", {}, headers=HTMX)
     assert response.status_code == 200
     assert 'data-status="cancelled"' in response.get_data(as_text=True)
+
+
+def test_cancelling_asks_for_confirmation_with_and_without_htmx(client, book):
+    reader = make_user()
+    as_user(client, reader)
+    submit(client, book)
+    [req] = requests_of(reader)
+    cancel = rf'<form[^>]*action="/delivery/requests/{req.id}/cancel"[^>]*'
+    page = client.get(f"/delivery/requests/{req.id}").get_data(as_text=True)
+    assert re.search(cancel + r'data-confirm="[^"]+"', page)
+    listing = client.get("/delivery/requests").get_data(as_text=True)
+    assert re.search(cancel + r'hx-confirm="[^"]+"', listing)
 
 
 def _request_at_ncu(book):

@@ -7,7 +7,14 @@ from sqlalchemy import select, text
 
 from jala.extensions import db
 from jala.jobs import OutboxEmail, send_outbox_email
-from tests.support.browser import fits_the_phone, log_in, new_phone, open_menu_link, screenshot
+from tests.support.browser import (
+    fits_the_phone,
+    log_in,
+    new_phone,
+    open_menu_link,
+    open_mine_link,
+    screenshot,
+)
 from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -86,12 +93,12 @@ def test_reader_suggests_a_purchase_and_sees_it_ordered_on_a_phone(
         screenshot(librarian, "procurement-queue-ordered-360")
         librarian.click("a[href='/libraries/JXUFE/purchase/stats']")
         librarian.wait_for_url("**/libraries/JXUFE/purchase/stats")
-        assert librarian.locator("figure.chart svg").is_visible()
+        assert librarian.locator(".chart svg").is_visible()
         fits_the_phone(librarian)
         screenshot(librarian, "procurement-stats-360")
 
         # --- the reader sees it ordered, and has the email ----------------------------------
-        open_menu_link(reader, "/purchase/suggestions")
+        open_mine_link(reader, "/purchase/suggestions")
         item = reader.locator(f"#suggestion-{suggestion_id}")
         assert item.locator("[data-status=ordered]").inner_text() == "已订购"
         fits_the_phone(reader)

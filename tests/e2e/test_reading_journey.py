@@ -63,6 +63,8 @@ def reading_setup(app):
 def swipe_left(page, selector, distance=200):
     """A thumb swipe from right to left over an element: real touch events, moved slowly
     and held before lifting, so the strip snaps to the next page rather than flinging."""
+    # the thumb lands on the strip in the middle of the screen, not under the tab bar
+    page.locator(selector).evaluate("s => s.scrollIntoView({block: 'center'})")
     box = page.locator(selector).bounding_box()
     x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2
     session = page.context.new_cdp_session(page)

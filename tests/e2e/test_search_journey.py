@@ -58,7 +58,7 @@ def test_reader_searches_filters_and_opens_a_record_on_a_phone(live_server, phon
     facets = phone.locator("details.facets")
     assert not facets.evaluate("d => d.open")  # collapsed on a phone
     facets.locator("summary").click()
-    facets.locator("a", has_text="NCU").click()
+    facets.locator("a", has_text="南昌大学").click()
     phone.wait_for_url("**library=NCU**")
     phone.locator(".hit").first.wait_for()
     assert phone.locator(".hit").count() == 1

@@ -76,7 +76,8 @@ def test_a_copy_at_the_readers_own_library_is_a_hold_not_an_ill(ctx, staff):
 def test_a_withdrawn_library_lends_no_more(reader, staff, book):
     get_library("ECJTU").left_on = clock.local_today() - timedelta(days=1)
     db.session.flush()
-    with pytest.raises(RuleViolation, match="ECJTU has left the alliance"):
+    with pytest.raises(RuleViolation,
+                       match="East China Jiaotong University Library has left the alliance"):
         ill.request_loan(reader, copy_at(book, "ECJTU").id)
 
 
@@ -122,7 +123,8 @@ def test_open_loans_per_lending_library_are_limited(reader, staff):
     first = add_record("ill-lib-1", ["NCU"])
     ill.request_loan(make_user(library="JXAU"), copy_at(first, "NCU").id)
     second = add_record("ill-lib-2", ["NCU", "ECJTU"])
-    with pytest.raises(RuleViolation, match="NCU cannot take more interlibrary loans"):
+    with pytest.raises(RuleViolation,
+                       match="Nanchang University Library cannot take more interlibrary loans"):
         ill.request_loan(reader, copy_at(second, "NCU").id)
     assert ill.request_loan(reader, copy_at(second, "ECJTU").id).status == "requested"
 
@@ -152,7 +154,7 @@ def test_the_full_lifecycle_with_events_emails_and_audit(reader, staff, loan):
     kinds = [m.kind for m in emails_to(reader.email)]
     assert kinds == ["loans.ill_approved", "loans.ill_received", "loans.ill_lent"]
     lent = emails_to(reader.email)[-1]
-    assert req.due_on.isoformat() in lent.subject and "JXUFE" in lent.body_text
+    assert req.due_on.isoformat() in lent.subject and "江西财经大学图书馆" in lent.body_text
     audited = db.session.execute(select(AuditEntry.action).where(
         AuditEntry.object_type == "ill_request", AuditEntry.object_id == str(req.id))
     ).scalars().all()
@@ -181,7 +183,7 @@ def test_the_reader_can_cancel_only_while_requested(reader, staff, book, loan):
 def test_a_withdrawn_lender_cannot_approve_any_more(reader, staff, loan):
     get_library("NCU").left_on = clock.local_today()
     db.session.flush()
-    with pytest.raises(RuleViolation, match="NCU has left the alliance"):
+    with pytest.raises(RuleViolation, match="Nanchang University Library has left the alliance"):
         ill.approve(staff["NCU"], loan.id)
     assert loan.status == "requested" and len(loan.events) == 1
 

@@ -74,6 +74,7 @@ def test_a_reader_requests_an_ill_and_follows_it(client, book):
     html = page(client, f"/loans/ill/{req.id}")
     assert "江西通志稿" in html and "chapter 3" in html and 'data-status="requested"' in html
     assert 'data-action="cancel"' in html and 'data-action="approve"' not in html
+    assert re.search(rf'<form[^>]*action="/loans/ill/{req.id}/cancel"[^>]*data-confirm=', html)
     record_page = page(client, f"/records/{book.id}")
     assert f'href="/loans/ill/{req.id}"' in record_page
     mine = page(client, "/loans")
@@ -148,7 +149,8 @@ def test_the_home_library_cannot_approve_for_the_lender(client, request_at_ncu):
     response = post_form(client, f"/loans/ill/{request_at_ncu.id}/approve", {},
                          token_from="/libraries/JXUFE/ill")
     assert response.status_code == 403
-    assert "only staff of the lending library, NCU" in response.get_data(as_text=True)
+    assert ("only staff of the lending library, Nanchang University Library"
+            in response.get_data(as_text=True))
     assert request_at_ncu.status == "requested"
 
 

@@ -103,7 +103,8 @@ def test_returned_elsewhere_travels_back_until_the_owner_confirms(staff, loan):
     ecjtu = union.library_desk(staff["ECJTU"], get_library("ECJTU"))
     ncu = union.library_desk(staff["NCU"], get_library("NCU"))
     assert loan in ecjtu["sent_on"] and loan in ncu["arriving"] and loan not in ncu["out"]
-    with pytest.raises(NotAllowed, match="Only staff of the lending library, NCU"):
+    with pytest.raises(NotAllowed,
+                       match="Only staff of the lending library, Nanchang University Library"):
         union.confirm_arrival(staff["ECJTU"], loan.id)
     with pytest.raises(NotFound):
         union.confirm_arrival(staff["JXAU"], loan.id)

@@ -55,6 +55,15 @@ def test_the_form_is_prefilled_from_the_query(client, reader):
     assert "Today: 0 of 5 suggestions made." in page
 
 
+def test_the_form_opens_with_the_query_of_the_no_results_page(client, reader):
+    as_user(client, reader)
+    page = client.get(FORM + "?q=+赣鄱文化研究+").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="title"[^>]*value="赣鄱文化研究"', page)
+    page = client.get(FORM + "?q=978-7-04-024765-7").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="isbn"[^>]*value="978-7-04-024765-7"', page)
+    assert re.search(r'<input[^>]*name="title"[^>]*value=""', page)
+
+
 def test_a_reader_suggests_and_sees_where_it_stands(client, reader):
     as_user(client, reader)
     response = suggest(client, authors="钟起煌", year="2008", note="for my course")

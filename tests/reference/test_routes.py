@@ -157,7 +157,8 @@ def test_a_lost_claim_shows_the_reason_in_the_card(client, question, group):
                          token_from="/reference/desk")
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "already been claimed by NCU Librarian (NCU)" in body and 'role="alert"' in body
+    assert "already been claimed by NCU Librarian (Nanchang University Library)" in body
+    assert 'role="alert"' in body
     # without HTMX: the whole page, with the reason and the status
     response = post_form(client, f"/reference/questions/{question.id}/claim", {},
                          token_from="/reference/desk")

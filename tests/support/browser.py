@@ -68,6 +68,17 @@ def fits_the_phone(page, width=360):
     assert scroll_width <= width, f"{page.url} is {scroll_width} px wide"
 
 
+def open_mine_link(page, href):
+    """Follow a link of the tab bar, or of 我的 (the reader's home, one tap on the tab bar)."""
+    tab = page.locator(f"nav.tabbar a[href='{href}']")
+    if not tab.count():
+        page.click("nav.tabbar a[href='/me']")
+        page.wait_for_url("**/me")
+        tab = page.locator(f"main a[href='{href}']").first
+    tab.click()
+    page.wait_for_url("**" + href)
+
+
 def open_menu_link(page, href):
     """Open the ☰ menu and follow one of its links."""
     page.click("details.menu summary")

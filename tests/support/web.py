@@ -1,5 +1,6 @@
 """Driving the portal through the Flask test client: CSRF tokens, forms, logging in."""
 import re
+from html import unescape
 
 from tests.support.factories import PASSWORD, current_code
 
@@ -42,3 +43,18 @@ def as_user(client, user):
 def other_client(client, user):
     """A second browser (a fresh client of the same app) with ``user`` logged in, in English."""
     return as_user(client.application.test_client(), user)
+
+
+LIBRARY_CODES = re.compile(r"\b(JXUFE|ECJTU|JXAU|NCHU|ECUT|JXUTCM|JXSTNU|NCU|JJU|NIT|SRNU|JDZU|YCU|"
+                           r"JXEMC|JCU)\b")
+
+
+def visible_text(page):
+    """What a reader reads: the page without its tags, scripts, styles and attributes."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def main_of(page):
+    """The page's ``<main>`` (without the header and footer every page shares)."""
+    return re.search(r"<main\b.*?</main>", page, re.S).group(0)
