@@ -16,7 +16,7 @@ from jala.accounts.sessions import end_all_sessions
 from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.membership import current_chair_library, get_library, is_member
+from jala.membership import current_chair_library, get_library, is_member, library_name
 from jala.permissions import can_manage_library, require_portal_admin
 
 
@@ -29,7 +29,8 @@ def _check_grant_allowed(actor, role, library, target):
     elif actor is not None and not can_manage_library(actor, library.id):
         raise NotAllowed(_("You can manage roles only at your own library."))
     if not is_member(library):
-        raise RuleViolation(_("%(code)s is no longer a member library.", code=library.code))
+        raise RuleViolation(_("%(library)s is no longer a member library.",
+                              library=library_name(library)))
     if target.home_library_id != library.id:
         raise RuleViolation(_("Staff roles go to people whose home library is that library."))
     if role == ROLE_PORTAL_ADMIN:
@@ -54,8 +55,8 @@ def grant_role(actor, target_id, role, library_code):
         ).scalar_one_or_none()
         if holder is not None:
             raise RuleViolation(
-                _("%(code)s already has a committee member; revoke that role first.",
-                  code=library.code)
+                _("%(library)s already has a committee member; revoke that role first.",
+                  library=library_name(library))
             )
     grant = RoleGrant(user_id=target.id, role=role, library_id=library.id,
                       granted_by_id=actor.id if actor else None)

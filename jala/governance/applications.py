@@ -32,7 +32,7 @@ from jala.governance.models import (
     Withdrawal,
 )
 from jala.mail import notify
-from jala.membership import find_library, get_library, is_member
+from jala.membership import find_library, get_library, is_member, library_name
 
 LETTER_LIMIT = 20 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
@@ -201,7 +201,8 @@ def withdraw(actor, library_code, effective_on, notice):
         raise NotAllowed(_("Only the library's director or its admins can give notice."))
     today = clock.local_today()
     if not is_member(library, today) or library.left_on is not None:
-        raise RuleViolation(_("%(code)s has already given notice or left.", code=library.code))
+        raise RuleViolation(_("%(library)s has already given notice or left.",
+                              library=library_name(library)))
     if effective_on is None or effective_on < today:
         raise RuleViolation(_("The notice takes effect today or on a later date."))
     if notice is None or not getattr(notice, "filename", ""):

@@ -20,7 +20,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.governance import bp, center, funding
 from jala.governance.models import WORKING_GROUPS, Meeting
-from jala.membership import current_chair_library
+from jala.membership import current_chair_library, library_name
 from jala.web import EVERY_REFUSAL, attempt, is_htmx
 
 YEAR = "int(min=1000, max=9999)"
@@ -297,8 +297,8 @@ def center_set_share(year, code):
     def step():
         form = _valid(ShareForm())
         share = funding.set_cost_share(current_user, year, code, form.amount.data)
-        return _("Cost share of %(code)s for %(year)d: %(amount)s yuan.",
-                 code=share.library.code, year=year, amount=share.amount)
+        return _("Cost share of %(library)s for %(year)d: %(amount)s yuan.",
+                 library=library_name(share.library), year=year, amount=share.amount)
     return _funding_change(year, step)
 
 
@@ -310,11 +310,12 @@ def center_share_paid(year, code):
         form = _valid(PaidForm())
         if form.unpaid.data:
             share = funding.mark_share_paid(current_user, year, code, None)
-            return _("The share of %(code)s is marked unpaid.", code=share.library.code)
+            return _("The share of %(library)s is marked unpaid.",
+                     library=library_name(share.library))
         if form.paid_on.data is None:
             raise RuleViolation(_("Give the day the share was paid."))
         share = funding.mark_share_paid(current_user, year, code, form.paid_on.data)
-        return _("%(code)s paid its share on %(day)s.", code=share.library.code,
+        return _("%(library)s paid its share on %(day)s.", library=library_name(share.library),
                  day=share.paid_on.isoformat())
     return _funding_change(year, step)
 

@@ -25,7 +25,7 @@ from jala.governance.models import (
     Withdrawal,
 )
 from jala.mail import notify
-from jala.membership import current_chair_term, find_library, is_member
+from jala.membership import current_chair_term, find_library, is_member, library_name
 from jala.urls import external_url
 
 # --- the rotation order -------------------------------------------------------------------------
@@ -139,8 +139,8 @@ def accept_handover(actor, handover_id):
     if handover.status != "open":
         raise RuleViolation(_("This handover was already accepted or cancelled."), status=409)
     if not actor.has_role(ROLE_COMMITTEE_MEMBER, handover.to_library_id):
-        raise NotAllowed(_("Only the director (committee member) of %(code)s accepts the "
-                           "handover.", code=handover.to_library.code))
+        raise NotAllowed(_("Only the director (committee member) of %(library)s accepts the "
+                           "handover.", library=library_name(handover.to_library)))
     now = clock.now()
     outgoing = db.session.execute(
         select(RoleGrant).where(RoleGrant.role == ROLE_PORTAL_ADMIN,

@@ -23,7 +23,7 @@ from jala.extensions import db
 from jala.governance.center import check_year, require_center_admin, require_center_reader
 from jala.governance.models import AgendaItem, CostShare, Expense
 from jala.governance.resolutions import add_agenda_item
-from jala.membership import get_library, member_during
+from jala.membership import get_library, library_name, member_during
 
 DESCRIPTION_MAX = 300
 CENT = Decimal("0.01")
@@ -58,8 +58,8 @@ def parse_amount(raw, *, positive=False):
 def _member_in_year(code, year):
     library = get_library(code)
     if not member_during(library, year):
-        raise RuleViolation(_("%(code)s was not a member library in %(year)d.",
-                              code=library.code, year=year))
+        raise RuleViolation(_("%(library)s was not a member library in %(year)d.",
+                              library=library_name(library), year=year))
     return library
 
 
@@ -84,8 +84,8 @@ def set_cost_share(actor, year, library_code, amount):
     share = _lock_share(year, library.id)
     previous = None if created else share.amount
     if share.paid_on is not None and previous != value:
-        raise RuleViolation(_("%(code)s has already paid its share for %(year)d; mark it "
-                              "unpaid before changing the amount.", code=library.code,
+        raise RuleViolation(_("%(library)s has already paid its share for %(year)d; mark it "
+                              "unpaid before changing the amount.", library=library_name(library),
                               year=year), status=409)
     share.amount = value
     db.session.flush()
@@ -103,8 +103,8 @@ def mark_share_paid(actor, year, library_code, paid_on):
     library = get_library(library_code)
     share = _lock_share(year, library.id)
     if share is None:
-        raise RuleViolation(_("Set the share of %(code)s for %(year)d first.",
-                              code=library.code, year=year))
+        raise RuleViolation(_("Set the share of %(library)s for %(year)d first.",
+                              library=library_name(library), year=year))
     if paid_on is not None:
         if paid_on > clock.local_today():
             raise RuleViolation(_("The payment date cannot be in the future."))

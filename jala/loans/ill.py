@@ -215,7 +215,7 @@ def _renew(req, note):
     check_can_borrow(req.reader)
     if is_overdue(req.due_on):
         raise RuleViolation(_("This loan is overdue, so it cannot be renewed. Please return "
-                              "it to %(code)s.", code=req.home_library.code))
+                              "it to %(library)s.", library=library_name(req.home_library)))
     most = get_setting("loans.max_renewals")
     if req.renewals >= most:
         raise RuleViolation(_("This loan has been renewed %(n)d times, the most allowed.",

@@ -18,6 +18,20 @@ RAW_VALUES = ("book", "article", "thesis", "chapter", "chi", "zho", "eng", "on_l
               "refused", "cancelled", "available", "answered", "suggested", "ordered", "declined",
               "requested", "approved", "shipped", "received", "returned", "closed", "open")
 PAGE_BUDGET_BYTES = 60 * 1024
+# Visible text in <main> set in italics (Chinese has no italics) or in a monospace face
+# (codes, not words): the first few of each, as text.
+TYPE_FACES = """() => {
+  const cjk = /[\\u3400-\\u9fff]/, italic = [], mono = [];
+  for (const el of document.querySelectorAll("main *")) {
+    const own = [...el.childNodes].filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent).join("").trim();
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.fontStyle === "italic" && cjk.test(own)) italic.push(own.slice(0, 20));
+    if (/mono/i.test(style.fontFamily)) mono.push(own.slice(0, 20));
+  }
+  return [italic.slice(0, 3), mono.slice(0, 3)];
+}"""
 SERIOUS = ("serious", "critical")
 
 
@@ -83,6 +97,11 @@ def check_page(page, base, path, *, library_codes, expect_tab=True):
     raw = sorted({v for v in RAW_VALUES if re.search(rf"(?<![A-Za-z_]){v}(?![A-Za-z_])", text)})
     if raw:
         problems.append(f"raw values shown: {raw}")
+    italic, monospace = page.evaluate(TYPE_FACES)
+    if italic:
+        problems.append(f"Chinese in italics: {italic}")
+    if monospace:
+        problems.append(f"monospace text: {monospace}")
     if expect_tab:
         tabs = page.locator("nav.tabbar a")
         if not (1 <= tabs.count() <= 5) or not page.locator("nav.tabbar").is_visible():
