@@ -36,7 +36,7 @@ class LinkResolverForm(FlaskForm):
 
     base_url = StringField(_l("Base address of the resolver"),
                            validators=[DataRequired(), Length(max=500)])
-    label = StringField(_l("Words on the link (optional, e.g. “Find it at NCU”)"),
+    label = StringField(_l("Words on the link (optional, e.g. “Full text at our library”)"),
                         validators=[Optional(), Length(max=100)])
 
 
