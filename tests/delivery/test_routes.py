@@ -117,7 +117,7 @@ def test_a_reader_requests_and_follows_the_request(client, book):
     assert "waiting for a library" in page
     assert f"Routed to {library_short_name(req.library)}" in page
     listing = client.get("/delivery/requests").get_data(as_text=True)
-    assert f"#{req.id}" in listing
+    assert f"/delivery/requests/{req.id}\"" in listing and f"#{req.id}" not in listing
 
 
 def test_a_broken_request_shows_the_reason_and_saves_nothing(client, book):

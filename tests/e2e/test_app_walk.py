@@ -142,9 +142,9 @@ def _log_in(page, base, email, secret=None):
     page.wait_for_url(base + "/")
 
 
-def _walk(page, site, paths, reports, problems):
+def _walk(page, site, paths, reports, problems, staff=False):
     for path in paths:
-        report = check_page(page, site.base, path, library_codes=site.codes,
+        report = check_page(page, site.base, path, library_codes=site.codes, staff=staff,
                             expect_tab=path != "/offline", data_view=path.endswith("/raw"))
         reports.append(report)
         problems.extend(f"{path}: {p}" for p in report.problems)
@@ -230,7 +230,7 @@ def test_every_staff_page_works_on_a_phone(browser, demo_portal):
         page = cold_phone(browser)
         try:
             _log_in(page, site.base, email, site.secrets[email])
-            _walk(page, site, paths, reports, problems)
+            _walk(page, site, paths, reports, problems, staff=True)
             walked += paths
         finally:
             page.context.close()

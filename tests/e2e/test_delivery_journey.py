@@ -101,7 +101,7 @@ def test_reader_gets_pages_of_a_book_from_another_library_on_a_phone(
         reader.wait_for_url(re.compile(r".*/delivery/requests/\d+$"))
         request_id = int(reader.url.rsplit("/", 1)[1])
         assert reader.locator(".flash-success").count() == 1
-        assert reader.locator("h1 [data-status=pending]").is_visible()
+        assert reader.locator(".kicker [data-status=pending]").is_visible()
         assert reader.locator("ol.timeline li.event-submitted").count() == 1
         routed = reader.locator("ol.timeline li.event-routed")
         assert routed.count() == 1 and "南昌大学" in routed.inner_text()
@@ -192,7 +192,7 @@ def test_reader_gets_pages_of_a_book_from_another_library_on_a_phone(
         assert remaining.inner_text().replace(" ", "") == "19/20"
 
         reader.goto(f"{base}/delivery/requests/{request_id}")
-        assert reader.locator("h1 [data-status=fulfilled]").is_visible()
+        assert reader.locator(".kicker [data-status=fulfilled]").is_visible()
         assert reader.locator("ol.timeline li.event-accepted").count() == 1
         assert reader.locator("ol.timeline li.event-fulfilled").count() == 1
         screenshot(reader, "delivery-request-sent-360")

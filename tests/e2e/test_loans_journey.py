@@ -73,7 +73,7 @@ def test_an_interlibrary_loan_and_the_interlibrary_card_on_phones(private_app, b
         row.locator("button[type=submit]").click()
         reader.wait_for_url(re.compile(r".*/loans/ill/\d+$"))
         request_id = int(reader.url.rsplit("/", 1)[1])
-        assert reader.locator("h1 [data-status=requested]").is_visible()
+        assert reader.locator(".kicker [data-status=requested]").is_visible()
         assert reader.locator("ol.timeline li").count() == 1
         fits_the_phone(reader)
         screenshot(reader, "loans-ill-requested-360")
@@ -120,7 +120,7 @@ def test_an_interlibrary_loan_and_the_interlibrary_card_on_phones(private_app, b
         screenshot(lender, "loans-lender-closed-360")
 
         reader.goto(f"{base}/loans/ill/{request_id}")
-        assert reader.locator("h1 [data-status=closed]").is_visible()
+        assert reader.locator(".kicker [data-status=closed]").is_visible()
         assert reader.locator("ol.timeline li").count() == 8
         assert "EMS 1180" in reader.locator("ol.timeline").inner_text()
         fits_the_phone(reader)

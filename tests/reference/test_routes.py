@@ -145,7 +145,7 @@ def test_a_librarian_claims_from_the_desk_with_htmx(client, question, group):
                          token_from="/reference/desk")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<li class="queue-item"')
-    assert "Taken on by ECJTU Librarian (ECJTU)" in body
+    assert "Taken on by ECJTU Librarian (East China Jiaotong University)" in body
     assert question.claimed_by_id == group["ecjtu"].id
 
 

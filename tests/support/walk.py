@@ -59,11 +59,13 @@ def _visible_text(page):
     return page.evaluate("document.body.innerText")
 
 
-def check_page(page, base, path, *, library_codes, expect_tab=True, data_view=False):
+def check_page(page, base, path, *, library_codes, expect_tab=True, data_view=False,
+               staff=False):
     """Load ``path`` cold and report what a reader on a phone would run into.
 
     ``data_view``: a page that shows stored data on purpose (the staff's raw record), where
-    stored values and monospace are what it is for.
+    stored values and monospace are what it is for. ``staff``: a staff page, where the numbers
+    of requests (#12) help a librarian; a reader sees titles instead.
     """
     errors, finished = [], []
     on_console = lambda msg: errors.append(msg.text) if msg.type == "error" else None  # noqa: E731
@@ -107,6 +109,9 @@ def check_page(page, base, path, *, library_codes, expect_tab=True, data_view=Fa
         problems.append(f"Chinese in italics: {italic}")
     if monospace and not data_view:
         problems.append(f"monospace text: {monospace}")
+    ids = re.findall(r"(?<![\w&#])#\d+", text)
+    if ids and not staff:
+        problems.append(f"internal numbers shown: {ids[:3]}")
     if expect_tab:
         tabs = page.locator("nav.tabbar a")
         if not (1 <= tabs.count() <= 5) or not page.locator("nav.tabbar").is_visible():
