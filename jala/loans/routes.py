@@ -433,7 +433,25 @@ def record_panel(record):
             "taken": holding.id in taken,
             "lender_gone": not is_member(holding.library, today),
         })
-    return {"anonymous": False, "problem": borrowing_problem(user), "rows": rows}
+    return {"anonymous": False, "problem": borrowing_problem(user), "rows": one_per_library(rows)}
+
+
+def one_per_library(rows):
+    """One row per library: the reader asks a library, not a copy. The row kept is the one
+    the reader has a request or hold on, else a copy on the shelf nobody asked for, else the
+    first; ``copies`` says how many the library has.
+    """
+    def rank(row):
+        return (row["mine"] is None, row["taken"], row["holding"].status != "available")
+
+    kept = {}
+    for row in rows:
+        library_id = row["holding"].library_id
+        copies = kept[library_id]["copies"] + 1 if library_id in kept else 1
+        if library_id not in kept or rank(row) < rank(kept[library_id]):
+            kept[library_id] = row
+        kept[library_id]["copies"] = copies
+    return list(kept.values())
 
 
 @bp.app_context_processor

@@ -81,7 +81,12 @@ def record_panel(record):
 def reading_helpers():
     """Helpers for the record page and search results (covers: one query per page)."""
     return {"cover_urls": previews.cover_urls, "reading_panel": record_panel,
-            "preview_kind_label": previews.kind_label}
+            "preview_kind_label": previews.kind_label, "is_saved_search": _is_saved_search}
+
+
+def _is_saved_search(query_string):
+    return (current_user.is_authenticated
+            and saved_searches.is_saved(current_user, query_string))
 
 
 # --- previews: readers --------------------------------------------------------------------

@@ -43,6 +43,13 @@ def save_search(user, query_string):
     return saved
 
 
+def is_saved(user, query_string):
+    """Whether the user keeps this search already."""
+    kept = normalised(query_string)
+    return bool(kept) and db.session.execute(select(SavedSearch.id).where(
+        SavedSearch.owner_id == user.id, SavedSearch.query_string == kept)).first() is not None
+
+
 def my_saved_searches(user):
     """The user's saved searches, newest first."""
     return db.session.execute(select(SavedSearch).where(SavedSearch.owner_id == user.id)

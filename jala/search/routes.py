@@ -7,39 +7,51 @@ from jala.errors import RuleViolation
 from jala.extensions import csrf
 from jala.membership import member_libraries
 from jala.search import bp
-from jala.search.engine import SearchRequest, search
+from jala.search.engine import MAX_PER_PAGE, RECORD_TYPES, SearchRequest, search
 from jala.search.highlight import highlight
 from jala.search.suggest import suggestions
 from jala.web import is_htmx
 
 
-def _int_arg(name, default=None, low=None, high=None):
+def _int_arg(name, default=None, low=None, high=None, set_aside=None):
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
-    except ValueError as exc:
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise RuleViolation(_("%(name)s is out of range.", name=name))
+    except (ValueError, RuleViolation) as exc:
+        if set_aside is not None:
+            set_aside.append((name, raw))
+            return default
+        if isinstance(exc, RuleViolation):
+            raise
         raise RuleViolation(_("%(name)s must be a whole number.", name=name)) from exc
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise RuleViolation(_("%(name)s is out of range.", name=name))
     return value
 
 
-def search_request_from_args():
-    """Read a SearchRequest from the query string (the same for the page and the API)."""
+def search_request_from_args(set_aside=None):
+    """Read a SearchRequest from the query string (the same for the page and the API).
+
+    With ``set_aside`` (a list: the search page), a value that cannot be read is left out and
+    noted there as ``(parameter, value)``, instead of refusing the request.
+    """
+    def number(name, default, low, high):
+        return _int_arg(name, default, low, high, set_aside)
+
     def choice(name):
         value = request.args.get(name, "").strip()
         return value[:200] or None
 
     return SearchRequest(
         q=request.args.get("q", "")[:500],
-        page=_int_arg("page", 1, 1, 100_000),
-        per_page=_int_arg("per_page", 20, 1, 1000),
+        page=number("page", 1, 1, 100_000),
+        per_page=number("per_page", 20, 1, 1000),
         types=[t.strip().lower() for t in request.args.getlist("type") if t.strip()][:20],
         libraries=[c for c in request.args.getlist("library") if c.strip()][:20],
-        year_from=_int_arg("year_from", None, 0, 3000),
-        year_to=_int_arg("year_to", None, 0, 3000),
+        year_from=number("year_from", None, 0, 3000),
+        year_to=number("year_to", None, 0, 3000),
         language=choice("language"),
         category=choice("category"),
         discipline=choice("discipline"),
@@ -83,18 +95,46 @@ def purchase_suggestion_url(q):
 @bp.get("/search")
 def results():
     """The search page; HTMX (typing in the box, facets, paging) gets just the results."""
-    search_request = search_request_from_args()
-    wanted = search_request.q.strip() or has_filters(search_request)
-    result = search(search_request) if wanted else None
-    template = "search/_results.html" if is_htmx() else "search/results.html"
+    set_aside = []
+    search_request = search_request_from_args(set_aside)
     # facets and filter chips name libraries, the URLs keep their codes
-    libraries = {library.code: library for library in member_libraries(include_former=True)
-                 } if result is not None else {}
+    libraries = {library.code: library for library in member_libraries(include_former=True)}
+    set_aside += readable_filters(search_request, libraries)
+    wanted = search_request.q.strip() or has_filters(search_request)
+    try:
+        result, refusal = (search(search_request) if wanted else None), None
+    except RuleViolation as refused:  # past the pages one can go through: said on the page
+        result, refusal = None, refused
+    template = "search/_results.html" if is_htmx() else "search/results.html"
     return render_template(template, result=result, req=search_request, highlight=highlight,
+                           set_aside=set_aside, refusal=refusal and refusal.message,
                            search_link=search_link, libraries=libraries,
                            filtered=has_filters(search_request),
                            unfiltered_link=search_link(**dict.fromkeys(FILTER_ARGS)),
-                           purchase_url=purchase_suggestion_url(search_request.q.strip()))
+                           purchase_url=purchase_suggestion_url(search_request.q.strip())
+                           ), refusal.status if refusal else 200
+
+
+def readable_filters(search_request, libraries):
+    """Leave out of the page's search what it cannot use; returns ``(parameter, value)`` each.
+
+    A reader's old bookmark or a hand-edited address still searches: an unknown library or
+    type, an unknown order or too many results a page is dropped, and the page says so.
+    """
+    set_aside = []
+    for code in [c for c in search_request.libraries if c.strip().upper() not in libraries]:
+        search_request.libraries.remove(code)
+        set_aside.append(("library", code))
+    for kind in [t for t in search_request.types if t not in RECORD_TYPES]:
+        search_request.types.remove(kind)
+        set_aside.append(("type", kind))
+    if search_request.sort not in ("relevance", "year"):
+        set_aside.append(("sort", search_request.sort))
+        search_request.sort = "relevance"
+    if search_request.per_page > MAX_PER_PAGE:
+        set_aside.append(("per_page", str(search_request.per_page)))
+        search_request.per_page = 20
+    return set_aside
 
 
 def _typed():

@@ -331,3 +331,19 @@ def test_a_withdrawn_library_cannot_record_union_loans(client):
     # the desk of a library that has left is closed: refused before any loan is looked at
     assert response.status_code == 403
     assert "left the alliance" in response.get_data(as_text=True)
+
+
+def test_the_record_page_offers_one_request_per_library_not_per_copy():
+    from types import SimpleNamespace
+
+    from jala.loans.routes import one_per_library
+
+    def row(holding_id, library_id, status="available", mine=None, taken=False):
+        holding = SimpleNamespace(id=holding_id, library_id=library_id, status=status)
+        return {"holding": holding, "mine": mine, "taken": taken}
+
+    rows = one_per_library([row(1, 7, "on_loan"), row(2, 7, taken=True), row(3, 7),
+                            row(4, 9, "on_loan")])
+    assert [(r["holding"].id, r["copies"]) for r in rows] == [(3, 3), (4, 1)]
+    mine = one_per_library([row(1, 7), row(2, 7, "on_loan", mine="request")])
+    assert [r["holding"].id for r in mine] == [2]
