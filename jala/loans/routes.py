@@ -437,9 +437,10 @@ def record_panel(record):
 
 
 def one_per_library(rows):
-    """One row per library: the reader asks a library, not a copy. The row kept is the one
-    the reader has a request or hold on, else a copy on the shelf nobody asked for, else the
-    first; ``copies`` says how many the library has.
+    """One row per library, with ``copies``: the reader asks a library, not a copy.
+
+    The row kept is the copy the reader has a request or hold on, else one on the shelf that
+    nobody asked for, else the first.
     """
     def rank(row):
         return (row["mine"] is None, row["taken"], row["holding"].status != "available")
