@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from jala import clock
-from jala.accounts.models import ROLE_COMMITTEE_MEMBER, ROLE_PORTAL_ADMIN, ChairTerm, RoleGrant
+from jala.accounts.models import (
+    ROLE_COMMITTEE_MEMBER,
+    ROLE_PORTAL_ADMIN,
+    ChairTerm,
+    Library,
+    RoleGrant,
+)
 from jala.accounts.roles import grant_role
 from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
@@ -31,29 +37,51 @@ from jala.urls import external_url
 # --- the rotation order -------------------------------------------------------------------------
 
 def parse_rotation(text):
-    """``"2027 NCU"`` lines → ``[[2027, library_id], ...]`` for years after the current term."""
+    """``"2027 南昌大学"`` lines → ``[[2027, library_id], ...]`` for years after the current term.
+
+    A library is named as people name it (南昌大学, 南昌大学图书馆, Nanchang University) or by
+    its code.
+    """
     term = current_chair_term()
     first_year = (term.year if term else clock.local_today().year) + 1
     terms, seen = [], set()
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        parts = line.replace(",", " ").replace("，", " ").split()
+        parts = line.replace(",", " ").replace("，", " ").split(maxsplit=1)
         if len(parts) != 2 or not parts[0].isdecimal():
-            raise RuleViolation(_("Rotation line %(n)d: write a year and a library code, for "
-                                  "example 2027 NCU.", n=number))
-        year, library = int(parts[0]), find_library(parts[1])
+            raise RuleViolation(_("Rotation line %(n)d: write a year and a library, for "
+                                  "example 2027 Nanchang University.", n=number))
+        year, library = int(parts[0]), library_named(parts[1])
         if library is None or not is_member(library):
-            raise RuleViolation(_("Rotation line %(n)d: %(code)s is not a member library.",
-                                  n=number, code=parts[1]))
+            raise RuleViolation(_("Rotation line %(n)d: %(library)s is not a member library.",
+                                  n=number, library=parts[1]))
         if year < first_year or year > first_year + 30 or year in seen:
             raise RuleViolation(_("Rotation line %(n)d: years must be %(year)d or later, each "
                                   "only once.", n=number, year=first_year))
         seen.add(year)
         terms.append([year, library.id])
     if not terms:
-        raise RuleViolation(_("Give the rotation order: one line per year, like 2027 NCU."))
+        raise RuleViolation(_("Give the rotation order: one line per year, like 2027 Nanchang "
+                              "University."))
     return sorted(terms)
+
+
+def library_named(words):
+    """The library these words name, or None if none or more than one fits.
+
+    Words are a code, or the Chinese or English name, with or without 图书馆 / "Library".
+    """
+    words = " ".join(words.split())
+    library = find_library(words) if words.isascii() and " " not in words else None
+    if library is not None:
+        return library
+    wanted = {words.casefold(), words.casefold().removesuffix("图书馆"),
+              words.casefold().removesuffix(" library")}
+    fits = [lib for lib in db.session.execute(select(Library)).scalars()
+            if {lib.name_zh.casefold(), lib.name_zh.removesuffix("图书馆").casefold(),
+                lib.name_en.casefold(), lib.name_en.casefold().removesuffix(" library")} & wanted]
+    return fits[0] if len(fits) == 1 else None
 
 
 def approve_rotation(actor, item):

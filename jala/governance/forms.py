@@ -72,7 +72,7 @@ class ItemForm(FlaskForm):
     application_id = SelectField(_l("Application"), validators=[Optional()], choices=[])
     target_library = SelectField(_l("Library"), validators=[Optional()], choices=[])
     target_user = SelectField(_l("Committee member"), validators=[Optional()], choices=[])
-    rotation = TextAreaField(_l("Rotation: one line per year, like 2027 NCU"),
+    rotation = TextAreaField(_l("Rotation: one line per year, like 2027 Nanchang University"),
                              validators=[Optional(), Length(max=2000)])
     amount = StringField(_l("Amount (yuan)"), validators=[Optional(), Length(max=20)])
 

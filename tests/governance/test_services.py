@@ -382,3 +382,26 @@ def test_a_returned_application_stays_returned_and_the_library_applies_again(com
         applications.review_application(admin, first.id, complete=True)
     second = apply(code="RTN", email="a@rtn.edu.cn")
     assert applications.review_application(admin, second.id, complete=True).status == "complete"
+
+
+def test_the_rotation_order_names_libraries_as_people_do(ctx):
+    from jala.governance.chair_library import library_named, parse_rotation
+
+    ncu = library_named("NCU")
+    assert ncu.code == "NCU"
+    assert library_named("南昌大学") == library_named("南昌大学图书馆") == ncu
+    assert library_named("Nanchang University") == library_named("nanchang university library")
+    assert library_named("南昌") is None and library_named("大学") is None
+    terms = parse_rotation(f"{_next_term_year()} 江西农业大学\n{_next_term_year() + 1} ECJTU")
+    assert [library_id for _, library_id in terms] == [library_named("JXAU").id,
+                                                       library_named("ECJTU").id]
+    with pytest.raises(RuleViolation, match="不是成员馆|is not a member library"):
+        parse_rotation(f"{_next_term_year()} 北京大学")
+
+
+def _next_term_year():
+    from jala import clock as _clock
+    from jala.governance.chair_library import current_chair_term
+
+    term = current_chair_term()
+    return (term.year if term else _clock.local_today().year) + 1
