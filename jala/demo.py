@@ -169,7 +169,52 @@ def seed_governance():
                                 application_id=application.id)
     resolutions.add_agenda_item(chair, meeting.id, kind="budget", title="2027 年度经费预算",
                                 amount="150000")
-    return lines + ["  committee chair: committee@demo.jala; a meeting with 2 items is convened"]
+    _seed_meetings_held_and_in_session(chair)
+    return lines + ["  committee chair: committee@demo.jala; a meeting with 2 items is convened"
+                    " for next week, one is in session now (check in and vote), and one was"
+                    " held two weeks ago (its minutes are published)"]
+
+
+def _seed_meetings_held_and_in_session(chair):
+    """A meeting held two weeks ago (minutes out) and one in session now.
+
+    So a visitor sees the committee at work: check in, vote, close, read the minutes.
+    """
+    from datetime import timedelta
+
+    from jala.governance import meetings, resolutions
+
+    directors = [find_user_by_email(email) for _code, email, _name in DIRECTORS]
+    held_at = (clock.local_now() - timedelta(days=14)).replace(hour=9, minute=30, second=0,
+                                                               microsecond=0)
+    clock.freeze(held_at - timedelta(hours=2))
+    try:
+        held = meetings.convene_meeting(chair, title="联盟委员会第十五次会议", starts_at=held_at,
+                                        place="南昌大学图书馆报告厅")
+        report = resolutions.add_agenda_item(chair, held.id, kind="information",
+                                             title="2025 年度联盟工作报告")
+        plan = resolutions.add_agenda_item(chair, held.id, kind="resolution",
+                                           title="2026 年读书月联合活动方案",
+                                           body="各成员馆四月联合举办读书月，联盟统一宣传。")
+        clock.freeze(held_at)
+        for member, choice in zip([chair, *directors], ("yes", "yes", "yes", "abstain"),
+                                  strict=True):
+            meetings.check_in(member, held.id, "in_person")
+            meetings.cast_vote(member, plan.id, choice)
+        resolutions.close_item(chair, report.id)
+        resolutions.close_item(chair, plan.id)
+        meetings.close_meeting(chair, held.id, minutes_note=(
+            "会议听取了 2025 年度联盟工作报告，通过读书月联合活动方案。"))
+    finally:
+        clock.reset()
+    starts = clock.local_now().replace(second=0, microsecond=0) + timedelta(minutes=50)
+    now_meeting = meetings.convene_meeting(chair, title="联盟委员会临时会议（进行中）",
+                                           starts_at=starts,
+                                           online_url="https://meeting.example.cn/jala-now")
+    resolutions.add_agenda_item(chair, now_meeting.id, kind="resolution",
+                                title="联合采购中心 2027 年试点方案",
+                                body="由轮值主任馆牵头，三家成员馆试点联合采购外文原版图书。")
+    meetings.check_in(directors[0], now_meeting.id, "online")
 
 
 def seed_delivery():

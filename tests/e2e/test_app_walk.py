@@ -53,7 +53,6 @@ NOT_WALKED = {
     "reading.shared_list": "a share link", "reference.attachment": "a file",
     "delivery.download_page": "a one-time link",
     "governance.attendance": "an HTMX fragment",
-    "governance.minutes": "after a meeting closes (its journey test opens it)",
     "governance.center_funding_csv": "a file",
     "admin.mail_message": "one email of the development mail sink",
     "catalog.import_status": "one upload's progress (the demo loads its records from the CLI)",
@@ -92,7 +91,12 @@ def demo_portal(postgres, redis_service, smtp, tmp_path_factory):
             select(Record.id).where(Record.library_ids.contains([_library_id("JXUFE")]))
             .order_by(Record.id).limit(1)).scalar_one()
         site.this_year = clock.local_today().year
-        site.meeting = db.session.execute(select(Meeting.id).limit(1)).scalar()
+        site.meeting = db.session.execute(select(Meeting.id).where(
+            Meeting.status == "convened").order_by(Meeting.starts_at.desc())).scalars().first()
+        site.in_session = db.session.execute(select(Meeting.id).where(
+            Meeting.status == "convened").order_by(Meeting.starts_at)).scalars().first()
+        site.held = db.session.execute(select(Meeting.id).where(
+            Meeting.status == "closed")).scalars().first()
         site.ill = db.session.execute(
             select(IllRequest.id).join(User, User.id == IllRequest.reader_id)
             .where(User.email == READER).limit(1)).scalar_one()
@@ -170,6 +174,8 @@ def test_every_reader_and_committee_page_works_on_a_phone(browser, demo_portal):
               "/reference/ask", "/lists", f"/lists/{site.list}", "/purchase/suggest",
               "/purchase/suggestions", "/search?q=" + quote("数字图书馆"), f"/records/{site.book}"]
     committee = ["/me", "/committee", f"/committee/meetings/{site.meeting}",
+                 f"/committee/meetings/{site.in_session}", f"/committee/meetings/{site.held}",
+                 f"/committee/meetings/{site.held}/minutes",
                  "/committee/meetings/new", "/center/", "/center/handover",
                  "/center/groups", "/center/documents", "/chairs", "/libraries/JXUFE/withdraw"]
     reports, problems = [], []
