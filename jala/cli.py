@@ -225,8 +225,8 @@ def import_command(path, library_code, format_name, flavour, encoding, workers, 
             click.echo("making the search box's suggestions…", err=True)
             rebuild_suggestions()
             database.session.commit()
-    if stats.skipped > len(stats.errors):
-        click.echo(f"… and {stats.skipped - len(stats.errors)} more skipped records", err=True)
+    if stats.unreported:
+        click.echo(f"… and {stats.unreported} more skipped records", err=True)
     click.echo(stats.summary())
 
 

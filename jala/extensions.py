@@ -34,8 +34,10 @@ def _default_limit():
     return current_app.config["JALA_RATELIMIT_DEFAULT"]
 
 
+# RATELIMIT_DEFAULT is one budget per client address shared by every page (an application
+# limit), not one per page: spreading requests over many pages must not multiply it
 limiter = Limiter(key_func=get_remote_address, strategy="moving-window",
-                  default_limits=[_default_limit])
+                  application_limits=[_default_limit])
 babel = Babel()
 
 SUPPORTED_LOCALES = ("zh_Hans", "en")

@@ -174,7 +174,11 @@ def _guard_requests(app):
     def force_https():
         if (app.config["FORCE_HTTPS"] and not request.is_secure
                 and not request.path.startswith(EXEMPT_FROM_HTTPS)):
-            return redirect(request.url.replace("http://", "https://", 1), code=301)
+            # the portal's own address, never the Host header a client may forge
+            base = urlsplit(app.config["PUBLIC_URL"])
+            query = request.query_string.decode("latin-1")
+            target = f"https://{base.netloc}{base.path.rstrip('/')}{request.path}"
+            return redirect(target + (f"?{query}" if query else ""), code=301)
         return None
 
 
@@ -195,6 +199,8 @@ def _commit_at_the_edge(app):
         if response.mimetype == "text/html":
             # a page and its HTMX fragment share one URL: caches must keep them apart
             response.vary.add("HX-Request")
+        if response.status_code == 429:
+            headers.setdefault("Retry-After", "60")  # every refusal says when to come back
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if current_user and getattr(current_user, "is_authenticated", False):

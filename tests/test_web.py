@@ -82,3 +82,16 @@ def test_an_id_out_of_range_is_a_404_page_and_one_in_range_reaches_the_view(clie
     assert client.get("/libraries/JXUFE/imports/2147483648").status_code == 404
     assert client.get("/libraries/JXUFE/imports/0").status_code == 404
     assert client.get("/libraries/JXUFE/imports/5").status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("query", ["", "?q=%E6%9D%8E&page=2"])
+def test_the_https_redirect_goes_to_public_url_whatever_the_host_header(client, app, query):
+    saved = app.config["FORCE_HTTPS"], app.config["PUBLIC_URL"]
+    app.config["FORCE_HTTPS"], app.config["PUBLIC_URL"] = True, "https://portal.example.edu.cn/"
+    try:
+        response = client.get("/libraries" + query, headers={"Host": "evil.example"})
+        assert response.status_code == 301
+        assert response.headers["Location"] == "https://portal.example.edu.cn/libraries" + query
+        assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 200
+    finally:
+        app.config["FORCE_HTTPS"], app.config["PUBLIC_URL"] = saved

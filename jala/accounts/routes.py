@@ -1,15 +1,17 @@
 """Thin views for login, registration, passwords, the second factor and staff work."""
 import io
+import secrets
 
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from jala import clock
-from jala.accounts import bp, roles
+from jala.accounts import bp, roles, throttle
 from jala.accounts import services as accounts
 from jala.accounts.forms import (
     ChangePasswordForm,
@@ -39,7 +41,6 @@ from jala.urls import safe_next
 from jala.web import attempt, is_htmx
 
 PENDING_LOGIN_SECONDS = 300
-MAX_CODE_FAILURES = 5
 
 
 def _login_limit():
@@ -51,7 +52,9 @@ def _login_ip_limit():
 
 
 def _login_account_key():
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+    # the account *and* the address: a guesser elsewhere never locks the owner out
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login-account:{email}:{request.remote_addr}"
 
 
 def _pending_account_key():
@@ -73,22 +76,34 @@ def _finish_login(user, next_url):
 
 def _pending_user():
     pending = session.get("pending_login")
-    if not pending or clock.now().timestamp() - pending["at"] > PENDING_LOGIN_SECONDS:
+    if (not pending or "id" not in pending
+            or clock.now().timestamp() - pending["at"] > PENDING_LOGIN_SECONDS
+            or throttle.codes_used_up(pending["id"])):
         session.pop("pending_login", None)
         return None, None
     return db.session.get(User, pending["uid"]), pending.get("next")
 
 
 def _count_code_failure():
-    """Too many wrong codes end the pending login: the password must be given again."""
-    pending = dict(session.get("pending_login") or {})
-    pending["failures"] = pending.get("failures", 0) + 1
-    if pending["failures"] >= MAX_CODE_FAILURES:
-        session.pop("pending_login", None)
-        session.pop("totp_enrol_secret", None)
-        return True
-    session["pending_login"] = pending
-    return False
+    """Too many wrong codes end the pending login: the password must be given again.
+
+    The count is kept on the server under the pending login's id, so a cookie sent back from
+    before the wrong codes does not start it again.
+    """
+    pending = session.get("pending_login")
+    if not pending or not throttle.code_failed(pending["id"]):
+        return False
+    session.pop("pending_login", None)
+    session.pop("totp_enrol_secret", None)
+    return True
+
+
+def _password_wait_page(form, seconds):
+    form.password.errors.append(ngettext(
+        "Too many wrong passwords. Try again in %(num)d second.",
+        "Too many wrong passwords. Try again in %(num)d seconds.", seconds))
+    return (render_template("accounts/login.html", form=form), 429,
+            {"Retry-After": str(seconds)})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -98,16 +113,23 @@ def login():
     """Email and password; staff (and readers who opted in) go on to the second factor."""
     form = LoginForm(next=request.args.get("next"))
     if form.validate_on_submit():
+        address = request.remote_addr
+        wait = throttle.password_wait(form.email.data, address)
+        if wait:
+            return _password_wait_page(form, wait)
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
         except RuleViolation as exc:
             db.session.commit()  # keep the audit entry of the failed attempt
+            if exc.status == 401:
+                throttle.password_failed(form.email.data, address)
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
+        throttle.password_succeeded(form.email.data, address)
         if totp_required(user):
             session.pop("totp_enrol_secret", None)
             session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
-                                        "next": form.next.data, "failures": 0}
+                                        "next": form.next.data, "id": secrets.token_urlsafe(16)}
             if user.totp_enabled_at is None:
                 return redirect(url_for("accounts.enrol_second_factor"), code=303)
             return redirect(url_for("accounts.second_factor"), code=303)
@@ -248,7 +270,8 @@ def register():
             form.library.errors.append(_("Choose your library, or register as a member of the "
                                          "public."))
             return render_template("accounts/register.html", form=form), 400
-        user, refusal = attempt(lambda: accounts.register_user(
+        # an address or card already registered answers alike: its owner learns by email
+        _user, refusal = attempt(lambda: accounts.register_user(
             email=form.email.data,
             password=form.password.data,
             display_name=form.display_name.data,
@@ -258,7 +281,7 @@ def register():
         if refusal is not None:
             return render_template("accounts/register.html", form=form), 400
         # what happens next is told once, on the next page (the session, not the URL, carries it)
-        session["registered"] = {"email": user.email,
+        session["registered"] = {"email": accounts.normalise_email(form.email.data),
                                  "library": form.library.data if is_reader else None}
         return redirect(url_for("accounts.registered"), code=303)
     status = 400 if form.errors else 200

@@ -79,7 +79,11 @@ def _use_email_token(token, purpose):
 
 
 def register_user(*, email, password, display_name, library_code=None, card_number=None):
-    """Create a reader account (with home library and card) or a public user account."""
+    """Create a reader account (with home library and card) or a public user account.
+
+    An address or card number already registered creates nothing and tells the address by
+    email instead; the caller answers alike (None is returned), so the form reveals nothing.
+    """
     email = normalise_email(email)
     display_name = (display_name or "").strip()
     if not 1 <= len(display_name) <= 100:
@@ -93,19 +97,14 @@ def register_user(*, email, password, display_name, library_code=None, card_numb
         card_number = (card_number or "").strip()
         if not CARD_RE.match(card_number):
             raise RuleViolation(_("Enter your library card number (3-40 letters or digits)."))
-        taken = db.session.execute(
-            select(User.id).where(User.home_library_id == library.id,
-                                  User.card_number == card_number)
-        ).first()
-        if taken:
-            raise RuleViolation(_("This card number is already registered at this library."))
     else:
         card_number = None
-    if find_user_by_email(email):
-        raise RuleViolation(_("An account with this email address already exists."))
+    password_hash = hash_password(password)  # the same work whether or not anything is taken
+    if _tell_owner_if_taken(email, library, card_number):
+        return None
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name,
         home_library_id=library.id if library else None,
         card_number=card_number,
@@ -117,6 +116,28 @@ def register_user(*, email, password, display_name, library_code=None, card_numb
            link=external_url("accounts.confirm_email", token=token))
     record_audit(user, "user.register", "user", user.id, library_id=user.home_library_id)
     return user
+
+
+def _tell_owner_if_taken(email, library, card_number):
+    """Email ``email`` if it or the card already has an account; whether one had."""
+    links = {"login": external_url("accounts.login"),
+             "forgot": external_url("accounts.forgot_password")}
+    owner = find_user_by_email(email)
+    if owner is not None:
+        notify(owner, "account_exists", kind="account.exists", related=("user", owner.id),
+               card_taken=False, **links)
+        return True
+    if library is None:
+        return False
+    card_owner_id = db.session.execute(
+        select(User.id).where(User.home_library_id == library.id,
+                              User.card_number == card_number)
+    ).scalar_one_or_none()
+    if card_owner_id is None:
+        return False
+    notify(email, "account_exists", kind="account.exists", related=("user", card_owner_id),
+           card_taken=True, card_number=card_number, library=library, **links)
+    return True
 
 
 def confirm_email(token):
@@ -141,13 +162,14 @@ def request_password_reset(email):
 
 
 def reset_password(token, new_password):
-    """Set a new password from a reset link; every open session of the user ends."""
+    """Set a new password from a reset link; every open session and other reset link ends."""
     user = _use_email_token(token, "reset")
     check_password_policy(new_password, user.email)
     user.password_hash = hash_password(new_password)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = clock.now()  # the reset link proved the address
     end_all_sessions(user)
+    _end_reset_links(user)
     record_audit(user, "user.password_reset", "user", user.id)
     return user
 
@@ -159,13 +181,18 @@ def change_password(user, current_password, new_password):
     check_password_policy(new_password, user.email)
     user.password_hash = hash_password(new_password)
     end_all_sessions(user, keep=user.auth_session_id)
+    _end_reset_links(user)
+    record_audit(user, "user.password_change", "user", user.id)
+
+
+def _end_reset_links(user):
+    """Every reset link still open for ``user`` stops working (a new password was set)."""
     db.session.execute(
         update(EmailToken)
         .where(EmailToken.user_id == user.id, EmailToken.purpose == "reset",
                EmailToken.used_at.is_(None))
         .values(used_at=clock.now())
     )
-    record_audit(user, "user.password_change", "user", user.id)
 
 
 _DUMMY_HASH = None

@@ -95,14 +95,73 @@ def write_batch(started, library_id, format_name, stats):
     """Match the prepared records of a batch to union records and write them (caller commits).
 
     The pool prepares records in parallel (tokenising and romanising are the CPU-heavy part
-    of an import), the next batch while this one is written.
+    of an import), the next batch while this one is written. A batch that the database
+    refuses is written again a record at a time, so that the one bad record is reported and
+    skipped and the others land.
     """
     cur = _cursor()
     existing = started.existing
     if started.look_again:
         existing = existing_sources(cur, library_id, started.source_ids)
+    results = list(zip(started.work, started.prepared, strict=True))
+    before = _counts(stats)
+    try:
+        with _savepoint(cur):
+            _write(cur, results, existing, library_id, format_name, stats)
+    except REFUSALS:
+        _restore_counts(stats, before)
+        _write_one_by_one(cur, results, library_id, format_name, stats)
+
+
+# what the database (or the encoding of a value) refuses in one record, not in the import
+REFUSALS = (psycopg.DataError, psycopg.IntegrityError, psycopg.InternalError,
+            psycopg.errors.ProgramLimitExceeded, ValueError)
+
+
+@contextlib.contextmanager
+def _savepoint(cur):
+    cur.execute("SAVEPOINT import_batch")
+    try:
+        yield
+    except BaseException:
+        cur.execute("ROLLBACK TO SAVEPOINT import_batch")
+        raise
+    cur.execute("RELEASE SAVEPOINT import_batch")
+
+
+def _counts(stats):
+    return {k: v for k, v in vars(stats).items() if isinstance(v, int)}, len(stats.errors)
+
+
+def _restore_counts(stats, saved):
+    counts, reported = saved
+    for name, value in counts.items():
+        setattr(stats, name, value)
+    del stats.errors[reported:]
+
+
+def _write_one_by_one(cur, results, library_id, format_name, stats):
+    """Write a refused batch's records one at a time; skip and report those refused again."""
+    last = {item.source_id: i for i, (_, item) in enumerate(results)
+            if item is not None and not isinstance(item, str)}
+    for i, (args, item) in enumerate(results):
+        if item is not None and not isinstance(item, str) and last[item.source_id] != i:
+            continue  # the last record with a source id wins, as in a batch
+        existing = existing_sources(cur, library_id, [source_id_of(args[0])])
+        before = _counts(stats)
+        try:
+            with _savepoint(cur):
+                _write(cur, [(args, item)], existing, library_id, format_name, stats)
+        except REFUSALS as exc:
+            _restore_counts(stats, before)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            stats.skip(args[1], f"the database refused it: {reason}"[:300])
+
+
+def _write(cur, results, existing, library_id, format_name, stats):
+    """Write ``[(work, prepared)]`` of a batch: new union records, sources, holdings, updates."""
     now = clock.now()
-    fresh, changed = _fresh_and_changed(started, existing, stats)
+    fresh, changed = _fresh_and_changed(results, existing, stats)
     targets, to_create = assign_targets(fresh, *union_records_for(cur, fresh), stats)
     new_ids = _create_union_records(cur, fresh, targets, to_create, now)
     # the union records that were there before this batch, and that it adds sources to
@@ -118,14 +177,14 @@ def write_batch(started, library_id, format_name, stats):
         _count_holdings(cur, sorted(touched))
 
 
-def _fresh_and_changed(started, existing, stats):
+def _fresh_and_changed(results, existing, stats):
     """The batch's records to write: ``(new source records, [(changed, source id, record id)])``.
 
     Counts the unchanged and the skipped in ``stats``; the last occurrence of a source id in
     a batch wins.
     """
     by_source = {}
-    for args, item in zip(started.work, started.prepared, strict=True):
+    for args, item in results:
         if item is None or (not isinstance(item, str) and (
                 known := existing.get(item.source_id)) and known[2] == item.content_hash):
             stats.unchanged += 1
@@ -133,6 +192,8 @@ def _fresh_and_changed(started, existing, stats):
             stats.skip(args[1], item)
         else:
             by_source[item.source_id] = item
+            if item.note:
+                stats.note(args[1], item.note)
     fresh, changed = [], []
     for item in by_source.values():
         known = existing.get(item.source_id)

@@ -29,7 +29,10 @@ MAX_REPORTED_ERRORS = 1000
 
 @dataclass
 class ImportStats:
-    """What an import did, and the records it skipped."""
+    """What an import did, and the records it skipped or imported with a note.
+
+    ``errors`` reports both: a note on a record that was imported has ``"kept": True``.
+    """
 
     read: int = 0
     created: int = 0
@@ -44,6 +47,16 @@ class ImportStats:
         self.skipped += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append({"position": position, "reason": reason})
+
+    def note(self, position, reason):
+        """Report something about a record that was imported all the same."""
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"position": position, "reason": reason, "kept": True})
+
+    @property
+    def unreported(self):
+        """How many skipped records are not in ``errors`` (past the first reported)."""
+        return self.skipped - sum(1 for error in self.errors if not error.get("kept"))
 
     def summary(self):
         """One line for a log or the CLI."""

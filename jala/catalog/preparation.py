@@ -15,7 +15,7 @@ from jala.catalog.copy_format import COPY_COLUMNS, binary_copy_row
 from jala.catalog.models import HOLDING_STATUSES, RECORD_TYPES
 from jala.search.indexing import build_document, extra_fields
 from jala.search.normalize import canonical_isbn, canonical_issn
-from jala.search.tokens import binary_tsvectors
+from jala.search.tokens import MAX_LEXEME_BYTES, binary_tsvectors, too_long_words
 
 KNOWN_FIELDS = {"source_id", "type", "title", "authors", "title_pinyin", "keywords", "subjects",
                 "abstract", "publisher", "year", "isbn", "issn", "clc", "journal", "volume",
@@ -42,6 +42,7 @@ class Prepared(NamedTuple):
     holdings: list
     identifiers: list
     match_key: str
+    note: str | None = None  # what was left out of the record's index, reported
 
 
 def _text(value, name):
@@ -137,8 +138,71 @@ def encode_source(stored):
 
 
 def _encoded_and_hash(stored):
+    """The source record as kept and its content hash; InvalidRecord if it is not storable.
+
+    PostgreSQL keeps no NUL character in text or JSON, and a lone surrogate (half of a UTF-16
+    pair, which a JSON escape can carry) is not Unicode text at all.
+    """
     encoded = encode_source(stored)
-    return encoded, hashlib.sha1(encoded.encode()).hexdigest()
+    try:
+        data = encoded.encode()
+    except UnicodeEncodeError:
+        where, char = _unstorable(stored, _LONE_SURROGATE)
+        raise InvalidRecord(f"{where} holds a lone surrogate (U+{ord(char):04X}), "
+                            "which is not Unicode text") from None
+    if "\\u0000" in encoded:  # (JSON escapes the NUL character)
+        where, _ = _unstorable(stored, _NUL)
+        if where is not None:
+            raise InvalidRecord(f"{where} holds a NUL character (U+0000)")
+    return encoded, hashlib.sha1(data).hexdigest()
+
+
+_NUL = re.compile("\x00")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable(value, pattern, path=()):
+    """``(where, character)``: the first text in a record that ``pattern`` finds, and where.
+
+    ``where`` names the field by its keys ("title", "245/a" in MARC); ``(None, None)`` when
+    nothing is found.
+    """
+    if isinstance(value, str):
+        found = pattern.search(value)
+        return ("/".join(path) or "a value", found.group()) if found else (None, None)
+    if isinstance(value, dict):
+        children = [(str(k), k) for k in value] + [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        children = [("", v) for v in value]
+    else:
+        return None, None
+    for key, child in children:
+        deeper = path + (_shown(key),) if key not in ("", "fields", "subfields") else path
+        where, char = _unstorable(child, pattern, deeper)
+        if where is not None:
+            return where, char
+    return None, None
+
+
+def _shown(key):
+    """A key as a report may show it: NUL and surrogates escaped (the report is JSON too)."""
+    return "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF
+                   else f"\\u{ord(c):04x}" for c in key)
+
+
+def _index_note(fields):
+    """What the search index leaves out of a record (words too long for it), or None."""
+    cut = []
+    for name, value in fields.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                cut += [(name, word) for word in too_long_words(text)]
+    if not cut:
+        return None
+    name, word = cut[0]
+    more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
+    return (f"imported, but a word of {len(word.encode())} bytes in {name}{more} is left out "
+            f"of the search index (it holds words of up to {MAX_LEXEME_BYTES:,} bytes)")
 
 
 def source_id_of(raw):
@@ -201,6 +265,7 @@ def prepare(raw, position, library_id, libraries, stored=None, source=None, colu
         copy_row=binary_copy_row(row),
         columns=dict(zip(COPY_COLUMNS, row, strict=True)) if columns else None,
         holdings=holdings, identifiers=identifiers, match_key=document["match_key"],
+        note=_index_note(fields),
     )
 
 
@@ -212,10 +277,10 @@ def prepare_or_reason(library_id, libraries, args):
     UPDATE needs.
     """
     fields, position, stored, known_hash, known = args
-    source = _encoded_and_hash(fields if stored is None else stored)
-    if known_hash is not None and source[1] == known_hash:
-        return None
     try:
+        source = _encoded_and_hash(fields if stored is None else stored)
+        if known_hash is not None and source[1] == known_hash:
+            return None
         return prepare(fields, position, library_id, libraries, stored=stored, source=source,
                        columns=known)
     except InvalidRecord as exc:

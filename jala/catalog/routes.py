@@ -1,7 +1,7 @@
 """Thin views for record pages and catalogue imports."""
 import json
 
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from jala.catalog import bp
@@ -12,6 +12,7 @@ from jala.catalog.service import (
     get_record,
     holdings_by_library,
     recent_imports,
+    restart_import,
     start_upload_import,
 )
 from jala.catalog.vocabulary import value_name
@@ -75,3 +76,15 @@ def import_status(code, run_id):
     run = get_import_run(current_user, run_id)
     template = "catalog/_import_run.html" if is_htmx() else "catalog/import_status.html"
     return render_template(template, run=run, library=run.library)
+
+
+@bp.post("/libraries/<code>/imports/<id:run_id>/again")
+@login_required
+def import_again(code, run_id):
+    """Start a failed import again, from its file."""
+    run, refusal = attempt(lambda: restart_import(current_user, run_id))
+    if refusal is not None:
+        flash(refusal.message, "error")
+        return redirect(url_for("catalog.import_status", code=code, run_id=run_id), code=303)
+    return redirect(url_for("catalog.import_status", code=run.library.code, run_id=run.id),
+                    code=303)

@@ -97,6 +97,22 @@ def start_upload_import(actor, library_code, upload, *, format_name=None, flavou
     return run
 
 
+def restart_import(actor, run_id):
+    """Import a failed run's file again, as a new run (records already in are updated, once)."""
+    old = get_import_run(actor, run_id)
+    if old.status != "failed":
+        raise RuleViolation(_("Only an import that failed can be started again."))
+    run = ImportRun(library_id=old.library_id, user_id=actor.id,
+                    stored_file_id=old.stored_file_id, filename=old.filename, format=old.format,
+                    options=dict(old.options or {}), enqueued_at=clock.now())
+    db.session.add(run)
+    db.session.flush()
+    enqueue_after_commit(run_import_job, run.id)
+    record_audit(actor, "catalog.import_restart", "import_run", run.id,
+                 library_id=old.library_id, details={"again": old.id})
+    return run
+
+
 def get_import_run(actor, run_id):
     """An import run the actor may see (their library's, or any for portal admins)."""
     run = db.session.get(ImportRun, run_id)

@@ -137,6 +137,11 @@ def start_handover(actor, note=None):
     if nxt.library_id == current.library_id:
         raise RuleViolation(_("The next term is the same library's; there is nothing to hand "
                               "over."))
+    if not is_member(nxt.library) or nxt.library.left_on is not None:
+        # its director has no committee seat to accept with: the handover would block everyone
+        raise RuleViolation(_("%(library)s has left the alliance or given notice, so it cannot "
+                              "take over as chair library: the committee approves a new "
+                              "rotation order first.", library=library_name(nxt.library)))
     handover = Handover(year=nxt.year, from_library_id=current.library_id,
                         to_library_id=nxt.library_id, status="open", started_by_id=actor.id,
                         started_at=clock.now(), note=(note or "").strip()[:2000] or None)

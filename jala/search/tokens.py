@@ -17,6 +17,11 @@ _CJK_RUN_JOIN_RE = re.compile(f"(?<=[{CJK_CLASS}])[^\\w{CJK_CLASS}]+(?=[{CJK_CLA
 FIELD_GAP = 8
 MAX_POSITION = 16383
 MAX_POSITIONS_PER_LEXEME = 255
+# PostgreSQL refuses a tsvector with a longer lexeme (its own to_tsvector leaves such words out,
+# with a notice): a word longer than this in UTF-8 is left out of the index and keeps its
+# position. No text of up to MAX_LEXEME_BYTES // 4 characters can be longer.
+MAX_LEXEME_BYTES = 2047
+_SURELY_SHORT = MAX_LEXEME_BYTES // 4
 PINYIN_PREFIX = "~"
 # '12A': a position with its weight, as the tsvector literal writes it (made once, not per lexeme)
 _POSITION_LABELS = {weight: [f"{pos}{weight}" for pos in range(MAX_POSITION + 1)]
@@ -57,6 +62,20 @@ def binary_tsvectors():
         _BINARY.reset(token)
 
 
+def is_too_long(word):
+    """Whether a word is longer than a tsvector's lexeme may be (it is left out of the index)."""
+    return len(word) > _SURELY_SHORT and len(word.encode("utf-8", "surrogatepass")) \
+        > MAX_LEXEME_BYTES
+
+
+def too_long_words(text):
+    """The words of ``text`` that the index leaves out for their length, longest first."""
+    if len(text) <= _SURELY_SHORT:
+        return []
+    return sorted((word for _, word in TOKEN_RE.findall(normalize_text(text))
+                   if word and is_too_long(word)), key=len, reverse=True)
+
+
 def units(normalized):
     """Split normalised text into ``[(kind, text)]``: kind 'cjk' (one character) or 'word'."""
     joined = _CJK_RUN_JOIN_RE.sub("", normalized)
@@ -86,7 +105,8 @@ def positioned_lexemes(normalized, start=1):
                 previous = ch
                 pos += 1
         else:
-            append((word, pos))
+            if not is_too_long(word):
+                append((word, pos))
             previous = None
             pos += 1
     return out, pos
@@ -127,7 +147,9 @@ def _add_positioned_lexemes(lexemes, labels, normalized, start):
                 return MAX_POSITION + 1
             entries = lexemes.get(word)
             if entries is None:
-                lexemes[word] = [labels[pos]]
+                # (the length is asked here first: a call per word would cost)
+                if len(word) <= _SURELY_SHORT or not is_too_long(word):
+                    lexemes[word] = [labels[pos]]
             elif len(entries) < MAX_POSITIONS_PER_LEXEME:
                 entries.append(labels[pos])
             previous = None
@@ -196,6 +218,8 @@ class VectorBuilder:
             if pos > MAX_POSITION:
                 break
             entries = lexemes.get(lexeme)
+            if entries is None and is_too_long(lexeme):
+                continue
             if entries is None:
                 lexemes[lexeme] = [labels[pos]]
             elif len(entries) < MAX_POSITIONS_PER_LEXEME:

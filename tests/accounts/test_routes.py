@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pyotp
+import pytest
 
 from jala import clock
 from jala.accounts.models import AuthSession, User
@@ -8,7 +9,7 @@ from jala.audit import AuditEntry
 from jala.extensions import db
 from jala.jobs import OutboxEmail
 from tests.support.factories import PASSWORD, current_code, make_user
-from tests.support.web import csrf_token, login, post_form
+from tests.support.web import csrf_token, login, main_of, post_form
 
 
 def test_reader_logs_in_and_sees_their_account(client):
@@ -181,6 +182,28 @@ def test_a_public_user_is_told_what_happens_after_registering(client, smtp):
     done = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "lisi@example.com" in done and "working days" not in done and "工作日" not in done
     assert 'href="/login"' in done
+
+
+def _register(client, email, card):
+    response = post_form(client, "/register", {
+        "kind": "reader", "display_name": "王五", "email": email, "library": "JXAU",
+        "card_number": card, "password": PASSWORD}, token_from="/register")
+    page = main_of(client.get("/register/done").get_data(as_text=True))
+    return response.status_code, response.headers.get("Location"), page.replace(email.lower(),
+                                                                                "EMAIL")
+
+
+@pytest.mark.parametrize("taken", ["email", "card"])
+def test_registering_a_taken_email_or_card_answers_like_a_new_account(client, app, taken):
+    owner = make_user(library="JXAU")
+    fresh = _register(app.test_client(), "new.reader@example.com", "FRESH-001")
+    if taken == "email":
+        again = _register(client, owner.email.upper(), "FRESH-002")
+    else:
+        again = _register(client, "someone.else@example.com", owner.card_number)
+    assert again == fresh and fresh[:2] == (303, "/register/done")
+    mail = db.session.query(OutboxEmail).filter_by(kind="account.exists").one()
+    assert mail.to_addr == (owner.email if taken == "email" else "someone.else@example.com")
 
 
 def test_the_next_steps_page_without_a_registration_goes_to_the_form(client):

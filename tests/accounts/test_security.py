@@ -1,7 +1,10 @@
 """Regression tests for attacks on login, sessions and inputs."""
+from datetime import timedelta
+
 import pyotp
 import pytest
 
+from jala import clock
 from jala.accounts import services as accounts
 from jala.accounts.models import AuthSession
 from jala.accounts.roles import grant_role
@@ -140,3 +143,54 @@ def test_enrolment_secret_is_not_cached(client):
     secret = page.get_data(as_text=True).split('data-testid="totp-secret">')[1].split("<")[0]
     assert client.get("/login/enrol").get_data(as_text=True).count(secret) >= 1
     assert pyotp.TOTP(secret).now()
+
+
+def test_a_cookie_from_before_the_wrong_codes_does_not_restart_the_count(client):
+    librarian = make_user(roles=["librarian"])
+    login(client, librarian, code=False)
+    saved = client.get_cookie("jala_session").value
+    wrong = "000000" if current_code(librarian) != "000000" else "111111"
+    for _ in range(3):
+        post_form(client, "/login/code", {"code": wrong}, token_from="/login/code")
+    client.set_cookie("jala_session", saved)  # the count went back to nought in the cookie
+    statuses = [post_form(client, "/login/code", {"code": wrong},
+                          token_from="/login/code").status_code for _ in range(2)]
+    assert statuses == [401, 303]  # five wrong codes in all
+    client.set_cookie("jala_session", saved)
+    assert client.get("/login/code").status_code == 302  # the pending login has ended
+    response = post_form(client, "/login/code", {"code": current_code(librarian)},
+                         token_from="/login")
+    assert response.status_code == 302 and client.get("/staff/readers").status_code == 302
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(client, app):
+    reader = make_user()
+    attacker = {"REMOTE_ADDR": "198.51.100.66"}
+    app.config["RATELIMIT_LOGIN"] = "10 per minute;50 per hour"  # the production default
+    try:
+        statuses = [post_form(client, "/login", {"email": reader.email, "password": "guess!" * 3},
+                              token_from="/login", environ_base=attacker).status_code
+                    for _ in range(20)]
+        assert statuses[:4] == [401] * 4 and statuses[-1] == 429
+        held = post_form(client, "/login", {"email": reader.email, "password": PASSWORD},
+                         token_from="/login", environ_base=attacker)
+        assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
+        owner = app.test_client()
+        response = post_form(owner, "/login", {"email": reader.email, "password": PASSWORD},
+                             token_from="/login", environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        assert response.status_code == 303
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "100000 per minute"
+
+
+def test_the_wait_after_wrong_passwords_doubles(client):
+    reader = make_user()
+    attempt_ = {"email": reader.email, "password": "not my password"}
+    for _ in range(5):
+        assert post_form(client, "/login", attempt_, token_from="/login").status_code == 401
+    for wait in (2, 4, 8):
+        clock.advance(timedelta(seconds=wait - 1))
+        refused = post_form(client, "/login", attempt_, token_from="/login")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        clock.advance(timedelta(seconds=1))
+        assert post_form(client, "/login", attempt_, token_from="/login").status_code == 401

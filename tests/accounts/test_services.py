@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from jala import clock
 from jala.accounts import services as accounts
-from jala.accounts.models import RoleGrant
+from jala.accounts.models import RoleGrant, User
 from jala.accounts.passwords import check_password_policy, hash_password, password_matches
 from jala.accounts.roles import grant_role, revoke_role
 from jala.accounts.sessions import (
@@ -58,17 +58,25 @@ def test_register_public_user_has_no_library(ctx):
     assert user.is_public_user and not user.is_verified_reader
 
 
-def test_duplicate_email_in_other_case_is_refused(ctx):
-    make_user(email="dup@example.com")
-    with pytest.raises(RuleViolation, match="already exists|已"):
-        accounts.register_user(email="DUP@example.com", password=PASSWORD, display_name="X")
+def test_duplicate_email_in_other_case_creates_nothing_and_tells_the_owner(ctx):
+    owner = make_user(email="dup@example.com")
+    assert accounts.register_user(email="DUP@example.com", password=PASSWORD,
+                                  display_name="X") is None
+    assert db.session.query(User).filter(User.email.ilike("dup@example.com")).count() == 1
+    mail = db.session.query(OutboxEmail).filter_by(kind="account.exists").one()
+    assert mail.to_addr == owner.email and "/password/forgot" in mail.body_text
+    assert "/confirm/" not in mail.body_text
 
 
-def test_same_card_twice_at_one_library_is_refused(ctx):
+def test_same_card_twice_at_one_library_creates_nothing_and_tells_the_address(ctx):
     first = make_user(library="JXAU")
-    with pytest.raises(RuleViolation):
-        accounts.register_user(email="other@example.com", password=PASSWORD, display_name="X",
-                               library_code="JXAU", card_number=first.card_number)
+    assert accounts.register_user(email="other@example.com", password=PASSWORD,
+                                  display_name="X", library_code="JXAU",
+                                  card_number=first.card_number) is None
+    assert db.session.query(User).filter_by(email="other@example.com").count() == 0
+    mail = db.session.query(OutboxEmail).filter_by(kind="account.exists").one()
+    assert mail.to_addr == "other@example.com" and first.card_number in mail.body_text
+    assert first.email not in mail.body_text
 
 
 def test_register_with_unknown_library_is_refused(ctx):
@@ -246,6 +254,20 @@ def test_reset_link_is_single_use_and_ends_sessions(ctx):
     with pytest.raises(RuleViolation) as replay:
         accounts.reset_password(token, "another new passphrase")
     assert replay.value.status == 410
+
+
+def test_a_reset_ends_every_other_outstanding_reset_link(ctx):
+    user = make_user()
+    for _ in range(2):
+        accounts.request_password_reset(user.email)
+    older, newer = [m.body_text.split("/password/reset/")[1].split()[0] for m in
+                    db.session.query(OutboxEmail).filter_by(kind="account.reset")
+                    .order_by(OutboxEmail.id)]
+    accounts.reset_password(newer, "a brand new passphrase")
+    with pytest.raises(RuleViolation) as stale:
+        accounts.reset_password(older, "the attacker's passphrase")
+    assert stale.value.status == 410
+    assert password_matches(user.password_hash, "a brand new passphrase")
 
 
 def test_reset_link_expires(ctx):

@@ -1,3 +1,4 @@
+from jala import web
 from jala.embedded.redis_server import free_port
 
 
@@ -29,3 +30,38 @@ def test_default_rate_limit_answers_429_but_never_for_health_checks(client, app)
         assert "稍" in limited.get_data(as_text=True)
     finally:
         app.config["JALA_RATELIMIT_DEFAULT"] = saved
+
+
+def _pages(client, address, paths, **headers):
+    return [client.get(path, environ_base={"REMOTE_ADDR": address}, headers=headers)
+            for path in paths]
+
+
+def test_the_default_limit_is_one_budget_per_client_across_pages(client, app):
+    saved = app.config["JALA_RATELIMIT_DEFAULT"]
+    app.config["JALA_RATELIMIT_DEFAULT"] = "6 per minute"
+    try:
+        pages = ["/", "/libraries", "/search", "/login", "/register"]
+        noisy = _pages(client, "192.0.2.1", pages * 2)
+        assert [r.status_code for r in noisy[:6]] == [200] * 6
+        assert noisy[0].headers["X-RateLimit-Limit"] == "6"
+        assert {r.status_code for r in noisy[6:]} == {429}
+        assert all(int(r.headers["Retry-After"]) > 0 for r in noisy[6:])
+        quiet = _pages(client, "192.0.2.2", ["/", "/libraries", "/search"])
+        assert [r.status_code for r in quiet] == [200] * 3
+        assert _pages(client, "192.0.2.1", ["/healthz"])[0].status_code == 200
+    finally:
+        app.config["JALA_RATELIMIT_DEFAULT"] = saved
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_client(client, app):
+    saved = (app.config["JALA_RATELIMIT_DEFAULT"], app.config["PROXY_FIX_HOPS"], app.wsgi_app)
+    app.config["JALA_RATELIMIT_DEFAULT"], app.config["PROXY_FIX_HOPS"] = "3 per minute", 1
+    web._trust_proxies(app)
+    try:
+        noisy = _pages(client, "10.0.0.1", ["/libraries"] * 4, **{"X-Forwarded-For": "192.0.2.7"})
+        assert [r.status_code for r in noisy] == [200, 200, 200, 429]
+        quiet = _pages(client, "10.0.0.1", ["/libraries"] * 2, **{"X-Forwarded-For": "192.0.2.8"})
+        assert [r.status_code for r in quiet] == [200, 200]  # the same proxy, another client
+    finally:
+        app.config["JALA_RATELIMIT_DEFAULT"], app.config["PROXY_FIX_HOPS"], app.wsgi_app = saved

@@ -405,3 +405,18 @@ def _next_term_year():
 
     term = current_chair_term()
     return (term.year if term else _clock.local_today().year) + 1
+
+
+def test_no_handover_to_a_library_that_has_given_notice_or_left(committee):
+    admin = make_portal_admin()
+    year = current_chair_term().year + 1
+    leaving = get_library("JXAU")
+    db.session.add(ChairTerm(year=year, library_id=leaving.id))
+    leaving.left_on = clock.local_today() + timedelta(days=30)  # notice given
+    db.session.flush()
+    with pytest.raises(RuleViolation, match="left the alliance or given notice"):
+        chair_library.start_handover(admin)
+    leaving.left_on = clock.local_today()  # gone
+    with pytest.raises(RuleViolation, match="left the alliance or given notice"):
+        chair_library.start_handover(admin)
+    assert chair_library.open_handover() is None
