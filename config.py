@@ -72,6 +72,9 @@ def load_config(env=None):
             raise ConfigError("JALA_ENV=production needs PUBLIC_URL=https://… for emailed links")
     elif not secret_key:
         secret_key = _development_secret_key(instance_path)
+    log_format = env.get("LOG_FORMAT", "json" if production else "text").strip().lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
 
     return {
         "JALA_PRODUCTION": production,
@@ -120,4 +123,7 @@ def load_config(env=None):
         # every key the portal writes to Redis (rate limits, the sweeper's lock) starts with it,
         # so that two portals, or the tests beside a portal, can share one Redis
         "REDIS_KEY_PREFIX": env.get("REDIS_KEY_PREFIX", "jala"),
+        "LOG_FORMAT": log_format,
+        # /metrics answers a request bearing this token (and, in development, loopback)
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }

@@ -1,6 +1,7 @@
-"""The ``jala`` command: run, worker, db, seed-demo, create-admin."""
+"""The ``jala`` command: run, worker, db, backup, restore, seed-demo, create-admin."""
 import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,6 +74,39 @@ def db_current():
     from alembic import command
 
     command.current(alembic_config(), verbose=False)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path):
+    """Write the database (pg_dump -Fc) and the private files to PATH (a tar archive)."""
+    from jala.backup import BackupError, backup
+    from jala.files import storage_dir
+
+    try:
+        manifest = backup(current_app.config["DATABASE_URL"], storage_dir(), path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written to {path}: the database and {len(manifest['files'])} files")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Restore over a database (and file store) that already holds data.")
+def restore_command(path, force):
+    """Restore a backup made by ``jala backup`` into an empty database and file store."""
+    from jala.backup import BackupError, restore
+    from jala.extensions import db as database
+    from jala.files import storage_dir
+
+    database.engine.dispose()  # no connection of ours holds the database while it is replaced
+    try:
+        manifest = restore(current_app.config["DATABASE_URL"], storage_dir(), path, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {path} (made {manifest['created_at']}): the database and "
+               f"{len(manifest['files'])} files")
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -271,6 +305,14 @@ def worker(burst):
     run_worker(current_app._get_current_object(), burst=burst)
 
 
+def _metrics_env(env, instance):
+    """The web workers' environment: one emptied folder where they add up their metrics."""
+    folder = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or instance / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)  # counts of an earlier run are not this one's
+    folder.mkdir(parents=True)
+    return {**env, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+
+
 def _database_is_empty(app):
     from sqlalchemy import func, select
 
@@ -348,9 +390,9 @@ def run(ctx, host, port, web_workers):
                                          start_new_session=True))
         children.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-             "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-",
+             "--workers", str(web_workers), "--threads", "4",
              "--chdir", str(PROJECT_ROOT), "wsgi:app"],
-            env=env, start_new_session=True))
+            env=_metrics_env(env, instance), start_new_session=True))
         click.echo(f"JALA Portal at http://{host}:{port}/ (Ctrl-C stops everything)")
         while all(proc.poll() is None for proc in children):
             time.sleep(0.5)

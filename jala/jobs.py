@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import redis
 from flask import current_app
 from rq import Queue, SimpleWorker
+from rq.job import Job
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from jala import clock
 from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db
+from jala.logs import current_request_id, reset_request_id, set_request_id
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +83,39 @@ def redis_connection():
     return conn
 
 
+class TracedJob(Job):
+    """An RQ job that runs under the request id of the request that enqueued it, and logs it."""
+
+    def perform(self):
+        """Run the job with its request id current; log its start, end and failure."""
+        token = set_request_id(self.meta.get("request_id"))
+        fields = {"job_id": self.id, "job": self.func_name}
+        started = time.perf_counter()
+        log.info("job %s started", self.func_name, extra=fields)
+        try:
+            result = super().perform()
+        except Exception:
+            log.exception("job %s failed", self.func_name, extra=fields)
+            raise
+        finally:
+            reset_request_id(token)
+        log.info("job %s done", self.func_name, extra={
+            **fields, "request_id": self.meta.get("request_id") or "-",
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        return result
+
+
 def queue():
     """Return the portal's RQ queue."""
-    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection(),
+                 job_class=TracedJob)
+
+
+def _enqueue(work_queue, func, *args, job_timeout):
+    """Enqueue ``func(*args)`` carrying the current request id (the request that caused it)."""
+    request_id = current_request_id()
+    return work_queue.enqueue(func, *args, job_timeout=job_timeout,
+                              meta={"request_id": request_id} if request_id else None)
 
 
 def queue_email(to_addr, subject, body_text, *, kind, body_html=None, related=None,
@@ -134,7 +166,7 @@ def _relay_after_commit(session):
         try:
             q = queue()
             for func, args, timeout in jobs:
-                q.enqueue(func, *args, job_timeout=timeout)
+                _enqueue(q, func, *args, job_timeout=timeout)
         except redis.RedisError as exc:
             log.warning("job enqueue deferred to the sweeper: %s", exc)
 
@@ -152,7 +184,7 @@ def relay(outbox_ids):
     try:
         q = queue()
         for outbox_id in sorted(outbox_ids):
-            q.enqueue(send_outbox_email, outbox_id, job_timeout=120)
+            _enqueue(q, send_outbox_email, outbox_id, job_timeout=120)
     except redis.RedisError as exc:
         log.warning("outbox relay deferred to the sweeper: %s", exc)
 
@@ -170,8 +202,12 @@ def _build_message(row, sender):
     return msg
 
 
-def smtp_send(message):
-    """Hand one message to the configured SMTP server."""
+def smtp_send(message, accepted=None):
+    """Hand one message to the configured SMTP server.
+
+    ``accepted()`` runs as soon as the server has taken it, before QUIT, so the caller records
+    that at once.
+    """
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
         raise RuntimeError("MAIL_SERVER is not configured")
@@ -182,6 +218,8 @@ def smtp_send(message):
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
         smtp.send_message(message)
+        if accepted is not None:
+            accepted()
 
 
 def run_job(fn):
@@ -220,9 +258,21 @@ def _send(outbox_id):
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("email %s cannot be built: %s", row.id, row.last_error)
         return "failed"
+    def mark_sent():
+        # committed the moment the server has the message, before QUIT: a worker dying now
+        # no longer sends it again (at-least-once, with this window kept to one commit)
+        row.attempts += 1
+        row.status = "sent"
+        row.sent_at = clock.now()
+        row.last_error = None
+        db.session.commit()
+
     try:
-        smtp_send(message)
+        smtp_send(message, accepted=mark_sent)
     except (OSError, smtplib.SMTPException, RuntimeError) as exc:
+        if row.status == "sent":  # only the goodbye failed: the message was taken
+            log.warning("email %s sent; closing the SMTP connection failed: %s", row.id, exc)
+            return "sent"
         row.attempts += 1
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         row.enqueued_at = None
@@ -232,10 +282,6 @@ def _send(outbox_id):
             row.due_at = clock.now() + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
         log.warning("email %s attempt %s failed: %s", row.id, row.attempts, row.last_error)
         return "retry" if row.status == "pending" else "failed"
-    row.attempts += 1
-    row.status = "sent"
-    row.sent_at = clock.now()
-    row.last_error = None
     return "sent"
 
 
@@ -328,8 +374,9 @@ def run_worker(app, burst=False, sweep_interval=None):
                                           health_check_interval=30)
         while True:
             try:
-                work_queue = Queue(app.config["RQ_QUEUE"], connection=connection)
-                worker = SimpleWorker([work_queue], connection=connection)
+                work_queue = Queue(app.config["RQ_QUEUE"], connection=connection,
+                                   job_class=TracedJob)
+                worker = SimpleWorker([work_queue], connection=connection, job_class=TracedJob)
                 worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
                 break
             except redis.ConnectionError as exc:

@@ -4,10 +4,12 @@
 message; ``<id:…>`` is how URLs carry row ids.
 """
 import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     flash,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -29,9 +31,12 @@ from jala.accounts.sessions import load_session_user
 from jala.errors import RuleViolation
 from jala.extensions import db, login_manager
 from jala.files import discard_written_since, forget_written, written_mark
+from jala.logs import configure_logging, request_id_from, reset_request_id, set_request_id
 from jala.membership import member_count
+from jala.metrics import observe_request
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("jala.request")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -131,7 +136,10 @@ ERROR_TEXT = {
 def init_app(app):
     """Wire login loading, commit-at-the-edge, error pages and security headers."""
     app.url_map.converters["id"] = IdConverter
+    if not app.testing:  # the tests keep pytest's own log capture
+        configure_logging(app.config["LOG_FORMAT"])
     _trust_proxies(app)
+    _trace_requests(app)
     _load_users()
     _guard_requests(app)
     _commit_at_the_edge(app)
@@ -143,6 +151,37 @@ def _trust_proxies(app):
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def _trace_requests(app):
+    """A request id for every request, a log line and metrics for every response."""
+    def start():
+        g.request_started = time.perf_counter()
+        g.request_id = request_id_from(request.headers.get("X-Request-ID"))
+        g.request_id_token = set_request_id(g.request_id)
+
+    # first of all, so that a request refused early (a 429) is timed and named as well
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
+
+    @app.after_request
+    def log_and_count(response):
+        if "request_id" not in g:
+            start()
+        seconds = time.perf_counter() - g.request_started
+        response.headers["X-Request-ID"] = g.request_id
+        endpoint = request.url_rule.endpoint if request.url_rule else None
+        observe_request(endpoint, request.method, response.status_code, seconds)
+        request_log.info("%s %s %s", request.method, request.path, response.status_code,
+                         extra={"method": request.method, "path": request.path,
+                                "status": response.status_code,
+                                "duration_ms": round(seconds * 1000, 1)})
+        return response
+
+    @app.teardown_request
+    def forget_request_id(_exc):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            reset_request_id(token)
 
 
 def _load_users():

@@ -70,6 +70,39 @@ def test_sending_twice_delivers_once(ctx, app, smtp):
     assert len(smtp.messages) == 1
 
 
+def test_the_email_is_recorded_sent_as_soon_as_the_server_takes_it(ctx, app, smtp,
+                                                                   monkeypatch):
+    """A goodbye (QUIT) that fails after the server took the message sends nothing again."""
+    import smtplib
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    smtp.clear()
+    row_id = queue_email("reader@example.com", "Taken", "B", kind="test").id
+    db.session.commit()
+    steps = []
+
+    def committed(session):
+        steps.append("commit")
+
+    def broken_goodbye(self, *exc):
+        steps.append("quit")
+        self.close()
+        raise OSError("connection reset during QUIT")
+
+    monkeypatch.setattr(smtplib.SMTP, "__exit__", broken_goodbye)
+    event.listen(Session, "after_commit", committed)
+    try:
+        assert send_outbox_email(row_id) == "sent"
+    finally:
+        event.remove(Session, "after_commit", committed)
+    assert steps[:2] == ["commit", "quit"]  # recorded before QUIT: a worker dying there resends
+    row = db.session.get(OutboxEmail, row_id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert send_outbox_email(row_id) == "sent" and len(smtp.messages) == 1
+
+
 def test_smtp_failure_retries_with_backoff_then_fails_visibly(ctx, app, smtp):
     smtp.clear()
     smtp.handler.fail_with = "451 4.3.0 try again later"

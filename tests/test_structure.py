@@ -1,8 +1,8 @@
 """The shape of the code: modules of a screenful of screens, no import cycles, floors kept.
 
 The ground floor (clock, errors, extensions, the audit log, membership, permissions, settings,
-urls, the outbox and mail, files, statistics) is what every domain builds on; it never imports
-a domain, so a domain can never be half-imported when the ground floor needs it.
+urls, the outbox and mail, files, statistics, logs, metrics) is what every domain builds on; it
+never imports a domain, so a domain can never be half-imported when the ground floor needs it.
 """
 import ast
 from pathlib import Path
@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jala"
 MAX_LINES = 500
 GROUND_FLOOR = {"jala.clock", "jala.errors", "jala.extensions", "jala.audit", "jala.membership",
                 "jala.permissions", "jala.settings", "jala.urls", "jala.jobs", "jala.mail",
-                "jala.files", "jala.stats"}
+                "jala.files", "jala.stats", "jala.logs", "jala.metrics"}
 # the models the ground floor may read: member libraries and users
 GROUND_FLOOR_MAY_IMPORT = GROUND_FLOOR | {"jala.accounts.models", "jala.accounts"}
 

@@ -110,27 +110,38 @@ def _element_to_record(element):
 
 
 def read_marcxml(stream):
-    """Yield ``(record number, pymarc.Record | BadRecord)`` from MARC XML in any wrapper."""
+    """Yield ``(record number, pymarc.Record | BadRecord)`` from MARC XML in any wrapper.
+
+    MARC21 slim, UNIMARC and CNMARC XML alike, plain or in an SRU response. Each element is
+    let go once it ends outside a record, and each record once it is read: emptied and taken
+    off its parent, or the tree would keep one (empty) element per record.
+    """
     number = 0
-    depth_of_record = []
+    open_elements = []  # the path from the root to the element being parsed
+    open_records = 0  # how many of them are <record> (a MARC record, or an SRU wrapper)
     try:
         for event, element in ET.iterparse(stream, events=("start", "end")):
-            if _local(element.tag) != "record":
-                continue
+            is_record = _local(element.tag) == "record"
             if event == "start":
-                depth_of_record.append(element)
+                open_elements.append(element)
+                open_records += is_record
                 continue
-            depth_of_record.pop()
-            is_marc = any(_local(child.tag) in ("leader", "controlfield", "datafield")
-                          for child in element)
-            if not is_marc:
-                continue  # an SRU <record> wrapper: its inner <record> was handled already
-            number += 1
-            try:
-                yield number, _element_to_record(element)
-            except (ValueError, TypeError) as exc:
-                yield number, BadRecord(f"broken MARC record: {exc}")
+            open_elements.pop()
+            open_records -= is_record
+            if is_record and any(_local(child.tag) in ("leader", "controlfield", "datafield")
+                                 for child in element):
+                number += 1
+                try:
+                    yield number, _element_to_record(element)
+                except (ValueError, TypeError) as exc:
+                    yield number, BadRecord(f"broken MARC record: {exc}")
+            elif not is_record and open_records:
+                continue  # a part of a record, read with it
+            # a record read, an SRU wrapper (its inner record was read already) or an element
+            # outside any record: not needed any more
             element.clear()
+            if open_elements:
+                open_elements[-1].remove(element)
     except ET.ParseError as exc:
         yield number + 1, BadRecord(f"the XML breaks off: {exc}")
 

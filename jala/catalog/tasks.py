@@ -8,7 +8,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, select, text
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, or_, select, text
 
 from jala import clock
 from jala.accounts.models import Library
@@ -20,6 +21,7 @@ from jala.catalog.readers import ImportFileError, open_records
 from jala.extensions import db
 from jala.files import StoredFile, storage_dir
 from jala.jobs import enqueue_after_commit, run_job, sweep_task
+from jala.metrics import scrape_gauge
 
 log = logging.getLogger(__name__)
 REENQUEUE_AFTER = timedelta(minutes=5)
@@ -145,3 +147,16 @@ def end_abandoned_imports():
             log.warning("import %s ended: its job is gone", run.id)
             ended += 1
     return ended
+
+
+@scrape_gauge
+def import_runs_by_status():
+    """Gauge for ``/metrics``: import runs by status (queued, running, done, failed)."""
+    counts = dict.fromkeys(("queued", "running", "done", "failed"), 0)
+    counts.update(db.session.execute(
+        select(ImportRun.status, func.count()).group_by(ImportRun.status)).all())
+    gauge = GaugeMetricFamily("jala_import_runs", "Catalogue import runs, by status.",
+                              labels=["status"])
+    for status, count in sorted(counts.items()):
+        gauge.add_metric([status], count)
+    return [gauge]

@@ -1,8 +1,10 @@
 """Thin views for the public pages."""
 from flask import (
     abort,
+    current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,6 +24,7 @@ from jala.extensions import SUPPORTED_LOCALES, csrf, limiter
 from jala.files import open_link, open_view_token, storage_dir
 from jala.governance.applications import library_history
 from jala.membership import current_chair_library, get_library, is_member, member_libraries
+from jala.metrics import CONTENT_TYPE, exposition, may_scrape
 from jala.permissions import can_manage_library
 from jala.urls import safe_next
 from jala.web import attempt
@@ -93,6 +96,20 @@ def healthz_live():
     return jsonify({"status": "ok" if postgres["ok"] else "down", "postgres": postgres}), (
         200 if postgres["ok"] else 503
     )
+
+
+@bp.get("/metrics")
+@limiter.exempt
+@csrf.exempt
+def metrics():
+    """Prometheus metrics, for the bearer of ``METRICS_TOKEN`` (or loopback in development)."""
+    if not may_scrape(current_app.config, request.remote_addr,
+                      request.headers.get("Authorization")):
+        abort(404)
+    response = make_response(exposition())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/language")

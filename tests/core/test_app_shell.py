@@ -2,6 +2,7 @@
 for a year, a manifest with icons, a service worker and its offline page, the tab bar."""
 import hashlib
 import re
+from pathlib import Path
 
 from jala import assets
 from jala.core.shell import tab_for
@@ -20,12 +21,14 @@ def test_pages_are_compressed_and_caches_keep_pages_and_fragments_apart(client):
 def test_static_urls_carry_the_hash_of_the_file_and_are_cached_for_a_year(client, app):
     html = client.get("/").get_data(as_text=True)
     url = re.search(r'href="(/static/css/jala\.css\?v=(\w+))"', html)
-    content = open(app.static_folder + "/css/jala.css", "rb").read()
+    content = (Path(app.static_folder) / "css" / "jala.css").read_bytes()
     assert url.group(2) == hashlib.sha256(content).hexdigest()[:12]
     response = client.get(url.group(1))
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response.close()
     stale = client.get("/static/css/jala.css?v=0123456789ab")
     assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
+    stale.close()
 
 
 def test_a_changed_file_gets_a_new_version(tmp_path):
@@ -49,7 +52,9 @@ def test_the_manifest_makes_the_portal_installable(client):
         assert response.status_code == 200
         response.close()
     assert any(icon["purpose"] == "maskable" for icon in body["icons"])
-    assert client.get("/favicon.ico").mimetype == "image/png"
+    favicon = client.get("/favicon.ico")
+    assert favicon.mimetype == "image/png"
+    favicon.close()
     html = client.get("/").get_data(as_text=True)
     assert 'rel="manifest"' in html and 'rel="icon"' in html
 

@@ -40,6 +40,7 @@ COMMITTEE = "committee@demo.jala"
 NOT_WALKED = {
     "core.healthz": "JSON for load balancers", "core.healthz_live": "JSON for load balancers",
     "core.manifest": "JSON", "core.service_worker": "JavaScript", "core.favicon": "an image",
+    "core.metrics": "Prometheus text, for monitoring only",
     "core.download_file": "a signed file link", "core.view_file": "a signed file link",
     "search.suggest": "an HTMX fragment", "search.opensearch": "XML",
     "search.api_search": "JSON API", "search.api_suggest": "JSON API",
