@@ -93,6 +93,8 @@ def load_config(env=None):
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), default=True),
         # read on every request (not by Flask-Limiter at start), so admins and tests can change it
         "JALA_RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
+        # searches cost the most: a tighter budget of their own, per client address
+        "RATELIMIT_SEARCH": env.get("RATELIMIT_SEARCH", "120 per minute"),
         # per account (email, or the account of a pending second factor) …
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         # … and per client IP, looser: a campus or a mobile carrier puts many readers on one

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from jala.catalog.service import get_record
 from jala.errors import RuleViolation
-from jala.extensions import csrf
+from jala.extensions import csrf, limiter
 from jala.membership import member_libraries
 from jala.search import bp
 from jala.search.engine import MAX_PER_PAGE, RECORD_TYPES, SearchRequest, search
@@ -92,7 +92,16 @@ def purchase_suggestion_url(q):
     return url_for("procurement.suggest", title=q)
 
 
+def _search_limit():
+    return current_app.config["RATELIMIT_SEARCH"]
+
+
+# the search page and the API draw on one budget per client
+search_budget = limiter.shared_limit(_search_limit, scope="search")
+
+
 @bp.get("/search")
+@search_budget
 def results():
     """The search page; HTMX (typing in the box, facets, paging) gets just the results."""
     set_aside = []
@@ -164,6 +173,7 @@ def hit_json(record):
 
 
 @bp.get("/api/v1/search")
+@search_budget
 @csrf.exempt
 def api_search():
     """Search as JSON (contract in DESIGN.md)."""

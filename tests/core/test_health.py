@@ -65,3 +65,18 @@ def test_behind_a_proxy_the_forwarded_address_is_the_client(client, app):
         assert [r.status_code for r in quiet] == [200, 200]  # the same proxy, another client
     finally:
         app.config["JALA_RATELIMIT_DEFAULT"], app.config["PROXY_FIX_HOPS"], app.wsgi_app = saved
+
+
+def test_searches_have_a_tighter_budget_of_their_own_per_client(client, app):
+    saved = app.config["RATELIMIT_SEARCH"]
+    app.config["RATELIMIT_SEARCH"] = "3 per minute"
+    try:
+        noisy = _pages(client, "192.0.2.31", ["/search?q=图书馆", "/api/v1/search?q=图书馆"] * 2)
+        assert [r.status_code for r in noisy] == [200, 200, 200, 429]
+        assert int(noisy[3].headers["Retry-After"]) > 0
+        others = _pages(client, "192.0.2.31", ["/libraries", "/"])
+        assert [r.status_code for r in others] == [200, 200]  # other pages still open to it
+        quiet = _pages(client, "192.0.2.32", ["/search?q=图书馆"])
+        assert quiet[0].status_code == 200
+    finally:
+        app.config["RATELIMIT_SEARCH"] = saved

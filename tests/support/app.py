@@ -29,6 +29,7 @@ def make_app(database, redis_service, smtp, instance_path):
         "MAIL_TIMEOUT": 3,
         "PASSWORD_HASH_FAST": True,
         "JALA_RATELIMIT_DEFAULT": "100000 per minute",
+        "RATELIMIT_SEARCH": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",
         "RATELIMIT_LOGIN_IP": "100000 per minute",
         "INSTANCE_PATH": str(instance_path),
