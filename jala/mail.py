@@ -17,7 +17,6 @@ from markupsafe import Markup, escape
 
 from jala.accounts.models import User
 from jala.jobs import queue_email
-from jala.membership import library_name
 
 LINK_RE = re.compile(r"https?://[^\s<>\"']+")
 
@@ -52,9 +51,8 @@ def _linked(paragraph):
 def render_email(name, **context):
     """``(subject, text, html)`` of ``templates/email/<name>.txt`` in the language in use.
 
-    Every template may call ``library_name(library)`` for a library's name in that language.
+    Templates name libraries with the app's ``library_name`` (jala/web.py), in that language.
     """
-    context.setdefault("library_name", library_name)
     env = current_app.jinja_env
     template = env.get_template(f"email/{name}.txt")
     subject = " ".join(_render_block(template, "subject", context).split())

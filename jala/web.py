@@ -32,7 +32,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db, login_manager
 from jala.files import discard_written_since, forget_written, written_mark
 from jala.logs import configure_logging, request_id_from, reset_request_id, set_request_id
-from jala.membership import member_count
+from jala.membership import library_name, library_short_name, member_count
 from jala.metrics import observe_request
 
 log = logging.getLogger(__name__)
@@ -290,6 +290,10 @@ def _add_template_helpers(app):
         """``value`` if it is an http(s) URL, else None (imported data may hold anything)."""
         value = (value or "").strip()
         return value if urlsplit(value).scheme in ("http", "https") else None
+
+    # a member library as readers name it, in the UI language (templates and emails alike)
+    app.add_template_global(library_name)
+    app.add_template_global(library_short_name)
 
     @app.template_filter("dict_without")
     def dict_without(mapping, *keys):

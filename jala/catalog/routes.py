@@ -16,12 +16,10 @@ from jala.catalog.service import (
     start_upload_import,
 )
 from jala.catalog.vocabulary import value_name
-from jala.membership import library_short_name
 from jala.permissions import is_library_staff
 from jala.web import attempt, is_htmx
 
 bp.add_app_template_filter(value_name, "value_name")
-bp.add_app_template_global(library_short_name, "library_short_name")
 
 
 @bp.app_context_processor

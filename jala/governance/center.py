@@ -24,7 +24,7 @@ from jala.extensions import db
 from jala.governance.committee import committee_members
 from jala.governance.models import WORKING_GROUPS, AnnualDocument, WorkingGroupMember
 from jala.mail import notify
-from jala.membership import current_chair_library, library_name, serves_member_library
+from jala.membership import current_chair_library, serves_member_library
 from jala.permissions import require_portal_admin
 from jala.urls import external_url
 
@@ -310,7 +310,7 @@ def publish_document(actor, year, kind):
         notify(person, "center_document_published", kind="center.document_published",
                related=("annual_document", document.id), library_id=library.id,
                chair=chair, year=year, document_kind=kind, link=link,
-               document_title=document_title, library_name=library_name)
+               document_title=document_title)
     record_audit(actor, "center.document_publish", "annual_document", document.id,
                  library_id=chair.id, details={"year": year, "kind": kind,
                                                "emailed": len(recipients)})
