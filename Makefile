@@ -6,7 +6,7 @@ PYTHON := $(shell for p in python3.12 python3.11 python3; do \
             $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; \
           done)
 
-.PHONY: run test lint browser clean-instance
+.PHONY: run test lint browser xmlsec clean-instance
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed"; exit 1; }
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/jala run
 
-test: $(STAMP) browser
+test: $(STAMP) browser xmlsec
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -32,6 +32,16 @@ browser:
 	     (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)) \
 	     && echo "installed chromium and fonts-noto-cjk"; \
 	  else echo "chromium is missing: browser tests will be skipped (or fail under CI=true)"; fi; \
+	fi
+
+# SAML signs and checks XML with xmlsec1 (the portal's SP and the tests' IdP alike).
+xmlsec:
+	@if ! command -v xmlsec1 >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -qq xmlsec1 >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq xmlsec1 >/dev/null)) \
+	     && echo "installed xmlsec1"; \
+	  else echo "xmlsec1 is missing: SAML sign-on tests will be skipped (or fail under CI=true)"; fi; \
 	fi
 
 clean-instance:

@@ -128,4 +128,9 @@ def load_config(env=None):
         "LOG_FORMAT": log_format,
         # /metrics answers a request bearing this token (and, in development, loopback)
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # campus sign-on: the longest wait for a library's provider, server to server
+        "SIGNON_TIMEOUT_SECONDS": _int(env, "SIGNON_TIMEOUT_SECONDS", 10),
+        # the SAML service provider's signing/decryption key pair (made in instance/ if unset)
+        "SAML_SP_KEY_FILE": env.get("SAML_SP_KEY_FILE") or None,
+        "SAML_SP_CERT_FILE": env.get("SAML_SP_CERT_FILE") or None,
     }

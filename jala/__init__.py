@@ -22,6 +22,7 @@ VIEW_MODULES = (
     "jala.reference.routes",
     "jala.procurement.routes",
     "jala.mine.routes",
+    "jala.signon.routes",
 )
 
 

@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from config import PROJECT_ROOT, load_config
 from jala import create_app
+from jala.signon.cli import idp
 
 
 def _app_factory():
@@ -24,6 +25,7 @@ cli = FlaskGroup(create_app=_app_factory, add_default_commands=False,
                  help="The JALA Portal command line.")
 cli.add_command(shell_command)
 cli.add_command(routes_command)
+cli.add_command(idp)
 
 
 def main():

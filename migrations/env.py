@@ -18,6 +18,7 @@ def _import_models():
     import jala.reference.models  # noqa: F401
     import jala.search.models  # noqa: F401
     import jala.settings  # noqa: F401
+    import jala.signon.models  # noqa: F401
 
 
 def run_migrations(connection):

@@ -8,6 +8,8 @@ ROLE_LIBRARY_ADMIN = "library_admin"
 ROLE_COMMITTEE_MEMBER = "committee_member"
 ROLE_PORTAL_ADMIN = "portal_admin"
 STAFF_ROLES = (ROLE_LIBRARIAN, ROLE_LIBRARY_ADMIN, ROLE_COMMITTEE_MEMBER, ROLE_PORTAL_ADMIN)
+# the password hash of an account with no password: no argon2 hash starts like this
+NO_PASSWORD = "!"
 
 
 class Library(db.Model):
@@ -67,6 +69,8 @@ class User(db.Model):
     display_name = db.Column(db.String(100), nullable=False)
     home_library_id = db.Column(db.Integer, db.ForeignKey("libraries.id"))
     card_number = db.Column(db.String(40))
+    # student / faculty / staff, as the library's sign-on service said (None: not told)
+    reader_type = db.Column(db.String(10))
     verified_at = db.Column(db.DateTime(timezone=True))
     verified_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     totp_secret = db.Column(db.String(64))
@@ -94,6 +98,8 @@ class User(db.Model):
         db.CheckConstraint(
             "(home_library_id IS NULL) = (card_number IS NULL)", name="card_with_library"
         ),
+        db.CheckConstraint("reader_type IN ('student', 'faculty', 'staff')",
+                           name="known_reader_type"),
     )
 
     # flask-login protocol; ``auth_session_id`` is set when the user is loaded for a request
@@ -110,6 +116,11 @@ class User(db.Model):
 
     def get_id(self):
         return self.auth_session_id
+
+    @property
+    def has_password(self):
+        """Accounts made by campus sign-on have none until the person sets one."""
+        return not self.password_hash.startswith(NO_PASSWORD)
 
     @property
     def is_public_user(self):

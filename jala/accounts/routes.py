@@ -62,16 +62,32 @@ def _pending_account_key():
     return f"login-code:{pending.get('uid', request.remote_addr)}"
 
 
-def _finish_login(user, next_url):
+def finish_login(user, next_url, method="password"):
+    """Sign ``user`` in (every factor passed): a fresh session that knows how they came in."""
     lang = session.get("lang")
+    signon_logout = session.get("signon_logout") if method == "signon" else None
     session.clear()  # a fresh session: nothing from before the login survives
     if lang or user.locale:
         session["lang"] = lang or user.locale
+    session["login_method"] = method
+    if signon_logout:
+        session["signon_logout"] = signon_logout
     start_session(user, request.remote_addr, request.headers.get("User-Agent"))
     login_user(user)
     session.permanent = True
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
     return redirect(safe_next(next_url), code=303)
+
+
+def ask_second_factor(user, next_url, method="password"):
+    """Hold the login until the code (or a new authenticator) is given."""
+    session.pop("totp_enrol_secret", None)
+    session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
+                                "next": next_url, "id": secrets.token_urlsafe(16),
+                                "method": method}
+    if user.totp_enabled_at is None:
+        return redirect(url_for("accounts.enrol_second_factor"), code=303)
+    return redirect(url_for("accounts.second_factor"), code=303)
 
 
 def _pending_user():
@@ -80,8 +96,9 @@ def _pending_user():
             or clock.now().timestamp() - pending["at"] > PENDING_LOGIN_SECONDS
             or throttle.codes_used_up(pending["id"])):
         session.pop("pending_login", None)
-        return None, None
-    return db.session.get(User, pending["uid"]), pending.get("next")
+        return None, None, None
+    return (db.session.get(User, pending["uid"]), pending.get("next"),
+            pending.get("method", "password"))
 
 
 def _count_code_failure():
@@ -127,13 +144,8 @@ def login():
             return render_template("accounts/login.html", form=form), exc.status
         throttle.password_succeeded(form.email.data, address)
         if totp_required(user):
-            session.pop("totp_enrol_secret", None)
-            session["pending_login"] = {"uid": user.id, "at": clock.now().timestamp(),
-                                        "next": form.next.data, "id": secrets.token_urlsafe(16)}
-            if user.totp_enabled_at is None:
-                return redirect(url_for("accounts.enrol_second_factor"), code=303)
-            return redirect(url_for("accounts.second_factor"), code=303)
-        return _finish_login(user, form.next.data)
+            return ask_second_factor(user, form.next.data)
+        return finish_login(user, form.next.data)
     status = 400 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
 
@@ -152,7 +164,7 @@ def _code_failed(form, exc, template, **context):
 @limiter.limit(_login_limit, methods=["POST"], key_func=_pending_account_key)
 def second_factor():
     """The six-digit code of a user who passed the password step."""
-    user, next_url = _pending_user()
+    user, next_url, method = _pending_user()
     if user is None:
         flash(_("Please log in again."), "info")
         return redirect(url_for("accounts.login"))
@@ -164,7 +176,7 @@ def second_factor():
             check_totp(user, form.code.data)
         except RuleViolation as exc:
             return _code_failed(form, exc, "accounts/second_factor.html")
-        return _finish_login(user, next_url)
+        return finish_login(user, next_url, method)
     return render_template("accounts/second_factor.html", form=form)
 
 
@@ -198,13 +210,13 @@ def _enrolment(user, done):
 @limiter.limit(_login_limit, methods=["POST"], key_func=_pending_account_key)
 def enrol_second_factor():
     """Staff without an authenticator set one up before their first login completes."""
-    user, next_url = _pending_user()
+    user, next_url, method = _pending_user()
     if user is None:
         flash(_("Please log in again."), "info")
         return redirect(url_for("accounts.login"))
     if user.totp_enabled_at is not None:
         return redirect(url_for("accounts.second_factor"))  # never replace a working factor
-    return _enrolment(user, lambda: _finish_login(user, next_url))
+    return _enrolment(user, lambda: finish_login(user, next_url, method))
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
@@ -249,10 +261,15 @@ def logout():
         record_audit(current_user, "user.logout", "user", current_user.id)
     logout_user()
     lang = session.get("lang")
+    campus = session.get("signon_logout")
     session.clear()
     if lang:
         session["lang"] = lang
     flash(_("You have logged out."), "info")
+    if campus:
+        # the campus provider's own session may live on: offer to end it too
+        session["signon_logout"] = campus
+        return redirect(url_for("signon.signed_out"), code=303)
     return redirect(url_for("core.home"), code=303)
 
 

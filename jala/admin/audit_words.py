@@ -32,6 +32,13 @@ SENTENCES = {
     "user.totp_enabled": _l("%(actor)s turned on the second factor"),
     "user.totp_disabled": _l("%(actor)s turned off the second factor"),
     "user.totp_failed": _l("%(actor)s gave a wrong second-factor code"),
+    "user.register_signon": _l("%(actor)s joined through their university's sign-on"),
+    "user.link_signon": _l("%(actor)s linked their university account"),
+    "user.unlink_signon": _l("%(actor)s unlinked a university account"),
+    "user.campus_verification_ended": _l(
+        "%(actor)s is no longer a current member, says their university: borrowing ends"),
+    "signon.provider_set": _l("%(actor)s set up the campus sign-on of %(object)s"),
+    "signon.provider_removed": _l("%(actor)s stopped the campus sign-on of %(object)s"),
     "reader.verify": _l("%(actor)s verified the reader %(object)s"),
     "role.grant": _l("%(actor)s gave %(object)s a role"),
     "role.revoke": _l("%(actor)s took a role from %(object)s"),
@@ -102,7 +109,7 @@ KINDS = {
     "union.": _l("Union borrowing"), "hold.": _l("Holds"), "card.": _l("Interlibrary cards"),
     "procurement.": _l("Purchase suggestions"), "reference.": _l("Reference desk"),
     "coverage.": _l("Journal holdings"), "catalog.": _l("Catalogue imports"),
-    "reading.": _l("Reading"), "email.": _l("Emails"),
+    "reading.": _l("Reading"), "email.": _l("Emails"), "signon.": _l("Campus sign-on"),
 }
 
 # what details say, in words: key → label, for the keys the log's entries use
@@ -114,6 +121,8 @@ DETAIL_LABELS = {
     "effective_on": _l("Effective on"), "passed": _l("Passed"), "kind": _l("Kind"),
     "via": _l("Convened by"), "signatures": _l("Signatures"), "valid": _l("Valid"),
     "barcode": _l("Barcode"), "group": _l("Group"), "terms": _l("Chair libraries"),
+    "url": _l("Address"), "trust_provider_mfa": _l("Trusts the university's second factor"),
+    "reader": _l("Reader of the library"),
 }
 # values that are codes, in words
 ROLE_NAMES = {"librarian": _l("Librarian"), "library_admin": _l("Library admin"),
@@ -122,8 +131,9 @@ CHOICE_NAMES = {"yes": _l("For"), "no": _l("Against"), "abstain": _l("Abstain")}
 MODE_NAMES = {"in_person": _l("in person"), "online": _l("online")}
 OFFICE_NAMES = {"chair": _l("Committee chair"), "vice_chair": _l("Vice-chair"),
                 "joint": _l("Jointly, by three members")}
+SIGN_ON_KINDS = {"cas": "CAS", "saml": "SAML", "oidc": "OpenID Connect"}
 CODED_VALUES = {"role": ROLE_NAMES, "choice": CHOICE_NAMES, "mode": MODE_NAMES,
-                "via": OFFICE_NAMES, "office": OFFICE_NAMES}
+                "via": OFFICE_NAMES, "office": OFFICE_NAMES, "kind": SIGN_ON_KINDS}
 
 # what the sentence already names: the object's title, and ids of rows it points at
 HIDDEN_DETAILS = {"title", "name", "grant_id", "item_id", "meeting_id", "application_id",

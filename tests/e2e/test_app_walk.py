@@ -26,6 +26,7 @@ from jala.demo import DEMO_PASSWORD, seed_demo
 from jala.extensions import db
 from jala.governance.models import Meeting, MembershipApplication
 from jala.loans.models import IllRequest
+from jala.signon.providers import set_provider
 from tests.support.app import make_app, migrate
 from tests.support.browser import ARTIFACTS, screenshot, serving
 from tests.support.walk import check_page, cold_phone, summary
@@ -62,9 +63,14 @@ NOT_WALKED = {
     "loans.verify_card": "the desk's scan",
     "governance.center_funding_now": "a redirect to this year's figures",
     "reference.faq_entry": "a published answer (the demo has none yet)",
+    "signon.start": "a redirect to the library's sign-in service",
+    "signon.callback": "back from the library's sign-in service",
+    "signon.finish": "back from the library's sign-in service", "signon.sp_metadata": "XML",
+    "signon.signed_out": "after logging out of a campus sign-on",
+    "signon.saml_logged_out": "the IdP's answer to a single logout",
 }
 WALKED_BLUEPRINTS = ("core", "search", "catalog", "accounts", "mine", "reading", "loans",
-                     "delivery", "reference", "procurement", "governance")
+                     "delivery", "reference", "procurement", "governance", "signon")
 # Staff pages: walked by test_every_staff_page_works_on_a_phone, not by the reader's walk.
 STAFF_DESKS = re.compile(r"^/(libraries/[^/]+/(?!withdraw)|staff/|admin/|reference/(desk|stats)|"
                          r"delivery/stats|loans/verify|records/[^/]+/(raw|previews)$|"
@@ -78,6 +84,8 @@ def demo_portal(postgres, redis_service, smtp, tmp_path_factory):
     app = make_app(url, redis_service, smtp, tmp_path_factory.mktemp("walk"))
     with app.app_context():
         seed_demo()
+        # the login page as it is once a library offers campus sign-on (the walk never leaves)
+        set_provider(None, "NCU", "cas", url="https://cas.ncu.example.edu.cn/cas")
         site = SimpleNamespace(**_reader_activity())
         site.codes = db.session.execute(select(Library.code)).scalars().all()
         site.secrets = dict(db.session.execute(
@@ -165,8 +173,8 @@ def test_every_reader_and_committee_page_works_on_a_phone(browser, demo_portal):
                   "/search?q=" + quote("没有这样的书名zzqx"), f"/records/{site.book}",
                   f"/records/{site.article}", f"/records/{site.article}/cite",
                   f"/records/{site.book}/preview", "/libraries", "/libraries/NCU", "/login",
-                  "/register", "/password/forgot", "/reference/faq", "/join", "/chairs",
-                  "/offline"]
+                  "/login/campus", "/register", "/password/forgot", "/reference/faq", "/join",
+                  "/chairs", "/offline"]
     reader = ["/me", "/account", "/loans", "/loans/card", f"/loans/ill/{site.ill}",
               "/delivery/requests",
               f"/delivery/requests/{site.request}", "/delivery/new",
@@ -226,7 +234,8 @@ def test_every_staff_page_works_on_a_phone(browser, demo_portal):
         "libadmin@demo.jala": [
             "/libraries/JXUFE/people", "/libraries/JXUFE/imports",
             "/libraries/JXUFE/link-resolver",
-            "/libraries/JXUFE/details", f"/records/{site.jxufe_record}/previews"],
+            "/libraries/JXUFE/details", "/libraries/JXUFE/campus-sign-on",
+            f"/records/{site.jxufe_record}/previews"],
         "admin@demo.jala": [
             "/admin/", "/admin/audit", "/admin/settings", "/admin/outbox", "/admin/mail",
             "/center/applications", f"/center/applications/{site.application}",

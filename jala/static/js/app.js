@@ -16,6 +16,18 @@
     }
   }, true);
 
+  // <div data-filter-list>: typing in its [data-filter-input] hides the items whose
+  // data-filter-text does not contain what was typed (a long list of universities).
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-filter-input")) { return; }
+    var list = input.closest("[data-filter-list]");
+    var typed = input.value.trim().toLowerCase();
+    list.querySelectorAll("[data-filter-text]").forEach(function (item) {
+      item.hidden = typed !== "" && item.getAttribute("data-filter-text").toLowerCase().indexOf(typed) < 0;
+    });
+  });
+
   if ("serviceWorker" in navigator && window.isSecureContext) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /* the site works without it */ });
