@@ -58,6 +58,11 @@ def campus(app, live_server, tmp_path):
                 db.session.execute(text("DELETE FROM delivery_requests WHERE record_id = :r"),
                                    ids)
                 db.session.execute(text("DELETE FROM records WHERE id = :r"), ids)
+                # the student's account stays (the audit log keeps who did what), its campus
+                # identity goes with the provider
+                db.session.execute(text(
+                    "DELETE FROM campus_identities WHERE user_id IN "
+                    "(SELECT id FROM users WHERE email = :e)"), {"e": EMAIL})
                 db.session.commit()
 
 

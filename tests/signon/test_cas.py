@@ -293,12 +293,27 @@ def accounts_with(email):
         select(User).where(func.lower(User.email) == email)).scalars().all()
 
 
+IDENTITIES_BEFORE = [0]
+
+
+def cas_identities():
+    return db.session.execute(select(func.count()).select_from(CampusIdentity)
+                              .where(CampusIdentity.kind == "cas")).scalar_one()
+
+
+@pytest.fixture
+def client(client):
+    """The test client, and how many CAS identities the database held before the test (other
+    tests' journeys may have committed some)."""
+    IDENTITIES_BEFORE[0] = cas_identities()
+    return client
+
+
 def assert_refused_with_nothing_made(client, response, status, email=None):
     assert response.status_code == status
     assert client.get("/account").status_code == 302  # nobody signed in
     assert email is None or accounts_with(email) == []
-    assert db.session.execute(select(func.count()).select_from(CampusIdentity)
-                              .where(CampusIdentity.kind == "cas")).scalar_one() == 0
+    assert cas_identities() == IDENTITIES_BEFORE[0]
 
 
 def test_a_first_campus_sign_in_makes_a_verified_reader_of_the_library(client, cas_server):

@@ -121,7 +121,7 @@ def test_a_link_finished_by_someone_else_signed_in_meanwhile_is_refused(
     answer = through_cas(client, cas_server, to_cas, username)
 
     assert answer.status_code in (400, 403)
-    assert db_rows(select(CampusIdentity)) == []
+    assert db_rows(select(CampusIdentity).where(CampusIdentity.subject == username)) == []
 
 
 def test_linking_replaces_a_card_number_nobody_checked(client, cas_server, ncu):

@@ -109,7 +109,8 @@ def test_only_the_library_admin_sets_up_its_sign_on_and_it_is_audited(client, db
     provider = db_session.execute(select(IdentityProvider)).scalar_one()
     assert provider.client_secret_sealed and provider.trust_provider_mfa
     actions = db_session.execute(select(AuditEntry.action).where(
-        AuditEntry.library_id == get_library("NCU").id)).scalars().all()
+        AuditEntry.library_id == get_library("NCU").id,
+        AuditEntry.actor_id == admin.id)).scalars().all()
     assert actions.count("signon.provider_set") == 2
 
     refused = post_form(client, "/libraries/NCU/campus-sign-on",
