@@ -133,4 +133,7 @@ def load_config(env=None):
         # the SAML service provider's signing/decryption key pair (made in instance/ if unset)
         "SAML_SP_KEY_FILE": env.get("SAML_SP_KEY_FILE") or None,
         "SAML_SP_CERT_FILE": env.get("SAML_SP_CERT_FILE") or None,
+        # live availability may ask a SIP2 server on a private network (a campus reached over a
+        # VPN); loopback, link-local and cloud metadata addresses are refused in production
+        "SIP2_ALLOW_PRIVATE_NETWORKS": _flag(env.get("SIP2_ALLOW_PRIVATE_NETWORKS"), default=True),
     }

@@ -23,6 +23,7 @@ VIEW_MODULES = (
     "jala.procurement.routes",
     "jala.mine.routes",
     "jala.signon.routes",
+    "jala.protocols.routes",
 )
 
 

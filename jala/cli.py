@@ -14,6 +14,8 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from config import PROJECT_ROOT, load_config
 from jala import create_app
+from jala.protocols.harvest_cli import harvest_command
+from jala.protocols.sip2_cli import sip2
 from jala.signon.cli import idp
 
 
@@ -26,6 +28,8 @@ cli = FlaskGroup(create_app=_app_factory, add_default_commands=False,
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 cli.add_command(idp)
+cli.add_command(harvest_command)
+cli.add_command(sip2)
 
 
 def main():

@@ -14,6 +14,8 @@ def _import_models():
     import jala.jobs  # noqa: F401
     import jala.loans.models  # noqa: F401
     import jala.procurement.models  # noqa: F401
+    import jala.protocols.models  # noqa: F401
+    import jala.protocols.oai_models  # noqa: F401
     import jala.reading.models  # noqa: F401
     import jala.reference.models  # noqa: F401
     import jala.search.models  # noqa: F401

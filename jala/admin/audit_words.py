@@ -39,6 +39,14 @@ SENTENCES = {
         "%(actor)s is no longer a current member, says their university: borrowing ends"),
     "signon.provider_set": _l("%(actor)s set up the campus sign-on of %(object)s"),
     "signon.provider_removed": _l("%(actor)s stopped the campus sign-on of %(object)s"),
+    "sip2.endpoint_set": _l("%(actor)s set up the SIP2 server of %(object)s"),
+    "sip2.endpoint_removed": _l("%(actor)s stopped the SIP2 server of %(object)s"),
+    "harvest.source_added": _l("%(actor)s added a repository %(object)s harvests records from"),
+    "harvest.interval_changed": _l("%(actor)s changed how often %(object)s harvests a repository"),
+    "harvest.paused": _l("%(actor)s paused the harvests of a repository of %(object)s"),
+    "harvest.resumed": _l("%(actor)s resumed the harvests of a repository of %(object)s"),
+    "harvest.source_removed": _l("%(actor)s removed a repository %(object)s harvested from"),
+    "harvest.run_requested": _l("%(actor)s started a harvest for %(object)s"),
     "reader.verify": _l("%(actor)s verified the reader %(object)s"),
     "role.grant": _l("%(actor)s gave %(object)s a role"),
     "role.revoke": _l("%(actor)s took a role from %(object)s"),
@@ -110,6 +118,7 @@ KINDS = {
     "procurement.": _l("Purchase suggestions"), "reference.": _l("Reference desk"),
     "coverage.": _l("Journal holdings"), "catalog.": _l("Catalogue imports"),
     "reading.": _l("Reading"), "email.": _l("Emails"), "signon.": _l("Campus sign-on"),
+    "sip2.": _l("Live availability"), "harvest.": _l("Harvesting records"),
 }
 
 # what details say, in words: key → label, for the keys the log's entries use
@@ -123,6 +132,7 @@ DETAIL_LABELS = {
     "barcode": _l("Barcode"), "group": _l("Group"), "terms": _l("Chair libraries"),
     "url": _l("Address"), "trust_provider_mfa": _l("Trusts the university's second factor"),
     "reader": _l("Reader of the library"),
+    "host": _l("Host"), "port": _l("Port"), "every_hours": _l("Every (hours)"),
 }
 # values that are codes, in words
 ROLE_NAMES = {"librarian": _l("Librarian"), "library_admin": _l("Library admin"),

@@ -60,35 +60,26 @@ class StartedBatch:
     work: list
     prepared: object  # iterator over the results of prepare_or_reason, in order
     existing: dict
-    source_ids: list
-    look_again: bool
 
 
-def start_batch(pending, library_id, libraries, pool, unwritten=frozenset()):
+def start_batch(pending, library_id, libraries, pool):
     """Look up a batch of ``(position, fields, stored)`` and start preparing it.
 
-    ``unwritten`` holds the source ids of the batches before, not written yet: the lookup
-    cannot see what those batches will write, so these records are prepared in full and this
-    batch is looked up again when it is written.
+    The source ids of an import are all different (the importer skips a repeated one), so
+    what a batch looks up is not changed by the batches before it that are not written yet.
     """
     cur = _cursor()
-    source_ids = [sid for _, fields, _ in pending if (sid := source_id_of(fields))]
-    existing = existing_sources(cur, library_id, source_ids)
+    existing = existing_sources(cur, library_id,
+                                [sid for _, fields, _ in pending if (sid := source_id_of(fields))])
     work = []
     for position, fields, stored in pending:
-        source_id = source_id_of(fields)
-        if source_id in unwritten:
-            work.append((fields, position, stored, None, True))
-        else:
-            known = existing.get(source_id)
-            work.append((fields, position, stored,
-                         known[2] if known else None, known is not None))
+        known = existing.get(source_id_of(fields))
+        work.append((fields, position, stored, known[2] if known else None, known is not None))
     # the library ids go to the pool once per chunk, not with every record
     prepare_one = functools.partial(prepare_or_reason, library_id, libraries)
     prepared = pool.map(prepare_one, work, chunksize=64) if pool and len(work) > 64 \
         else map(prepare_one, work)
-    return StartedBatch(work, prepared, existing, source_ids,
-                        look_again=any(sid in unwritten for sid in source_ids))
+    return StartedBatch(work, prepared, existing)
 
 
 def write_batch(started, library_id, format_name, stats):
@@ -100,14 +91,11 @@ def write_batch(started, library_id, format_name, stats):
     skipped and the others land.
     """
     cur = _cursor()
-    existing = started.existing
-    if started.look_again:
-        existing = existing_sources(cur, library_id, started.source_ids)
     results = list(zip(started.work, started.prepared, strict=True))
     before = _counts(stats)
     try:
         with _savepoint(cur):
-            _write(cur, results, existing, library_id, format_name, stats)
+            _write(cur, results, started.existing, library_id, format_name, stats)
     except REFUSALS:
         _restore_counts(stats, before)
         _write_one_by_one(cur, results, library_id, format_name, stats)
@@ -142,11 +130,7 @@ def _restore_counts(stats, saved):
 
 def _write_one_by_one(cur, results, library_id, format_name, stats):
     """Write a refused batch's records one at a time; skip and report those refused again."""
-    last = {item.source_id: i for i, (_, item) in enumerate(results)
-            if item is not None and not isinstance(item, str)}
-    for i, (args, item) in enumerate(results):
-        if item is not None and not isinstance(item, str) and last[item.source_id] != i:
-            continue  # the last record with a source id wins, as in a batch
+    for args, item in results:
         existing = existing_sources(cur, library_id, [source_id_of(args[0])])
         before = _counts(stats)
         try:
@@ -174,14 +158,13 @@ def _write(cur, results, existing, library_id, format_name, stats):
         _add_sources(cur, fresh, changed, targets, touched, new_ids, library_id, format_name,
                      now)
     if touched:
-        _count_holdings(cur, sorted(touched))
+        _count_holdings(cur, sorted(touched), now)
 
 
 def _fresh_and_changed(results, existing, stats):
     """The batch's records to write: ``(new source records, [(changed, source id, record id)])``.
 
-    Counts the unchanged and the skipped in ``stats``; the last occurrence of a source id in
-    a batch wins.
+    Counts the unchanged and the skipped in ``stats``.
     """
     by_source = {}
     for args, item in results:
@@ -272,14 +255,21 @@ def _add_sources(cur, fresh, changed, targets, touched, new_ids, library_id, for
                                                    [r for _, _, r in ident_rows]))
 
 
-def _count_holdings(cur, record_ids):
-    """Bring the holdings count and holding libraries of existing union records up to date."""
+def _count_holdings(cur, record_ids, now):
+    """Bring the holdings count and holding libraries of existing union records up to date.
+
+    A record that gains or loses a library (its last copy there gone too) is updated ``now``:
+    harvesters of that library's OAI-PMH set see the change.
+    """
     cur.execute(
-        "UPDATE records r SET holdings_count = s.n, library_ids = s.libs FROM ("
-        "  SELECT record_id, count(DISTINCT library_id) AS n, "
-        "         array_agg(DISTINCT library_id ORDER BY library_id) AS libs "
-        "  FROM holdings WHERE record_id = ANY(%s) GROUP BY record_id) s "
-        "WHERE r.id = s.record_id", (record_ids,))
+        "UPDATE records r SET holdings_count = s.n, library_ids = s.libs, updated_at = CASE "
+        "  WHEN r.library_ids = s.libs THEN r.updated_at ELSE %s END FROM ("
+        "  SELECT ids.id AS record_id, count(DISTINCT h.library_id) AS n, "
+        "         coalesce(array_agg(DISTINCT h.library_id ORDER BY h.library_id) "
+        "                  FILTER (WHERE h.library_id IS NOT NULL), '{}') AS libs "
+        "  FROM unnest(%s::bigint[]) AS ids(id) LEFT JOIN holdings h ON h.record_id = ids.id "
+        "  GROUP BY ids.id) s "
+        "WHERE r.id = s.record_id", (now, record_ids))
 
 
 def _copy_sources_and_holdings(cur, fresh, source_ids, targets, library_id, format_name, stamp):

@@ -16,9 +16,10 @@ import multiprocessing
 from dataclasses import dataclass, field
 
 from jala.catalog.batches import start_batch, write_batch
+from jala.catalog.duplicates import SeenIds, content_id, duplicate_reason
 from jala.catalog.marc import marc_to_dict
-from jala.catalog.preparation import InvalidRecord
-from jala.catalog.readers import BadRecord
+from jala.catalog.preparation import InvalidRecord, source_id_of
+from jala.catalog.readers import BadRecord, Guessed
 from jala.extensions import db
 from jala.membership import library_ids_by_code
 
@@ -31,7 +32,10 @@ MAX_REPORTED_ERRORS = 1000
 class ImportStats:
     """What an import did, and the records it skipped or imported with a note.
 
-    ``errors`` reports both: a note on a record that was imported has ``"kept": True``.
+    Every record read is counted once: ``read`` = ``created`` (new union records) + ``merged``
+    (joined an existing union record, or a new one of the same import) + ``updated`` +
+    ``unchanged`` + ``skipped``. ``errors`` reports the skipped and the notes: a note on a
+    record that was imported has ``"kept": True``.
     """
 
     read: int = 0
@@ -60,8 +64,13 @@ class ImportStats:
 
     def summary(self):
         """One line for a log or the CLI."""
-        return (f"{self.read} read: {self.created} new, {self.merged} joined existing records, "
+        return (f"{self.read} read: {self.created} new, {self.merged} joined, "
                 f"{self.updated} updated, {self.unchanged} unchanged, {self.skipped} skipped")
+
+    @property
+    def accounted(self):
+        """The records read that are counted as something: always ``read``."""
+        return self.created + self.merged + self.updated + self.unchanged + self.skipped
 
 
 def import_stream(items, library_code, *, format_name, flavour=None, progress=None,
@@ -99,8 +108,7 @@ def _import_stream(items, library_code, format_name, flavour, progress, batch_si
 
     def flush(last=False):
         if pending:
-            unwritten = {sid for batch in started for sid in batch.source_ids}
-            started.append(start_batch(list(pending), library_id, libraries, pool, unwritten))
+            started.append(start_batch(list(pending), library_id, libraries, pool))
             pending.clear()
         while started and (last or len(started) > ahead):
             write_batch(started.popleft(), library_id, format_name, stats)
@@ -109,20 +117,47 @@ def _import_stream(items, library_code, format_name, flavour, progress, batch_si
         if progress:
             progress(stats)
 
+    seen = SeenIds()
     for position, item in items:
         stats.read += 1
-        if isinstance(item, BadRecord):
-            stats.skip(position, item.reason)
-            continue
-        if isinstance(item, dict):
-            pending.append((position, item, None))
-        else:
-            try:
-                pending.append((position, marc_to_dict(item, flavour), item.as_dict()))
-            except (ValueError, TypeError, AttributeError) as exc:
-                stats.skip(position, f"broken MARC record: {exc}")
-                continue
-        if len(pending) >= batch_size:
-            flush()
+        admitted = _admit(position, item, flavour, seen, stats)
+        if admitted:
+            pending.append(admitted)
+            if len(pending) >= batch_size:
+                flush()
     flush(last=True)
     return stats
+
+
+def _admit(position, item, flavour, seen, stats):
+    """``(position, fields, stored)`` of a record to import, or None when it is skipped.
+
+    ``stored`` is the record as kept (MARC as a dict; None for JSON, kept as it is). A MARC
+    record without a control number gets one from its content; a record whose id was read
+    before in the file is skipped and named.
+    """
+    if isinstance(item, Guessed):
+        stats.note(position, item.note)
+        item = item.record
+    if isinstance(item, BadRecord):
+        stats.skip(position, item.reason)
+        return None
+    if isinstance(item, dict):
+        fields, stored = item, None
+    else:
+        try:
+            fields, stored = marc_to_dict(item, flavour), item.as_dict()
+        except (ValueError, TypeError, AttributeError) as exc:
+            stats.skip(position, f"broken MARC record: {exc}")
+            return None
+    source_id = source_id_of(fields)
+    made_up = stored is not None and not source_id
+    if made_up:
+        source_id = fields["source_id"] = content_id(stored)
+    first = seen.first_seen(source_id, position) if source_id else None
+    if first is not None:
+        stats.skip(position, duplicate_reason(stored, source_id, first))
+        return None
+    if made_up:
+        stats.note(position, f"no 001 (control number): imported as {source_id}")
+    return position, fields, stored

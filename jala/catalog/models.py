@@ -6,7 +6,8 @@ from jala.accounts.models import Library
 from jala.extensions import db
 
 RECORD_TYPES = ("book", "article", "journal", "thesis", "ebook", "conference", "report",
-                "newspaper", "standard", "patent", "map", "score", "audio", "video", "other")
+                "newspaper", "standard", "patent", "map", "score", "audio", "video", "compilation",
+                "database", "software", "other")
 HOLDING_STATUSES = ("available", "on_loan", "in_transit", "unknown")
 
 
@@ -72,8 +73,13 @@ class Record(db.Model):
                  postgresql_ops={"initials_key": "text_pattern_ops"}),
         # (year, id): newest first, walked backwards, in the order sorting by year shows
         db.Index("ix_records_year_id", year, id),
+        # (updated_at, id): OAI-PMH lists walk it from where the last page stopped
+        db.Index("ix_records_updated_at_id", updated_at, id),
         db.Index("ix_records_match_key", match_key,
                  postgresql_where=db.text("match_key IS NOT NULL")),
+        # inbound OpenURL finds a citation by its DOI or ISSN
+        db.Index("ix_records_doi_lower", db.func.lower(doi)),
+        db.Index("ix_records_issn", issn, postgresql_using="gin"),
     )
 
     @property

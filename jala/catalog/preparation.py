@@ -5,14 +5,17 @@ index columns (tsvectors, keys), the row for binary COPY, the holdings and the i
 it is matched by. It runs in the import's worker processes (tokenising and romanising are the
 CPU-heavy part of an import), so it touches no database.
 """
+import datetime
 import functools
 import hashlib
 import json
 import re
 from typing import NamedTuple
 
+from jala.catalog.clc import normalize_clc
 from jala.catalog.copy_format import COPY_COLUMNS, binary_copy_row
 from jala.catalog.models import HOLDING_STATUSES, RECORD_TYPES
+from jala.catalog.vocabulary import language_code
 from jala.search.indexing import build_document, extra_fields
 from jala.search.normalize import canonical_isbn, canonical_issn
 from jala.search.tokens import MAX_LEXEME_BYTES, binary_tsvectors, too_long_words
@@ -23,7 +26,8 @@ KNOWN_FIELDS = {"source_id", "type", "title", "authors", "title_pinyin", "keywor
                 "url", "holdings"}
 TEXT_LIMITS = {"title": 2000, "abstract": 20000, "publisher": 500, "clc": 100, "journal": 500,
                "volume": 50, "issue": 50, "pages": 50, "doi": 200, "language": 20,
-               "discipline": 200, "category": 200, "url": 2000, "title_pinyin": 2000}
+               "discipline": 200, "category": 200, "url": 2000, "title_pinyin": 2000,
+               "container-title": 2000, "number": 200}
 
 
 class InvalidRecord(Exception):
@@ -83,8 +87,28 @@ def _int(value, name, low, high):
     return value
 
 
+def _clc(value, name):
+    return normalize_clc(_text(value, name))
+
+
 def _language(value, name):
-    return (_text(value, name) or "").lower() or None
+    return language_code(_text(value, name))
+
+
+def _date(value, name):
+    """A date as the contract writes it (YYYY, YYYY-MM or YYYY-MM-DD; a year may be a number)."""
+    text = _text(value, name)
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    try:
+        if not match or not 1000 <= int(match.group(1)) <= 2100:
+            raise ValueError
+        datetime.date(*(int(part or 1) for part in match.groups()))
+    except ValueError:
+        raise InvalidRecord(f"{name} must be a date written YYYY, YYYY-MM or YYYY-MM-DD, "
+                            f"not {text[:20]!r}") from None
+    return text
 
 
 # The contract's fields besides source_id, type, title, ISBN, ISSN and holdings, each with its
@@ -93,10 +117,29 @@ FIELD_CHECKS = {
     "title_pinyin": _text, "authors": _text_list, "keywords": _text_list,
     "subjects": _text_list, "abstract": _text, "publisher": _text,
     "year": functools.partial(_int, low=1000, high=2100),
-    "clc": _text, "journal": _text, "volume": _text, "issue": _text, "pages": _text,
+    "clc": _clc, "journal": _text, "volume": _text, "issue": _text, "pages": _text,
     "page_count": functools.partial(_int, low=0, high=1_000_000),
     "doi": _text, "language": _language, "discipline": _text, "category": _text, "url": _text,
 }
+# the contract's CSL-JSON-style fields, kept in ``extra``: checked, and stored as checked
+EXTRA_CHECKS = {
+    "place": _text, "edition": _text, "translator": _text_list, "editor": _text_list,
+    "corporate-authors": _text_list, "title-variants": _text_list, "container-title": _text,
+    "number": _text, "issued": _date, "accessed": _date, "event": _text, "event-place": _text,
+    "event-date": _date, "institution": _text, "degree": _text,
+}
+
+
+def _checked_extra(extra):
+    """``extra`` with the contract's fields checked (InvalidRecord at the first bad one)."""
+    for name, check in EXTRA_CHECKS.items():
+        if name in extra:
+            value = check(extra[name], name)
+            if value in (None, []):
+                del extra[name]
+            else:
+                extra[name] = value
+    return extra
 
 
 def _identifiers(value, canonical):
@@ -241,7 +284,9 @@ def prepare(raw, position, library_id, libraries, stored=None, source=None, colu
     fields.update((name, check(raw.get(name), name)) for name, check in FIELD_CHECKS.items())
     fields["isbn_list"] = _identifiers(raw.get("isbn"), canonical_isbn)
     fields["issn_list"] = _identifiers(raw.get("issn"), canonical_issn)
-    extra = {k: v for k, v in raw.items() if k not in KNOWN_FIELDS}
+    extra = _checked_extra({k: v for k, v in raw.items() if k not in KNOWN_FIELDS})
+    if fields["year"] is None and "issued" in extra:
+        fields["year"] = int(extra["issued"][:4])
     fields.update(extra_fields(extra))
     holdings = _holdings(raw.get("holdings"), library_id, libraries)
     with binary_tsvectors():

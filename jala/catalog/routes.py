@@ -1,10 +1,19 @@
 """Thin views for record pages and catalogue imports."""
 import json
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from jala.catalog import bp
+from jala.catalog.clc import (
+    canonical_code,
+    catalogue_counts,
+    class_label,
+    class_name,
+    class_path,
+    record_classes,
+    subclasses,
+)
 from jala.catalog.forms import ImportForm
 from jala.catalog.service import (
     get_import_run,
@@ -20,6 +29,10 @@ from jala.permissions import is_library_staff
 from jala.web import attempt, is_htmx
 
 bp.add_app_template_filter(value_name, "value_name")
+bp.add_app_template_global(record_classes, "clc_classes")
+bp.add_app_template_global(class_name, "clc_name")
+bp.add_app_template_global(class_label, "clc_label")
+bp.add_app_template_global(class_path, "clc_path")
 
 
 @bp.app_context_processor
@@ -37,6 +50,22 @@ def record(record_id):
     """A record with every field a reader reads, holdings by library and links."""
     rec = get_record(record_id)
     return render_template("catalog/record.html", record=rec)
+
+
+@bp.get("/browse/clc")
+@bp.get("/browse/clc/<code>")
+def browse_classes(code=None):
+    """The 中图法 classes a level at a time, each with its records and a link to them."""
+    chosen = canonical_code(code) if code is not None else None
+    if code is not None and chosen is None:
+        abort(404)
+    if chosen != code:
+        return redirect(url_for("catalog.browse_classes", code=chosen), code=301)
+    total, counts = catalogue_counts(chosen)
+    return render_template("catalog/browse_clc.html", chosen=chosen, total=total,
+                           path=class_path(chosen) if chosen else [],
+                           classes=[(sub, counts.get(sub, 0), bool(subclasses(sub)))
+                                    for sub in subclasses(chosen)])
 
 
 @bp.get("/records/<record_id>/raw")

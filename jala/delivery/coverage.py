@@ -19,7 +19,7 @@ CSV_LIMIT = 5 * 1024 * 1024
 HEADER = ("issn", "title", "year_from", "year_to")
 
 
-def _library_for_staff(staff, code):
+def library_for_staff(staff, code):
     library = get_library(code)
     if not (can_staff_library(staff, library.id) or staff.is_portal_admin):
         raise NotAllowed(_("Only staff of %(library)s can change its journal list.",
@@ -29,7 +29,7 @@ def _library_for_staff(staff, code):
 
 def coverage_of(staff, code):
     """The library and its journal list, by ISSN."""
-    library = _library_for_staff(staff, code)
+    library = library_for_staff(staff, code)
     rows = db.session.execute(
         select(JournalCoverage).where(JournalCoverage.library_id == library.id)
         .order_by(JournalCoverage.issn)
@@ -72,7 +72,7 @@ def upsert_coverage(library, values):
 
 def save_coverage(staff, code, *, issn, title=None, year_from=None, year_to=None):
     """Add a journal to the library's list, or change its years."""
-    library = _library_for_staff(staff, code)
+    library = library_for_staff(staff, code)
     values = parse_coverage(issn, title, year_from, year_to)
     upsert_coverage(library, values)
     record_audit(staff, "coverage.save", "journal_coverage", values["issn"],
@@ -82,7 +82,7 @@ def save_coverage(staff, code, *, issn, title=None, year_from=None, year_to=None
 
 def delete_coverage(staff, code, coverage_id):
     """Take a journal off the library's list."""
-    library = _library_for_staff(staff, code)
+    library = library_for_staff(staff, code)
     row = db.session.get(JournalCoverage, coverage_id)
     if row is None or row.library_id != library.id:
         raise NotFound(_("No such journal in this library's list."))
@@ -90,21 +90,26 @@ def delete_coverage(staff, code, coverage_id):
     record_audit(staff, "coverage.delete", "journal_coverage", row.issn, library_id=library.id)
 
 
+def decode_upload(raw):
+    """An uploaded list's text (UTF-8 or GB18030), refused when too large or neither."""
+    if len(raw) > CSV_LIMIT:
+        raise RuleViolation(_("The file is larger than %(mb)d MB.", mb=CSV_LIMIT // 1024 // 1024))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise RuleViolation(_("The file is not UTF-8 or GB18030 text.")) from exc
+
+
 def import_coverage_csv(staff, code, raw):
     """Load ``issn,title,year_from,year_to`` lines; returns ``(saved, [(line, reason)])``.
 
     A bad line is reported with its number and skipped; the good ones are kept.
     """
-    library = _library_for_staff(staff, code)
-    if len(raw) > CSV_LIMIT:
-        raise RuleViolation(_("The file is larger than %(mb)d MB.", mb=CSV_LIMIT // 1024 // 1024))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise RuleViolation(_("The file is not UTF-8 or GB18030 text.")) from exc
+    library = library_for_staff(staff, code)
+    text = decode_upload(raw)
     saved, errors = 0, []
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or all(not cell.strip() for cell in row):

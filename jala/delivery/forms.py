@@ -82,7 +82,7 @@ class CoverageForm(FlaskForm):
 
 
 class CoverageUploadForm(FlaskForm):
-    """A CSV file of journals: issn,title,year_from,year_to."""
+    """A CSV file of journals (issn,title,year_from,year_to) or a KBART file."""
 
-    file = FileField(_l("CSV file (issn, title, year_from, year_to)"),
+    file = FileField(_l("CSV file (issn, title, year_from, year_to) or KBART file"),
                      validators=[FileRequired()])

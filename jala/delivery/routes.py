@@ -1,6 +1,6 @@
 """Thin views for document delivery: the reader's requests, the library's queue, downloads."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from jala.delivery import (
     bp,
     coverage,
+    kbart,
     quotas,
     timers,  # noqa: F401 (its sweep task registers on import)
 )
@@ -301,8 +302,10 @@ def journals(code):
     elif request.method == "POST":
         # a refusal is shown at the field it concerns; 403 and 404 are error pages
         if by_file:
-            result, refusal = attempt(lambda: coverage.import_coverage_csv(
-                current_user, code, upload.file.data.read(coverage.CSV_LIMIT + 1)))
+            raw = upload.file.data.read(coverage.CSV_LIMIT + 1)
+            load = kbart.import_kbart if kbart.looks_like_kbart(raw) else \
+                coverage.import_coverage_csv
+            result, refusal = attempt(lambda: load(current_user, code, raw))
         else:
             result, refusal = attempt(lambda: coverage.save_coverage(
                 current_user, code, issn=form.issn.data, title=form.title.data,
@@ -319,6 +322,15 @@ def journals(code):
     library, rows = coverage.coverage_of(current_user, code)
     return render_template("delivery/journals.html", library=library, rows=rows, form=form,
                            upload=upload, report=report), status
+
+
+@bp.get("/libraries/<code>/journals.kbart.txt")
+@login_required
+def journals_kbart(code):
+    """The library's journal list as a KBART file."""
+    name, text = kbart.export_kbart(current_user, code)
+    return Response(text, mimetype="text/tab-separated-values",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/libraries/<code>/journals/<id:coverage_id>/delete")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 
-from jala.reading.citations import clean_doi, page_range, place_of, publisher_of
+from jala.reading.bibfields import clean_doi, page_range, place_of, publisher_of
 
 CTX_VER = "Z39.88-2004"
 FMT = "info:ofi/fmt:kev:mtx:"

@@ -17,8 +17,8 @@ from jala.reading.forms import (
 from jala.reading.openurl import coins
 from jala.web import EVERY_REFUSAL, NOT_FOR_A_FORM, attempt, is_htmx, require_form
 
-EXTENSIONS = {"txt": "gbt7714", "ris": "ris", "bib": "bibtex"}
-EXT = "any(txt, ris, bib)"
+EXTENSIONS = {"txt": "gbt7714", "ris": "ris", "bib": "bibtex", "json": "csl-json"}
+EXT = "any(txt, ris, bib, json)"
 
 
 def _htmx_step(step):
@@ -197,7 +197,7 @@ def cite(record_id):
 
 @bp.get(f"/records/<record_id>/cite.<{EXT}:ext>")
 def cite_download(record_id, ext):
-    """The record's citation as a file (``.txt`` GB/T 7714, ``.ris``, ``.bib``)."""
+    """The record's citation as a file (``.txt`` GB/T 7714, ``.ris``, ``.bib``, ``.json``)."""
     record = get_record(record_id)
     return _download([record], EXTENSIONS[ext], f"jala-record-{record.id}")
 

@@ -24,7 +24,7 @@ WALK_ROW_COST = 4  # measured at a million records: 15 µs a row walked, 4 µs a
 TSQUERY_MATCH = "search_vector @@ CAST(:q AS tsquery)"
 PINYIN_KEY_MATCH = "pinyin_key LIKE :pinyin_prefix"
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A
-CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, library_ids, "
+CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, clc, library_ids, "
                      "holdings_count, title_key, pinyin_key")
 
 
@@ -38,6 +38,7 @@ class Candidate:
     language: str
     category: str
     discipline: str
+    clc: str
     library_ids: list
     holdings_count: int
     title_key: str

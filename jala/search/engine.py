@@ -17,6 +17,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import defer, lazyload, selectinload
 
 from jala.accounts.models import Library
+from jala.catalog.clc import (
+    CLASS_MATCH,
+    canonical_code,
+    class_like,
+    count_by_subclass,
+    named_classes,
+)
 from jala.catalog.models import RECORD_TYPES, Record, SourceRecord
 from jala.catalog.vocabulary import language_codes, language_key
 from jala.errors import RuleViolation
@@ -46,9 +53,9 @@ COUNT_SCAN = 3_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
 FILTERED_COMMON_FIRST_BAND = 100  # see _bands
 KNOWN_FLOOR = 20  # a bounded count never says fewer than the matches already seen
-FILTER_COLUMNS = "type, library_ids, year, language, category, discipline"  # what _filters reads
+FILTER_COLUMNS = "type, library_ids, year, language, category, discipline, clc"  # _filters' columns
 FACET_LIMIT = 30
-FACETS = ("type", "year", "library", "category", "discipline", "language")
+FACETS = ("type", "year", "library", "category", "discipline", "language", "clc")
 
 
 @dataclass
@@ -65,6 +72,7 @@ class SearchRequest:
     language: str = None
     category: str = None
     discipline: str = None
+    clc: str = None  # a 中图法 class: its records and its subclasses' records
     sort: str = "relevance"
     strict: bool = False  # the words as typed only, no forgiving search
 
@@ -111,6 +119,8 @@ def validate(request):
     unknown = [t for t in request.types if t not in RECORD_TYPES]
     if unknown:
         raise RuleViolation(_("Unknown type: %(t)s.", t=", ".join(unknown)))
+    if request.clc and canonical_code(request.clc) is None:
+        raise RuleViolation(_("Unknown CLC class: %(code)s.", code=request.clc))
 
 
 def _library_ids(codes):
@@ -154,6 +164,9 @@ def _filters(request, parsed, params):
         if value:
             clauses.append(f"{name} = :{name}")
             params[name] = value
+    if request.clc:
+        clauses.append(CLASS_MATCH)
+        params["clc_like"] = class_like(canonical_code(request.clc))
     return " AND ".join(clauses)
 
 
@@ -181,8 +194,9 @@ def _order(candidates, request):
         candidates.sort(key=lambda c: (c.tier, -c.score, c.id))
 
 
-def _facets(candidates, withdrawn):
+def _facets(candidates, withdrawn, clc=None):
     counts = {name: {} for name in FACETS}
+    counts["clc"] = count_by_subclass(((c.clc, 1) for c in candidates), canonical_code(clc))
     for c in candidates:
         for name in ("type", "year", "language", "category", "discipline"):
             value = getattr(c, name)
@@ -258,6 +272,9 @@ def _shape_facets(facets):
     for name, entries in facets.items():
         if name == "year":
             entries.sort(key=lambda e: e["value"], reverse=True)
+        elif name == "clc":  # in the classification's order
+            order = list(named_classes())
+            entries.sort(key=lambda e: order.index(e["value"]))
         else:
             entries.sort(key=lambda e: (-e["count"], str(e["value"])))
         del entries[FACET_LIMIT:]
@@ -322,7 +339,8 @@ def search(request, channel="page"):
     # the reader's filters; the libraries that left the alliance are not one (see _count)
     has_filters = bool(request.types or request.libraries or request.year_from or
                        request.year_to or request.language or request.category or
-                       request.discipline or parsed.year_from or parsed.year_to)
+                       request.discipline or request.clc or parsed.year_from or
+                       parsed.year_to)
     bands = _bands(parsed, has_filters)
     params["k"] = next(band for band in bands if band >= wanted)
     result = SearchResult(request=request, hits=[], total=0, total_relation="eq",
@@ -380,7 +398,7 @@ def search(request, channel="page"):
     # the API's hits name their source records; the page's do not
     result.hits = load_records([c.id for c in window], with_sources=channel == "api")
     result.total = total
-    result.facets = _facets(candidates, set(params["withdrawn"]))
+    result.facets = _facets(candidates, set(params["withdrawn"]), request.clc)
     result.facets_bounded, result.facets_from = not complete, len(candidates)
     if not parsed.is_empty and total == 0:
         result.suggestion = _suggest(request.q)
@@ -394,6 +412,6 @@ def search(request, channel="page"):
         filters={k: v for k, v in {
             "type": request.types, "library": request.libraries, "year_from": request.year_from,
             "year_to": request.year_to, "language": request.language,
-            "category": request.category, "discipline": request.discipline,
+            "category": request.category, "discipline": request.discipline, "clc": request.clc,
             "sort": request.sort, "page": request.page}.items() if v}))
     return result

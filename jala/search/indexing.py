@@ -40,11 +40,11 @@ def author_syllables(normalized_authors, romanisations=None):
 
 
 def match_key(fields, key=None):
-    """Normalised title + first author + year, or None when author or year is missing.
+    """Normalised title + first author (or editor) + year, or None when either is missing.
 
     ``key`` is the title's key when the caller has it already.
     """
-    authors = fields.get("authors") or []
+    authors = fields.get("authors") or fields.get("contributors") or []  # an edited book: editors
     if not authors or not fields.get("year"):
         return None
     author = normalize_key_part(authors[0])
@@ -74,8 +74,10 @@ def build_document(fields):
         vector.add_exact(isbn, "A")
     for issn in fields.get("issn_list") or ():
         vector.add_exact(issn.replace("-", "").lower(), "A")
-    vector.add_values(authors, "B", normalized=True)
-    for syllables in author_syllables(authors, fields.get("authors_pinyin")):
+    # editors and translators are found by their names as authors are
+    names = authors + [normalize_text(n) for n in fields.get("contributors") or ()]
+    vector.add_values(names, "B", normalized=True)
+    for syllables in author_syllables(names, fields.get("authors_pinyin")):
         vector.add_pinyin(syllables, "B")
     vector.add_values(fields.get("keywords"), "B")
     vector.add_values(fields.get("subjects"), "C")
@@ -107,6 +109,9 @@ def extra_fields(extra):
         "notes": notes if isinstance(notes, str) else None,
         "authors_pinyin": [r for r in romanised if isinstance(r, str)]
         if isinstance(romanised, list) else None,
+        "contributors": [name for role in ("editor", "translator")
+                         if isinstance(extra.get(role), list)
+                         for name in extra[role] if isinstance(name, str)],
     }
 
 

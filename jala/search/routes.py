@@ -2,6 +2,7 @@
 from flask import Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
+from jala.catalog.clc import canonical_code
 from jala.catalog.service import get_record
 from jala.errors import RuleViolation
 from jala.extensions import csrf, limiter
@@ -55,19 +56,22 @@ def search_request_from_args(set_aside=None):
         language=choice("language"),
         category=choice("category"),
         discipline=choice("discipline"),
+        clc=choice("clc"),
         sort=request.args.get("sort", "relevance"),
         strict=request.args.get("strict", "").strip() in ("1", "true"),
     )
 
 
-FILTER_ARGS = ("type", "library", "year_from", "year_to", "language", "category", "discipline")
+FILTER_ARGS = ("type", "library", "year_from", "year_to", "language", "category", "discipline",
+               "clc")
 
 
 def has_filters(search_request):
     """Whether the reader narrowed the search by type, library, year or another facet."""
     return bool(search_request.types or search_request.libraries or search_request.year_from
                 or search_request.year_to or search_request.language
-                or search_request.category or search_request.discipline)
+                or search_request.category or search_request.discipline
+                or search_request.clc)
 
 
 def search_link(**changes):
@@ -137,6 +141,11 @@ def readable_filters(search_request, libraries):
     for kind in [t for t in search_request.types if t not in RECORD_TYPES]:
         search_request.types.remove(kind)
         set_aside.append(("type", kind))
+    if search_request.clc:
+        code = canonical_code(search_request.clc)
+        if code is None:
+            set_aside.append(("clc", search_request.clc))
+        search_request.clc = code
     if search_request.sort not in ("relevance", "year"):
         set_aside.append(("sort", search_request.sort))
         search_request.sort = "relevance"
@@ -203,6 +212,9 @@ def api_suggest():
 RECORD_FIELDS = ("type", "title", "title_pinyin", "authors", "keywords", "subjects", "abstract",
                  "publisher", "year", "isbn", "issn", "clc", "journal", "volume", "issue",
                  "pages", "page_count", "doi", "language", "discipline", "category", "url")
+RECORD_EXTRA_FIELDS = ("title-variants", "place", "edition", "translator", "editor",
+                       "corporate-authors", "container-title", "number", "issued", "accessed",
+                       "event", "event-place", "event-date", "institution", "degree")
 
 
 @bp.get("/api/v1/records/<record_id>")
@@ -212,6 +224,10 @@ def api_record(record_id):
     record = get_record(record_id)
     body = hit_json(record)
     body.update({name: getattr(record, name) for name in RECORD_FIELDS})
+    # the contract's citation fields at the top level too (the vernacular title is ``title``)
+    extra = record.extra or {}
+    body.update({name.replace("-", "_"): extra.get(name) for name in RECORD_EXTRA_FIELDS})
+    body["title_variants"] = body["title_variants"] or []
     body["extra"] = record.extra
     body["holdings"] = [{"library": h.library.code, "call_number": h.call_number,
                          "status": h.status, "location": h.location,

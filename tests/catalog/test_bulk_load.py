@@ -48,14 +48,16 @@ def test_builder_made_outside_the_block_writes_text():
     assert builder.literal() == "'图':1A '图书':1A '书':2A '书馆':2A '馆':3A"
 
 
-def test_a_record_repeated_two_batches_later_is_seen_as_written(ctx):
+def test_a_record_repeated_two_batches_later_is_skipped_and_named(ctx):
     # the pool prepares two batches ahead of the one being written
     batch = [{"source_id": f"r{i}", "title": f"重复{i}"} for i in range(100)]
     other = [{"source_id": f"o{i}", "title": f"其他{i}"} for i in range(100)]
     stats = import_lines(batch + other + batch[:80] + [dict(r, title="改了") for r in batch[80:]],
                          batch_size=100, workers=2)
-    assert (stats.created, stats.unchanged, stats.updated) == (200, 80, 20)
-    assert len(records_titled("改了")) == 20 and not records_titled("重复85")
+    assert (stats.created, stats.skipped, stats.read) == (200, 100, 300)
+    assert stats.errors[0]["position"] == 201
+    assert stats.errors[0]["reason"].startswith("duplicate source_id 'r0': line 1 has it too")
+    assert not records_titled("改了") and len(records_titled("重复85")) == 1
 
 
 def isbn13(n):

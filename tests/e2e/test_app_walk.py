@@ -67,7 +67,10 @@ NOT_WALKED = {
     "signon.callback": "back from the library's sign-in service",
     "signon.finish": "back from the library's sign-in service", "signon.sp_metadata": "XML",
     "signon.signed_out": "after logging out of a campus sign-on",
+    "protocols.new_acquisitions_feed": "an Atom or RSS feed (XML)",
+    "protocols.live_holding_status": "an HTMX fragment (the record page loads it)",
     "signon.saml_logged_out": "the IdP's answer to a single logout",
+    "delivery.journals_kbart": "a file",
 }
 WALKED_BLUEPRINTS = ("core", "search", "catalog", "accounts", "mine", "reading", "loans",
                      "delivery", "reference", "procurement", "governance", "signon")
@@ -173,8 +176,8 @@ def test_every_reader_and_committee_page_works_on_a_phone(browser, demo_portal):
                   "/search?q=" + quote("没有这样的书名zzqx"), f"/records/{site.book}",
                   f"/records/{site.article}", f"/records/{site.article}/cite",
                   f"/records/{site.book}/preview", "/libraries", "/libraries/NCU", "/login",
-                  "/login/campus", "/register", "/password/forgot", "/reference/faq", "/join",
-                  "/chairs", "/offline"]
+                  "/browse/clc", "/browse/clc/G25", "/login/campus", "/register",
+                  "/password/forgot", "/reference/faq", "/join", "/chairs", "/offline"]
     reader = ["/me", "/account", "/loans", "/loans/card", f"/loans/ill/{site.ill}",
               "/delivery/requests",
               f"/delivery/requests/{site.request}", "/delivery/new",
@@ -235,6 +238,7 @@ def test_every_staff_page_works_on_a_phone(browser, demo_portal):
             "/libraries/JXUFE/people", "/libraries/JXUFE/imports",
             "/libraries/JXUFE/link-resolver",
             "/libraries/JXUFE/details", "/libraries/JXUFE/campus-sign-on",
+            "/libraries/JXUFE/sip2", "/libraries/JXUFE/harvest",
             f"/records/{site.jxufe_record}/previews"],
         "admin@demo.jala": [
             "/admin/", "/admin/audit", "/admin/settings", "/admin/outbox", "/admin/mail",

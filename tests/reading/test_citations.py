@@ -1,10 +1,11 @@
 """GB/T 7714-2015, RIS, BibTeX and OpenURL from records: exact expected output."""
-from datetime import date
+import json
 
 import pytest
 
 from jala.catalog.models import Record
 from jala.reading import citations
+from jala.reading.gbt7714 import gbt_name
 from jala.reading.openurl import coins, context_object, resolver_url
 
 
@@ -43,17 +44,114 @@ EN_THESIS = dict(type="thesis", title="Infrared spectroscopic studies on solid o
     (CN_BOOK, "张三, 李四, 王五, 等. 中国图书馆事业发展报告[M]. 北京: 国家图书馆出版社, 2015."),
     (EN_BOOK, "FRAKES W B, BAEZA-YATES R. Information Retrieval: Data Structures and "
               "Algorithms[M]. [S.l.]: Prentice Hall, 1992."),
-    (CN_ARTICLE, "袁训来, 陈哲, 肖书海. 蓝田生物群: 一个认识多细胞生物起源和早期演化的新窗口[J]. "
-                 "科学通报, 2012, 55(34): 3219-3227. DOI:10.1360/972012-1018."),
+    (CN_ARTICLE, "袁训来, 陈哲, 肖书海. 蓝田生物群: 一个认识多细胞生物起源和早期演化的新窗口"
+                 "[J/OL]. 科学通报, 2012, 55(34): 3219-3227. DOI:10.1360/972012-1018."),
     (EN_ARTICLE, "NOONAN J P, COOP G, KUDARAVALLI S, et al. Sequencing and analysis of "
-                 "Neanderthal genomic DNA[J]. Science, 2006, 314(5802): 1113-1118. "
+                 "Neanderthal genomic DNA[J/OL]. Science, 2006, 314(5802): 1113-1118. "
                  "DOI:10.1126/science.1131412."),
     (CN_THESIS, "吴云芳. 面向中文信息处理的现代汉语并列结构研究[D]. 北京: 北京大学, 2003."),
     (EN_THESIS, "CALMS R B. Infrared spectroscopic studies on solid oxygen[D]. Berkeley: "
                 "University of California, 1965."),
-], ids=["cn-book", "en-book", "cn-article", "en-article", "cn-thesis", "en-thesis"])
+], ids=["cn-book", "en-book", "cn-article-doi", "en-article-doi", "cn-thesis", "en-thesis"])
 def test_gbt7714_for_books_articles_and_theses(fields, expected):
     assert citations.gbt7714(record(**fields)) == expected
+
+
+# the standard's own examples (GB/T 7714-2015, 附录 A), as catalogue records
+STANDARD_EXAMPLES = [
+    (dict(type="book", title="经济数学与金融数学", authors=["哈里森", "沃尔德伦"], year=2012,
+          publisher="中国人民大学出版社", language="chi",
+          extra={"place": "北京", "translator": ["谢远涛"]}),
+     "哈里森, 沃尔德伦. 经济数学与金融数学[M]. 谢远涛, 译. 北京: 中国人民大学出版社, 2012."),
+    (dict(type="book", title="Probability, random variable, and random signal principles",
+          authors=["Peebles, Peyton Z."], publisher="McGraw Hill", year=2001, language="eng",
+          extra={"place": "New York", "edition": "4"}),
+     "PEEBLES P Z. Probability, random variable, and random signal principles[M]. 4th ed. "
+     "New York: McGraw Hill, 2001."),
+    (dict(type="book", title="1998年长江洪水的成因与减灾对策", authors=["程根伟"], year=1999,
+          publisher="科学出版社", pages="32-36", language="chi",
+          extra={"place": "北京", "editor": ["许厚泽", "赵其国"],
+                 "container-title": "长江流域洪涝灾害与科技对策"}),
+     "程根伟. 1998年长江洪水的成因与减灾对策[M]//许厚泽, 赵其国. 长江流域洪涝灾害与科技对策. "
+     "北京: 科学出版社, 1999: 32-36."),
+    (dict(type="newspaper", title="我们的科技一直在追赶: 访中国工程院院长周济",
+          authors=["余建斌"], journal="人民日报", year=2013, pages="2", language="chi",
+          url="http://paper.people.com.cn/rmrb/html/2013-01/12/nw.D110000renmrb_20130112_5-02.htm",
+          extra={"issued": "2013-01-12", "accessed": "2013-03-20"}),
+     "余建斌. 我们的科技一直在追赶: 访中国工程院院长周济[N/OL]. 人民日报, 2013-01-12(2)"
+     "[2013-03-20]. http://paper.people.com.cn/rmrb/html/2013-01/12/"
+     "nw.D110000renmrb_20130112_5-02.htm."),
+    (dict(type="standard", title="信息与文献 参考文献著录规则", year=2015, language="chi",
+          authors=["全国信息与文献标准化技术委员会"], publisher="中国标准出版社",
+          extra={"place": "北京", "number": "GB/T 7714—2015",
+                 "corporate-authors": ["全国信息与文献标准化技术委员会"]}),
+     "全国信息与文献标准化技术委员会. 信息与文献 参考文献著录规则: GB/T 7714—2015[S]. "
+     "北京: 中国标准出版社, 2015."),
+    (dict(type="patent", title="全智能节电器", authors=["邓一刚"], year=2006, language="chi",
+          extra={"number": "200610171314.3", "issued": "2006-12-13"}),
+     "邓一刚. 全智能节电器: 200610171314.3[P]. 2006-12-13."),
+    (dict(type="other", title="出版业信息化迈入快车道", authors=["萧钰"], year=2001,
+          url="http://www.creader.com/news/20011219/200112190019.html", language="chi",
+          extra={"issued": "2001-12-19", "accessed": "2002-04-15"}),
+     "萧钰. 出版业信息化迈入快车道[EB/OL]. (2001-12-19)[2002-04-15]. "
+     "http://www.creader.com/news/20011219/200112190019.html."),
+    (dict(type="report", title="Factors regulating the immune response: report of WHO "
+          "Scientific Group", authors=["World Health Organization"], publisher="WHO",
+          year=1970, language="eng",
+          extra={"place": "Geneva", "corporate-authors": ["World Health Organization"]}),
+     "World Health Organization. Factors regulating the immune response: report of WHO "
+     "Scientific Group[R]. Geneva: WHO, 1970."),
+    (dict(type="conference", title="第3届全国实验流体力学学术会议论文集", authors=["中国力学学会"],
+          year=1990, language="chi", extra={"place": "天津"}),
+     "中国力学学会. 第3届全国实验流体力学学术会议论文集[C]. 天津: [出版者不详], 1990."),
+]
+
+
+@pytest.mark.parametrize("fields, expected", STANDARD_EXAMPLES,
+                         ids=["translator", "edition", "part", "newspaper-ol", "standard",
+                              "patent", "eb-ol", "corporate-report", "proceedings"])
+def test_gbt7714_renders_the_standards_examples(fields, expected):
+    assert citations.gbt7714(record(**fields)) == expected
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (dict(type="compilation", title="江西省地方性法规汇编", authors=["江西省人大常委会"],
+          publisher="江西人民出版社", year=2020, language="chi", extra={"place": "南昌"}),
+     "江西省人大常委会. 江西省地方性法规汇编[G]. 南昌: 江西人民出版社, 2020."),
+    (dict(type="database", title="PubMed", authors=["National Library of Medicine"],
+          publisher="NLM", year=2024, url="https://pubmed.ncbi.nlm.nih.gov", language="eng",
+          extra={"place": "Bethesda", "accessed": "2024-05-05"}),
+     "National Library of Medicine. PubMed[DB/OL]. Bethesda: NLM, 2024[2024-05-05]. "
+     "https://pubmed.ncbi.nlm.nih.gov."),
+    (dict(type="software", title="pymarc", authors=["Summers, Ed"], year=2023, language="eng",
+          url="https://gitlab.com/pymarc/pymarc", extra={"accessed": "2024-02-10"}),
+     "SUMMERS E. pymarc[CP/OL]. (2023)[2024-02-10]. https://gitlab.com/pymarc/pymarc."),
+    (dict(type="conference", title="Advances in holographic photoelasticity",
+          authors=["Fourney, M. E."], journal="Symposium on Applications of Holography in "
+          "Mechanics", publisher="ASME", year=1971, pages="17-38", language="eng",
+          extra={"place": "New York", "editor": ["American Society of Mechanical Engineers"]}),
+     "FOURNEY M E. Advances in holographic photoelasticity[C]//American Society of Mechanical "
+     "Engineers. Symposium on Applications of Holography in Mechanics. New York: ASME, 1971: "
+     "17-38."),
+    (dict(type="book", title="Book", authors=["Lee, Wen-Jie", "Ho, A", "Ma, B", "Xu, C"],
+          publisher="P", year=2000, language="eng",
+          extra={"place": "Q", "translator": ["Smith, John"], "edition": "2"}),
+     "LEE W J, HO A, MA B, et al. Book[M]. SMITH J, trans. 2nd ed. Q: P, 2000."),
+    (dict(type="ebook", title="数字图书馆导论", authors=["王六"], publisher="科学出版社",
+          year=2019, url="https://example.org/book/1", language="chi",
+          extra={"place": "北京", "edition": "3", "accessed": "2024-03-15"}),
+     "王六. 数字图书馆导论[M/OL]. 3版. 北京: 科学出版社, 2019[2024-03-15]. "
+     "https://example.org/book/1."),
+], ids=["compilation", "database", "software", "corporate-editor", "english-terms", "ebook"])
+def test_gbt7714_types_beyond_books(fields, expected):
+    assert citations.gbt7714(record(**fields)) == expected
+
+
+def test_gbt7714_never_writes_today_for_the_date_cited():
+    page = record(type="other", title="JALA annual statistics", url="https://example.org/s",
+                  year=2024, language="eng")
+    assert citations.gbt7714(page) == \
+        "JALA annual statistics[EB/OL]. (2024). https://example.org/s."
 
 
 def test_gbt7714_says_what_is_unknown_in_the_documents_language():
@@ -62,18 +160,6 @@ def test_gbt7714_says_what_is_unknown_in_the_documents_language():
     assert citations.gbt7714(record(type="report", title="Annual report", year=2020,
                                     extra={"place": "Nanchang"})) == \
         "Annual report[R]. Nanchang: [s.n.], 2020."
-
-
-def test_gbt7714_online_items_carry_the_date_cited_and_the_address():
-    ebook = record(type="ebook", title="数字图书馆导论", authors=["王六"], publisher="科学出版社",
-                   year=2019, extra={"place": "北京"}, url="https://example.org/book/1")
-    assert citations.gbt7714(ebook, cited_on=date(2026, 11, 25)) == (
-        "王六. 数字图书馆导论[M/OL]. 北京: 科学出版社, 2019[2026-11-25]. "
-        "https://example.org/book/1.")
-    page = record(type="other", title="JALA annual statistics", url="https://example.org/s",
-                  year=2024, language="en")
-    assert citations.gbt7714(page, cited_on=date(2026, 11, 25)) == (
-        "JALA annual statistics[EB/OL]. (2024)[2026-11-25]. https://example.org/s.")
 
 
 def test_gbt7714_conference_paper_names_its_proceedings():
@@ -87,12 +173,18 @@ def test_gbt7714_conference_paper_names_its_proceedings():
 
 @pytest.mark.parametrize("name, expected", [
     ("Smith, John Adam", "SMITH J A"), ("John A. Smith", "SMITH J A"),
-    ("Sartre, Jean-Paul", "SARTRE J-P"), ("张三", "张三"),
+    ("Sartre, Jean-Paul", "SARTRE J P"), ("Li, Wen-Jie", "LI W J"), ("张三", "张三"),
     ("World Health Organization of Nations", "World Health Organization of Nations"),
     ("UNESCO", "UNESCO"),
 ])
 def test_gbt_names(name, expected):
-    assert citations.gbt_name(name) == expected
+    assert gbt_name(name) == expected
+
+
+def test_corporate_authors_are_never_inverted():
+    assert gbt_name("IEEE Computer Society") == "SOCIETY I C"
+    assert gbt_name("IEEE Computer Society", {"IEEE Computer Society"}) == \
+        "IEEE Computer Society"
 
 
 # --- RIS ------------------------------------------------------------------------------------
@@ -203,6 +295,72 @@ def test_bibtex_escapes_special_characters_and_keeps_bodies_whole():
     assert "title = {Profit \\& Loss\\_100\\% \\{draft\\}}" in entry
     assert "author = {{World Health Organization of Nations}}" in entry
     assert entry.startswith("@techreport{world2001profit,") and "institution = {WHO}" in entry
+
+
+def test_ris_and_bibtex_keep_corporate_authors_whole():
+    report = record(type="report", title="年度报告", authors=["中国科学院", "Smith, John"],
+                    publisher="科学出版社", year=2020,
+                    extra={"corporate-authors": ["中国科学院"], "number": "CAS-2020-1"})
+    entry = citations.ris(report)
+    assert entry.startswith("TY  - RPRT\n")
+    assert "AU  - 中国科学院\nAU  - Smith, John\n" in entry and "SN  - CAS-2020-1\n" in entry
+    assert "author = {{中国科学院} and Smith, John}," in citations.bibtex(report)
+    assert "number = {CAS-2020-1}," in citations.bibtex(report)
+
+
+def test_ris_and_bibtex_for_parts_patents_and_online_items():
+    part = record(type="book", title="书目控制", authors=["王松林"], publisher="出版社", year=1993,
+                  pages="401", extra={"container-title": "中国大百科全书", "editor": ["胡迎建"]})
+    assert citations.ris(part).startswith("TY  - CHAP\nAU  - 王松林\nED  - 胡迎建\n")
+    assert "T2  - 中国大百科全书\n" in citations.ris(part)
+    assert citations.bibtex(part).startswith("@incollection{")
+    assert "booktitle = {中国大百科全书}," in citations.bibtex(part)
+    patent = record(type="patent", title="全智能节电器", authors=["邓一刚"], year=2006,
+                    url="https://example.org/p",
+                    extra={"number": "200610171314.3", "issued": "2006-12-13",
+                           "accessed": "2024-01-02"})
+    entry = citations.ris(patent)
+    assert "TY  - PAT\n" in entry and "DA  - 2006/12/13/\n" in entry
+    assert "SN  - 200610171314.3\n" in entry and "Y2  - 2024/01/02/\n" in entry
+    assert "urldate = {2024-01-02}," in citations.bibtex(patent)
+
+
+# --- CSL-JSON -------------------------------------------------------------------------------
+
+def test_csl_json_of_an_article_and_a_book_part():
+    items = json.loads(citations.export([record(id=1, **CN_ARTICLE), record(
+        id=2, type="book", title="书目控制", authors=["王松林", "中国科学院"], year=1993,
+        extra={"container-title": "中国大百科全书", "editor": ["Smith, John A."],
+               "translator": ["Lee, Wen-Jie"], "edition": "2", "place": "北京",
+               "corporate-authors": ["中国科学院"], "accessed": "2024-01-02"},
+        publisher="出版社", pages="401", url="https://example.org/b")], "csl-json"))
+    assert items[0] == {
+        "id": "1", "type": "article-journal",
+        "title": "蓝田生物群: 一个认识多细胞生物起源和早期演化的新窗口",
+        "author": [{"literal": "袁训来"}, {"literal": "陈哲"}, {"literal": "肖书海"}],
+        "container-title": "科学通报", "volume": "55", "issue": "34", "page": "3219-3227",
+        "issued": {"date-parts": [[2012]]}, "DOI": "10.1360/972012-1018", "language": "zh-CN"}
+    part = items[1]
+    assert part["type"] == "chapter" and part["container-title"] == "中国大百科全书"
+    assert part["author"] == [{"literal": "王松林"}, {"literal": "中国科学院"}]
+    assert part["editor"] == [{"family": "Smith", "given": "John A."}]
+    assert part["translator"] == [{"family": "Lee", "given": "Wen-Jie"}]
+    assert part["edition"] == "2" and part["publisher-place"] == "北京"
+    assert part["accessed"] == {"date-parts": [[2024, 1, 2]]}
+
+
+@pytest.mark.parametrize("rtype, extra, url, expected", [
+    ("thesis", {}, None, "thesis"), ("newspaper", {}, None, "article-newspaper"),
+    ("standard", {}, None, "standard"), ("patent", {}, None, "patent"),
+    ("conference", {}, None, "paper-conference"), ("report", {}, None, "report"),
+    ("database", {}, None, "dataset"), ("software", {}, None, "software"),
+    ("other", {}, "https://x.org", "webpage"), ("other", {}, None, "document"),
+    ("compilation", {}, None, "book"),
+])
+def test_csl_json_types(rtype, extra, url, expected):
+    item = json.loads(citations.export([record(type=rtype, title="T", extra=extra, url=url)],
+                                       "csl-json"))[0]
+    assert item["type"] == expected
 
 
 # --- several records ----------------------------------------------------------------------

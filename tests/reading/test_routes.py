@@ -34,8 +34,8 @@ def test_a_visitor_sees_links_citation_coins_and_a_login_to_save(client, record)
     page = client.get(f"/records/{record.id}").get_data(as_text=True)
     assert re.search(r'<span class="Z3988" title="ctx_ver=Z39.88-2004&amp;rfr_id=[^"]*'
                      r'rft.btitle=%E9%84%B1', page)
-    assert ("刘一, 陈二. 鄱阳湖湿地鸟类图志[M]. 南昌: 江西科学技术出版社, 2018. "
-            "DOI:10.1000/jala.1.") in page
+    assert ("刘一, 陈二. 鄱阳湖湿地鸟类图志[M/OL]. 南昌: 江西科学技术出版社, 2018. "
+            "https://example.org/full/1. DOI:10.1000/jala.1.") in page
     assert 'href="https://doi.org/10.1000/jala.1"' in page
     assert 'href="https://example.org/full/1"' in page
     assert f"/login?next=/records/{record.id}" in page
@@ -86,8 +86,13 @@ def test_citation_downloads_and_the_all_formats_page(client, record):
     txt = client.get(f"/records/{record.id}/cite.txt")
     assert txt.mimetype == "text/plain" and txt.get_data(as_text=True).startswith("刘一, 陈二.")
     assert client.get(f"/records/{record.id}/cite.doc").status_code == 404
+    csl = client.get(f"/records/{record.id}/cite.json")
+    assert csl.mimetype == "application/vnd.citationstyles.csl+json"
+    assert csl.headers["Content-Disposition"] == \
+        f"attachment; filename=jala-record-{record.id}.json"
+    assert csl.get_json()[0]["type"] == "book" and csl.get_json()[0]["id"] == str(record.id)
     page = client.get(f"/records/{record.id}/cite").get_data(as_text=True)
-    assert page.count('class="citation-text"') == 3 and "TY  - BOOK" in page
+    assert page.count('class="citation-text"') == 4 and "TY  - BOOK" in page
 
 
 # --- saving to lists ----------------------------------------------------------------------
@@ -176,7 +181,7 @@ def test_lists_pages_create_rename_export_and_delete(client, record):
     assert response.headers["Location"].endswith(f"/lists/{saved.id}")
     lists.save_record(reader, record.id, saved.id)
     page = client.get(f"/lists/{saved.id}").get_data(as_text=True)
-    assert "鄱阳湖湿地鸟类图志" in page and "刘一, 陈二. 鄱阳湖湿地鸟类图志[M]" in page
+    assert "鄱阳湖湿地鸟类图志" in page and "刘一, 陈二. 鄱阳湖湿地鸟类图志[M/OL]" in page
     assert "Birds" in client.get("/lists").get_data(as_text=True)
     response = post_form(client, f"/lists/{saved.id}/rename", {"name": "Wetland birds"})
     assert response.status_code == 303 and saved.name == "Wetland birds"
@@ -185,6 +190,8 @@ def test_lists_pages_create_rename_export_and_delete(client, record):
     assert export.headers["Content-Disposition"] == \
         f"attachment; filename=jala-list-{saved.id}.bib"
     assert export.get_data(as_text=True).startswith("@book{liu2018poyang,")
+    listed = client.get(f"/lists/{saved.id}/export.json").get_json()
+    assert [item["title"] for item in listed] == ["鄱阳湖湿地鸟类图志"]
     assert post_form(client, "/lists", {"name": ""}, token_from="/lists").status_code == 400
     response = post_form(client, f"/lists/{saved.id}/delete", {})
     assert response.status_code == 303 and lists.my_lists(reader) == []
