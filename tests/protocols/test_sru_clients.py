@@ -57,10 +57,17 @@ def test_sruthi_speaks_sru_1_2_and_gets_marcxml(sru_url):
     assert records.sru_version == "1.2" and records.count == 1
     raw = etree.tostring(next(iter(etree.fromstring(
         _raw(sru_url, "bath.isbn=9780141439518")).iter("{*}record"))).find(".//{*}recordData")[0])
+    marc_schema().validate(etree.fromstring(raw))  # the Library of Congress's MARCXML schema
     marc = pymarc.parse_xml_to_array(__import__("io").BytesIO(raw))[0]
     assert marc["245"]["a"] == "Pride and prejudice"
     assert marc["020"]["a"] == "9780141439518"
     assert marc["264"]["a"] == "London"
+
+
+def marc_schema():
+    from tests.protocols.oai_support import schemas
+
+    return schemas()[2]
 
 
 def _raw(sru_url, query):
