@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, select
 
 from jala import clock
 from jala.catalog.models import Holding, Record, SourceRecord
+from jala.catalog.vocabulary import value_name
 from jala.extensions import db
 from jala.membership import library_name
 from jala.protocols.xml_text import xml_text
@@ -67,5 +68,5 @@ def acquisitions_feed(library, days, kind):
         for author in filter(None, map(xml_text, record.authors[:10])):
             entry.author({"name": author})
         if record.type:
-            entry.category(term=record.type)
+            entry.category(term=record.type, label=value_name(record.type, "type"))
     return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)

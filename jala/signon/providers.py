@@ -72,7 +72,8 @@ def provider_for_sign_in(code):
     library = get_library(code)
     provider = provider_of(library)
     if provider is None:
-        raise NotFound(_("This library does not offer campus sign-on."))
+        raise NotFound(_("%(library)s does not offer campus sign-on yet.",
+                         library=library_name(library)))
     if not is_member(library):
         raise RuleViolation(_("%(library)s has left the alliance, so its campus sign-on no "
                               "longer opens the portal.", library=library.name_zh), status=403)

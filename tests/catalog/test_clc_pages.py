@@ -105,7 +105,9 @@ def test_browse_lists_the_22_classes_with_their_records(shelf):
     assert len(re.findall(r'<li class="card">', html)) == 22
     assert "G 文化、科学、教育、体育" in text and "Z 综合性图书" in text
     assert 'href="/search?clc=G"' in html and 'href="/browse/clc/G"' in html
-    assert "6 records have a class" in text or "6 条记录有分类" in text
+    assert 'href="/browse/clc/A"' not in html  # a class with no records leads nowhere
+    assert "6 records of the union catalogue carry a class number" in text or \
+        "共 6 条记录标有中图分类号" in text
 
 
 def test_browse_drills_down_to_the_subclasses_and_links_to_their_records(shelf):

@@ -13,7 +13,7 @@ from tests.support.app import make_app, migrate
 from tests.support.browser import serving
 from tests.support.search import BOOKS
 
-CSL = Path(__file__).resolve().parents[3] / "shared" / "data" / "csl-dev.jsonl"
+CSL = Path(__file__).resolve().parents[2] / "jala" / "demo" / "csl-dev.jsonl"  # ships with the app
 CSL_RECORDS = 400  # real Chinese article titles, abstracts and keywords
 EXTRA_BOOKS = [
     {"source_id": "x1", "title": "Pride and prejudice", "authors": ["Austen, Jane"],
@@ -28,9 +28,8 @@ EXTRA_BOOKS = [
 def catalogue_lines():
     """The test catalogue: the search tests' books, two more, and real CSL articles."""
     lines = [json.dumps(r, ensure_ascii=False) for r in BOOKS + EXTRA_BOOKS]
-    if CSL.exists():
-        with CSL.open(encoding="utf-8") as handle:
-            lines += [line.strip() for line in islice(handle, CSL_RECORDS)]
+    with CSL.open(encoding="utf-8") as handle:
+        lines += [line.strip() for line in islice(handle, CSL_RECORDS)]
     return lines
 
 
