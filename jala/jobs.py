@@ -7,6 +7,7 @@ outage or restart delays mail but never loses it. The Message-ID is fixed when t
 written, so the one possible duplicate (SMTP accepted, worker died before recording it)
 carries the same Message-ID.
 """
+import contextlib
 import logging
 import secrets
 import smtplib
@@ -21,7 +22,7 @@ import redis
 from flask import current_app
 from rq import Queue, SimpleWorker
 from rq.job import Job
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session
 
 from jala import clock
@@ -81,6 +82,34 @@ def redis_connection():
         )
         app.extensions["jala_redis"] = conn
     return conn
+
+
+def redis_key(*parts):
+    """A key of ours in Redis: ``REDIS_KEY_PREFIX:part:part…`` (portals can share a Redis)."""
+    return ":".join((current_app.config["REDIS_KEY_PREFIX"], *map(str, parts)))
+
+
+@contextlib.contextmanager
+def advisory_lock(kind, key):
+    """Hold PostgreSQL's advisory lock ``(kind, key)`` while the block runs; yields if it was free.
+
+    The lock is held on a connection of its own, so a worker that dies lets go of it.
+    """
+    connection = db.engine.connect()
+    held = False
+    try:
+        held = connection.execute(text("SELECT pg_try_advisory_lock(:kind, :key)"),
+                                  {"kind": kind, "key": key}).scalar()
+        connection.commit()
+        yield held
+    finally:
+        try:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:kind, :key)"),
+                                   {"kind": kind, "key": key})
+                connection.commit()
+        finally:
+            connection.close()
 
 
 class TracedJob(Job):
@@ -358,8 +387,8 @@ def run_worker(app, burst=False, sweep_interval=None):
         while not stop.is_set():
             with app.app_context():
                 try:
-                    lock = redis_connection().set(app.config["REDIS_KEY_PREFIX"] + ":sweeper",
-                                                  "1", nx=True, ex=interval)
+                    lock = redis_connection().set(redis_key("sweeper"), "1", nx=True,
+                                                  ex=interval)
                     if lock:
                         sweep()
                 except redis.RedisError as exc:

@@ -10,10 +10,9 @@ import logging
 import math
 
 import redis
-from flask import current_app
 
 from jala import clock
-from jala.jobs import redis_connection
+from jala.jobs import redis_connection, redis_key
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +22,9 @@ FAILURES_KEPT_SECONDS = 24 * 3600
 CODE_FAILURE_LIMIT = 5
 
 
-def _key(kind, *parts):
-    return ":".join([current_app.config["REDIS_KEY_PREFIX"], kind, *parts])
-
-
 def _password_key(email, address):
     account = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()[:32]
-    return _key("login-failures", account, address or "-")
+    return redis_key("login-failures", account, address or "-")
 
 
 def delay_after(failures):
@@ -75,7 +70,7 @@ def password_succeeded(email, address):
 
 def code_failed(pending_id):
     """Count a wrong code of a pending login; whether it has now had too many."""
-    key = _key("code-failures", pending_id)
+    key = redis_key("code-failures", pending_id)
     try:
         pipe = redis_connection().pipeline()
         pipe.incr(key)
@@ -90,7 +85,7 @@ def code_failed(pending_id):
 def codes_used_up(pending_id):
     """Whether a pending login has had too many wrong codes (whatever its cookie says)."""
     try:
-        failures = redis_connection().get(_key("code-failures", pending_id))
+        failures = redis_connection().get(redis_key("code-failures", pending_id))
     except redis.RedisError as exc:  # the next wrong code ends it (``code_failed``)
         log.warning("second-factor throttle unavailable: %s", exc)
         return False

@@ -4,7 +4,6 @@ A running import holds a PostgreSQL advisory lock on its run for as long as its 
 connection of its own: when the worker dies (killed, restarted, out of memory) its connection
 closes and the lock goes with it. The sweeper ends the runs marked running that nobody holds.
 """
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from jala.catalog.preparation import InvalidRecord
 from jala.catalog.readers import ImportFileError, open_records
 from jala.extensions import db
 from jala.files import StoredFile, storage_dir
-from jala.jobs import enqueue_after_commit, run_job, sweep_task
+from jala.jobs import advisory_lock, enqueue_after_commit, run_job, sweep_task
 from jala.metrics import scrape_gauge
 
 log = logging.getLogger(__name__)
@@ -31,26 +30,6 @@ ABANDONED = ("The import stopped before it finished: its worker was stopped or r
              "The records imported so far stay; importing the file again adds the rest.")
 
 
-@contextlib.contextmanager
-def _run_lock(import_run_id):
-    """Hold the run's advisory lock while the block runs; yields whether it was free."""
-    connection = db.engine.connect()
-    held = False
-    try:
-        held = connection.execute(text("SELECT pg_try_advisory_lock(:key, :run)"),
-                                  {"key": RUN_LOCK, "run": import_run_id}).scalar()
-        connection.commit()
-        yield held
-    finally:
-        try:
-            if held:
-                connection.execute(text("SELECT pg_advisory_unlock(:key, :run)"),
-                                   {"key": RUN_LOCK, "run": import_run_id})
-                connection.commit()
-        finally:
-            connection.close()
-
-
 def run_import(import_run_id):
     """RQ job: import an uploaded file, recording progress on its ImportRun row."""
     run = db.session.execute(select(ImportRun).where(ImportRun.id == import_run_id)
@@ -58,7 +37,7 @@ def run_import(import_run_id):
     if run is None or run.status != "queued":
         db.session.rollback()
         return "skipped"
-    with _run_lock(import_run_id) as held:
+    with advisory_lock(RUN_LOCK, import_run_id) as held:
         if not held:  # another job imports this run
             db.session.rollback()
             return "skipped"

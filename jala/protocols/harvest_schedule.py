@@ -7,7 +7,6 @@ over a source whose lock is held: two sweeps, or a sweep and "harvest now", neve
 source at once. After every run, finished or failed, the next is due an interval later; a
 failed run keeps its error for the page, and the next run goes on from where it stopped.
 """
-import contextlib
 import logging
 import socket
 from datetime import timedelta
@@ -22,7 +21,7 @@ from jala import clock
 from jala.audit import record_audit
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
-from jala.jobs import enqueue_after_commit, run_job, sweep_task
+from jala.jobs import advisory_lock, enqueue_after_commit, run_job, sweep_task
 from jala.membership import get_library
 from jala.permissions import can_manage_library
 from jala.protocols.oai_harvest import USER_AGENT, HarvestError, run_harvest
@@ -187,24 +186,9 @@ class _CheckedSession(requests.Session):
 
 # --- the sweeper and the job ---------------------------------------------------------------
 
-@contextlib.contextmanager
 def source_lock(source_id):
-    """Hold the source's advisory lock while the block runs; yields whether it was free."""
-    connection = db.engine.connect()
-    held = False
-    try:
-        held = connection.execute(text("SELECT pg_try_advisory_lock(:key, :id)"),
-                                  {"key": HARVEST_LOCK, "id": source_id}).scalar()
-        connection.commit()
-        yield held
-    finally:
-        try:
-            if held:
-                connection.execute(text("SELECT pg_advisory_unlock(:key, :id)"),
-                                   {"key": HARVEST_LOCK, "id": source_id})
-                connection.commit()
-        finally:
-            connection.close()
+    """Hold the source's advisory lock while a harvest runs; yields whether it was free."""
+    return advisory_lock(HARVEST_LOCK, source_id)
 
 
 def _lock_free_in_transaction(source_id):

@@ -15,7 +15,7 @@ from flask import current_app
 
 from jala.catalog.models import SourceRecord
 from jala.extensions import db
-from jala.jobs import redis_connection
+from jala.jobs import redis_connection, redis_key
 from jala.protocols.sip2 import Sip2Error, items_information
 from jala.protocols.sip2_config import endpoint_of, server_of
 
@@ -101,7 +101,7 @@ def combined_status(answers):
 
 
 def _cache_key(holding):
-    return f"{current_app.config['REDIS_KEY_PREFIX']}:sip2:holding:{holding.id}"
+    return redis_key("sip2", "holding", holding.id)
 
 
 def _cached(key):
@@ -129,8 +129,7 @@ def _remember(key, found):
 
 def _down_key(endpoint):
     # the address is in the key: an admin who corrects it needs no minute's wait
-    return (f"{current_app.config['REDIS_KEY_PREFIX']}:sip2:down:{endpoint.library_id}:"
-            f"{endpoint.host}:{endpoint.port}")
+    return redis_key("sip2", "down", endpoint.library_id, endpoint.host, endpoint.port)
 
 
 def _is_down(endpoint):

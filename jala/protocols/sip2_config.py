@@ -1,14 +1,10 @@
 """Which library answers live availability through SIP2: setting, reading and removing its server.
 
-The login password is kept sealed (Fernet, key derived from SECRET_KEY for this purpose only)
+The login password is kept sealed (``jala.sealing``, under a purpose of its own)
 and never shown back; a changed SECRET_KEY means the admin gives it again.
 """
-import base64
-import hashlib
 import ipaddress
 
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,25 +16,12 @@ from jala.membership import get_library
 from jala.permissions import can_manage_library
 from jala.protocols.models import ENCODINGS, Sip2Endpoint
 from jala.protocols.sip2 import Sip2Server
+from jala.sealing import seal, unseal
 
 MAX_FIELD = 64
 
 
-def _fernet():
-    key = hashlib.sha256(b"jala-sip2-password:" + current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
-
-
-def seal(password):
-    return _fernet().encrypt(password.encode()).decode()
-
-
-def unseal(sealed):
-    """The password, or None when SECRET_KEY changed since it was sealed."""
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        return None
+PASSWORD_PURPOSE = "sip2-password"
 
 
 def _check_manager(actor, library):
@@ -104,7 +87,7 @@ def set_endpoint(actor, code, *, host, port, institution_id="", login_user=None,
     endpoint.location_code = _text(location_code, _("location code"))
     endpoint.encoding = encoding
     if password:
-        endpoint.password_sealed = seal(_text(password, _("password")))
+        endpoint.password_sealed = seal(_text(password, _("password")), PASSWORD_PURPOSE)
     if not endpoint.login_user:
         endpoint.password_sealed = None
     elif not endpoint.password_sealed:
@@ -136,7 +119,8 @@ def live_library_ids():
 
 def server_of(endpoint, refuse_local=False, allow_private=True):
     """What the SIP2 client needs, the password unsealed; None if it cannot be unsealed."""
-    password = unseal(endpoint.password_sealed) if endpoint.password_sealed else None
+    sealed = endpoint.password_sealed
+    password = unseal(sealed, PASSWORD_PURPOSE) if sealed else None
     if endpoint.login_user and password is None:
         return None
     return Sip2Server(host=endpoint.host, port=endpoint.port,

@@ -66,8 +66,11 @@ def complete(provider, args, flow, callback_url):
     return _identity(user, attributes)
 
 
-def logout_url(provider, return_url):
-    """The CAS single logout, which sends the reader back to ``return_url``."""
+def logout_url(provider, session_index, return_url):
+    """The CAS single logout, which sends the reader back to ``return_url``.
+
+    CAS needs no session index: ``session_index`` is there to answer like the other protocols.
+    """
     return provider.url + "/logout?service=" + quote(return_url, safe="")
 
 

@@ -1,15 +1,12 @@
 """Which library signs in through what: adding, listing and removing providers.
 
 Read from the database on every sign-in, so ``jala idp add`` takes effect at once in every web
-process. The OIDC client secret is kept sealed (Fernet, key derived from SECRET_KEY) or named
+process. The OIDC client secret is kept sealed (``jala.sealing``) or named
 as an environment variable, and is never shown back.
 """
-import base64
-import hashlib
 import os
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,16 +16,10 @@ from jala.audit import record_audit
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.membership import get_library, is_member, library_name
+from jala.sealing import seal, unseal
 from jala.signon.models import KINDS, IdentityProvider
 
-
-def _fernet():
-    key = hashlib.sha256(b"jala-signon-secret:" + current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
-
-
-def seal(secret):
-    return _fernet().encrypt(secret.encode()).decode()
+SECRET_PURPOSE = "signon-secret"
 
 
 def client_secret(provider):
@@ -41,12 +32,12 @@ def client_secret(provider):
         return value
     if not provider.client_secret_sealed:
         return None
-    try:
-        return _fernet().decrypt(provider.client_secret_sealed.encode()).decode()
-    except InvalidToken as exc:
+    secret = unseal(provider.client_secret_sealed, SECRET_PURPOSE)
+    if secret is None:
         # SECRET_KEY changed since the secret was stored: the admin must give it again
         raise RuleViolation(_("The sign-in service of this library is not set up "
-                              "completely. Please tell the library."), status=503) from exc
+                              "completely. Please tell the library."), status=503)
+    return secret
 
 
 def check_provider_url(url):
@@ -114,7 +105,8 @@ def set_provider(actor, code, kind, *, url=None, client_id=None, client_secret=N
         if client_secret_env:
             provider.client_secret_env, provider.client_secret_sealed = client_secret_env, None
         elif client_secret:
-            provider.client_secret_sealed, provider.client_secret_env = seal(client_secret), None
+            provider.client_secret_sealed = seal(client_secret, SECRET_PURPOSE)
+            provider.client_secret_env = None
         elif not (provider.client_secret_sealed or provider.client_secret_env):
             raise RuleViolation(_("An OIDC provider needs the client secret the portal was "
                                   "given."))

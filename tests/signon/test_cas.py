@@ -1,8 +1,6 @@
 """CAS 3.0 sign-in against a real django-cas-server on loopback (tests/support/cas_server.py)."""
-import threading
 import time
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
@@ -15,6 +13,7 @@ from jala.signon import cas
 from jala.signon.identity import Identity, ProviderUnavailable, SignOnRefused
 from jala.signon.models import CampusIdentity, IdentityProvider
 from jala.signon.providers import set_provider
+from tests.support.browser import serving
 from tests.support.factories import library_id
 from tests.support.silent_server import closed_port_url, silent_server
 from tests.support.web import post_form
@@ -93,7 +92,7 @@ def test_each_sign_in_sends_the_callback_with_a_state_of_its_own(ctx):
 def test_the_logout_url_sends_the_reader_back_to_the_portal(ctx):
     provider = provider_at("https://cas.ncu.edu.cn/cas")
 
-    assert cas.logout_url(provider, "http://127.0.0.1:5000/") == (
+    assert cas.logout_url(provider, None, "http://127.0.0.1:5000/") == (
         "https://cas.ncu.edu.cn/cas/logout?service=http%3A%2F%2F127.0.0.1%3A5000%2F")
 
 
@@ -217,25 +216,13 @@ ENTITY_BOMB = b"""<?xml version="1.0"?>
 @contextmanager
 def answering_server(pages):
     """A loopback HTTP server answering ``{path: (status, body)}``; other paths 404."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status, body = pages.get(urlsplit(self.path).path, (404, b"not found"))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def app(environ, start_response):
+        status, body = pages.get(environ["PATH_INFO"], (404, b"not found"))
+        start_response(f"{status} -", [("Content-Length", str(len(body)))])
+        return [body]
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(app) as base:
+        yield base
 
 
 def complete_against(url):

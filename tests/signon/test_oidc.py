@@ -8,10 +8,11 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 
+from jala.sealing import seal
 from jala.signon import oidc
 from jala.signon.identity import ProviderUnavailable, SignOnRefused
 from jala.signon.models import IdentityProvider
-from jala.signon.providers import seal
+from jala.signon.providers import SECRET_PURPOSE
 from tests.support.oidc_provider import running_oidc_provider
 from tests.support.silent_server import closed_port_url, silent_server
 
@@ -49,7 +50,8 @@ def _no_campus_tampering(campus):
 def configured(provider, url=None, secret=None):
     """The portal's settings for ``provider`` (not stored: the adapter needs no rows)."""
     return IdentityProvider(kind="oidc", url=url or provider.url, client_id=provider.client_id,
-                            client_secret_sealed=seal(secret or provider.client_secret))
+                            client_secret_sealed=seal(secret or provider.client_secret,
+                                                       SECRET_PURPOSE))
 
 
 def student(provider, sub="20231001", **claims):

@@ -1,14 +1,12 @@
 """A second, independent OAI-PMH repository on loopback: pyoai's server over a few records."""
 import contextlib
-import threading
 from datetime import datetime
 from types import SimpleNamespace
 from urllib.parse import parse_qs, parse_qsl
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from oaipmh import common, error, metadata, server
 
-from jala.embedded.redis_server import free_port
+from tests.support.browser import serving
 
 # pyoai 2.5 decodes its own resumption tokens with cgi.parse_qs, gone since Python 3.8
 server.cgi = SimpleNamespace(parse_qs=parse_qs)
@@ -45,11 +43,6 @@ class _Repository:
                                                   batch_size)]
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @contextlib.contextmanager
 def pyoai_peer(records, deleted=(), batch_size=3):
     """Serve the records by pyoai's BatchingServer; yields the base URL (GET only)."""
@@ -63,11 +56,5 @@ def pyoai_peer(records, deleted=(), batch_size=3):
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
         return [body if isinstance(body, bytes) else body.encode("utf-8")]
 
-    httpd = make_server("127.0.0.1", free_port(), app, handler_class=_Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}/oai"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(app) as base:
+        yield base + "/oai"
