@@ -69,6 +69,40 @@ def make_app(url):
                        "INSTANCE_PATH": INSTANCE_PATH})
 
 
+@contextmanager
+def scratch_portal(name):
+    """Yield ``(app, workdir)``: the portal on a scratch database, Redis db and SMTP sink.
+
+    They are made as the tests make them (``tests/support``) and dropped afterwards.
+    """
+    import tempfile
+
+    from jala.extensions import db
+    from tests.support.app import make_app as make_test_app
+    from tests.support.app import migrate
+    from tests.support.services import CatchingSMTP, ScratchPostgres, ScratchRedis
+
+    postgres, redis_service, smtp = ScratchPostgres(), ScratchRedis(), CatchingSMTP()
+    url, database = postgres.create(name)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    try:
+        migrate(url)
+        app = make_test_app(url, redis_service, smtp, workdir / "instance")
+        yield app, workdir
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        postgres.drop(database)
+        redis_service.close()
+        smtp.stop()
+
+
+def p50_p95_ms(seconds):
+    """``(p50, p95)`` in milliseconds of durations in seconds."""
+    ms = [s * 1000 for s in seconds]
+    return percentile(ms, 50), percentile(ms, 95)
+
+
 def percentile(values, p):
     """Linear-interpolated percentile (p in 0..100) of a non-empty list."""
     if not values:

@@ -9,22 +9,19 @@ account. Prints p50/p95 of the portal's two steps for first sign-ins and for ret
 Usage:  .venv/bin/python bench/signon.py [--readers 50]
 """
 import argparse
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
+from _common import p50_p95_ms, scratch_portal  # noqa: E402
 
 from jala.extensions import db  # noqa: E402
 from jala.signon.providers import set_provider  # noqa: E402
-from tests.support.app import make_app, migrate  # noqa: E402
 from tests.support.browser import serving  # noqa: E402
 from tests.support.cas_server import running_cas_server  # noqa: E402
-from tests.support.services import CatchingSMTP, ScratchPostgres, ScratchRedis  # noqa: E402
 
 
 def sign_in(base, cas, username):
@@ -41,21 +38,11 @@ def sign_in(base, cas, username):
     return portal
 
 
-def percentiles(seconds):
-    ms = sorted(s * 1000 for s in seconds)
-    return statistics.median(ms), ms[max(0, int(len(ms) * 0.95) - 1)]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--readers", type=int, default=50)
     args = parser.parse_args()
-    postgres, redis_service, smtp = ScratchPostgres(), ScratchRedis(), CatchingSMTP()
-    url, name = postgres.create("jala_bench_signon")
-    workdir = Path(tempfile.mkdtemp(prefix="jala-signon-"))
-    try:
-        migrate(url)
-        app = make_app(url, redis_service, smtp, workdir / "instance")
+    with scratch_portal("jala_bench_signon") as (app, workdir):
         app.config["RATELIMIT_ENABLED"] = False
         (workdir / "cas").mkdir()
         with running_cas_server(workdir / "cas") as cas, serving(app) as base:
@@ -70,15 +57,8 @@ def main():
             again = [sign_in(base, cas, s) for s in students]
         for label, seconds in (("first sign-in (account made)", first),
                                ("returning sign-in", again)):
-            p50, p95 = percentiles(seconds)
+            p50, p95 = p50_p95_ms(seconds)
             print(f"{label:30} n={len(seconds):4}  portal p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        postgres.drop(name)
-        redis_service.close()
-        smtp.stop()
-
 
 if __name__ == "__main__":
     main()

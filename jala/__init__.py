@@ -24,6 +24,11 @@ VIEW_MODULES = (
     "jala.mine.routes",
     "jala.signon.routes",
     "jala.protocols.routes",
+    "jala.community.routes",
+    "jala.community.news.routes",
+    "jala.community.events.routes",
+    "jala.community.contest.routes",
+    "jala.community.recognition.routes",
 )
 
 

@@ -13,6 +13,7 @@ from jala.accounts.models import (
 )
 from jala.accounts.roles import create_user_with_role
 from jala.accounts.services import find_user_by_email, register_user
+from jala.community.demo import seed_community
 from jala.extensions import db
 from jala.membership import current_chair_library
 
@@ -114,6 +115,8 @@ def seed_demo():
     lines += seed_delivery()
     lines += seed_reader_journeys()
     lines += seed_governance()
+    db.session.commit()
+    lines += seed_community()
     db.session.commit()
     return lines
 

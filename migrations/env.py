@@ -8,6 +8,10 @@ def _import_models():
     import jala.accounts.models  # noqa: F401
     import jala.audit  # noqa: F401
     import jala.catalog.models  # noqa: F401
+    import jala.community.contest.models  # noqa: F401
+    import jala.community.events.models  # noqa: F401
+    import jala.community.news.models  # noqa: F401
+    import jala.community.recognition.models  # noqa: F401
     import jala.delivery.models  # noqa: F401
     import jala.files  # noqa: F401
     import jala.governance.models  # noqa: F401

@@ -12,6 +12,10 @@ from sqlalchemy import select
 
 from jala.accounts.models import Library, User
 from jala.catalog.models import Record
+from jala.community.contest.models import ContestRound
+from jala.community.events.models import Event
+from jala.community.news.models import News
+from jala.community.recognition.models import BookList, Nomination
 from jala.extensions import db
 from jala.governance.models import AgendaItem, Handover, Meeting, MembershipApplication
 from jala.loans.models import Hold, IllRequest, InterlibraryCard, UnionLoan
@@ -105,6 +109,38 @@ SENTENCES = {
     "coverage.save": _l("%(actor)s saved the journal holdings of %(object)s"),
     "coverage.delete": _l("%(actor)s deleted the journal holdings of %(object)s"),
     "coverage.import": _l("%(actor)s imported journal holdings of %(object)s"),
+    "news.create": _l("%(actor)s wrote the news “%(object)s” as a draft"),
+    "news.update": _l("%(actor)s edited the news “%(object)s”"),
+    "news.publish": _l("%(actor)s published the news “%(object)s”"),
+    "news.unpublish": _l("%(actor)s took down the news “%(object)s”"),
+    "news.attach": _l("%(actor)s attached a file to the news “%(object)s”"),
+    "news.detach": _l("%(actor)s removed a file from the news “%(object)s”"),
+    "event.create": _l("%(actor)s created the event “%(object)s”"),
+    "event.edit": _l("%(actor)s changed the event “%(object)s”"),
+    "event.cancel": _l("%(actor)s cancelled the event “%(object)s”"),
+    "event.check_in": _l("%(actor)s checked a reader in to the event “%(object)s”"),
+    "contest.round.create": _l("%(actor)s created the contest round “%(object)s”"),
+    "contest.round.update": _l("%(actor)s changed the contest round “%(object)s”"),
+    "contest.round.publish": _l("%(actor)s published the contest round “%(object)s”"),
+    "contest.round.close": _l("%(actor)s closed the contest round “%(object)s” early"),
+    "contest.question.add": _l("%(actor)s added a question to the contest round “%(object)s”"),
+    "contest.question.delete": _l(
+        "%(actor)s deleted a question from the contest round “%(object)s”"),
+    "book_list.create": _l("%(actor)s created the book list “%(object)s”"),
+    "book_list.update": _l("%(actor)s edited the book list “%(object)s”"),
+    "book_list.publish": _l("%(actor)s published the book list “%(object)s”"),
+    "book_list.unpublish": _l("%(actor)s took down the book list “%(object)s”"),
+    "book_list.delete": _l("%(actor)s deleted the book list “%(object)s”"),
+    "book_list.add_entry": _l("%(actor)s added a book to the book list “%(object)s”"),
+    "book_list.note": _l("%(actor)s wrote a note on a book in the book list “%(object)s”"),
+    "book_list.move": _l("%(actor)s moved a book in the book list “%(object)s”"),
+    "book_list.remove_entry": _l("%(actor)s removed a book from the book list “%(object)s”"),
+    "commendation.window": _l("%(actor)s set the nomination dates for the commendations of "
+                              "%(object)s"),
+    "commendation.nominate": _l("%(actor)s nominated %(object)s for a commendation"),
+    "commendation.withdraw": _l("%(actor)s withdrew the nomination of %(object)s"),
+    "commendation.agenda": _l("%(actor)s put the nomination of %(object)s on the agenda"),
+    "commendation.publish": _l("%(actor)s published the commendations of %(object)s"),
 }
 
 # the kinds of action the log is filtered by (an action's name starts with its kind)
@@ -119,6 +155,8 @@ KINDS = {
     "coverage.": _l("Journal holdings"), "catalog.": _l("Catalogue imports"),
     "reading.": _l("Reading"), "email.": _l("Emails"), "signon.": _l("Campus sign-on"),
     "sip2.": _l("Live availability"), "harvest.": _l("Harvesting records"),
+    "news.": _l("News and notices"), "event.": _l("Events"), "contest.": _l("Search contest"),
+    "book_list.": _l("Book lists"), "commendation.": _l("Commendations"),
 }
 
 # what details say, in words: key → label, for the keys the log's entries use
@@ -133,6 +171,10 @@ DETAIL_LABELS = {
     "url": _l("Address"), "trust_provider_mfa": _l("Trusts the university's second factor"),
     "reader": _l("Reader of the library"),
     "host": _l("Host"), "port": _l("Port"), "every_hours": _l("Every (hours)"),
+    "sessions": _l("Sessions"), "changed": _l("Changed"), "category": _l("News category"),
+    "pinned": _l("Pinned"), "published": _l("Is published"), "size": _l("Size (bytes)"),
+    "opens_on": _l("Nominations open on"), "closes_on": _l("Nominations close on"),
+    "position": _l("Position"),
 }
 # values that are codes, in words
 ROLE_NAMES = {"librarian": _l("Librarian"), "library_admin": _l("Library admin"),
@@ -147,7 +189,8 @@ CODED_VALUES = {"role": ROLE_NAMES, "choice": CHOICE_NAMES, "mode": MODE_NAMES,
 
 # what the sentence already names: the object's title, and ids of rows it points at
 HIDDEN_DETAILS = {"title", "name", "grant_id", "item_id", "meeting_id", "application_id",
-                  "reader_id", "user_id", "record_id", "lending_library_id"}
+                  "reader_id", "user_id", "record_id", "lending_library_id",
+                  "person_name"}
 
 
 class Described(NamedTuple):
@@ -201,6 +244,12 @@ NAMERS = {
     "ill_request": _title_of_record_row(IllRequest),
     "hold": _title_of_record_row(Hold),
     "union_loan": _title_of_record_row(UnionLoan),
+    "news": lambda ids: _names_by_id(News, ids, lambda n: n.title),
+    "event": lambda ids: _names_by_id(Event, ids, lambda e: e.title),
+    "contest_round": lambda ids: _names_by_id(ContestRound, ids, lambda r: r.title),
+    "book_list": lambda ids: _names_by_id(BookList, ids, lambda b: b.title),
+    "commendation_nomination": lambda ids: _names_by_id(
+        Nomination, ids, lambda n: n.person_name or library_name(n.library)),
 }
 
 
@@ -218,7 +267,7 @@ def _object_name(entry, names):
     if name:
         return name
     details = entry.details or {}
-    for key in ("title", "name", "file", "label", "code", "issn"):
+    for key in ("title", "name", "person_name", "file", "label", "code", "issn"):
         if details.get(key):
             return str(details[key])
     if entry.library is not None and entry.object_type in ("library", "journal_coverage"):

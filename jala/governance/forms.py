@@ -65,7 +65,7 @@ class ItemForm(FlaskForm):
     """One agenda item."""
 
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, rules.label)
-                                            for kind, rules in KINDS.items()])
+                                            for kind, rules in KINDS.items() if rules.by_hand])
     title = StringField(_l("Title (optional: filled in from the kind where possible)"),
                         validators=[Optional(), Length(max=300)])
     body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20000)])

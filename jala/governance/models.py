@@ -16,7 +16,7 @@ OPEN_APPLICATION = ("submitted", "complete", "on_agenda")  # still being handled
 # what each kind needs and does is resolutions.KINDS, which refuses to load if the two differ
 ITEM_KINDS = ("application", "revocation", "resolution", "charter_amendment", "elect_chair",
               "remove_chair", "elect_vice_chair", "remove_vice_chair", "rotation_order",
-              "budget", "expense", "information")
+              "budget", "expense", "commendation", "information")
 VOTE_CHOICES = ("yes", "no", "abstain")
 OFFICES = ("chair", "vice_chair")
 WORKING_GROUPS = ("resources", "reader_services", "it", "reference")

@@ -50,6 +50,7 @@ class Kind(NamedTuple):
     title: Callable | None = None  # (fields) → the title if none is given (else one must be)
     passed: Callable | None = None  # (actor, item): what it does when the committee passes it
     failed: Callable | None = None  # (actor, item): what it does when the committee does not
+    by_hand: bool = True  # offered on the agenda form (else put on the agenda by its own page)
 
 
 # --- what the kinds need ------------------------------------------------------------------------
@@ -157,6 +158,9 @@ KINDS = {
         title=lambda f: _("Rotation order of the chair library"), passed=approve_rotation),
     "budget": Kind(_l("Budget"), needs=_may_have_amount),
     "expense": Kind(_l("Large expense"), needs=_may_have_amount, passed=approve_expenses),
+    # a nomination for the year's commendations, put here from /commendations/manage: what the
+    # committee decided is read back from the item (jala.community.recognition)
+    "commendation": Kind(_l("Commendation (advanced unit or individual)"), by_hand=False),
     # takes no vote (AgendaItem.takes_vote): withdrawal notices are reported this way
     "information": Kind(_l("Information (no vote)")),
 }

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from jala import clock
+from jala.community.events.signups import my_registrations
 from jala.delivery.models import OPEN_STATUSES as DELIVERY_OPEN
 from jala.delivery.models import DeliveryEvent, DeliveryRequest
 from jala.delivery.services import my_requests
@@ -53,6 +54,7 @@ class ReaderHome:
     suggestions: list
     searches: list
     notices: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # sign-ups (seats and waiting places) to come
 
 
 def reader_home(reader):
@@ -76,6 +78,7 @@ def reader_home(reader):
         suggestions=my_suggestions(reader, limit=SHOWN),
         searches=my_saved_searches(reader)[:SAVED_SEARCHES_SHOWN],
         notices=recent_notices(reader),
+        events=my_registrations(reader)[:SHOWN],
     )
 
 

@@ -13,11 +13,12 @@ from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from jala import clock
+from jala.checks import typed_text
 from jala.errors import NotFound, RuleViolation
 from jala.extensions import db
 from jala.reference.group import require_reference_librarian
 from jala.reference.models import Question
-from jala.reference.services import audit_question, lock_question, required_text
+from jala.reference.services import audit_question, lock_question
 from jala.search.candidates import RANK_WEIGHTS
 from jala.search.highlight import excerpt, highlight
 from jala.search.normalize import normalize_text
@@ -64,12 +65,13 @@ def publish(librarian, question_id, faq_question, faq_answer):
     if question.first_response_at is None:
         raise RuleViolation(_("Only answered questions can go into the FAQ."))
     # whatever was typed, the asker's name, address and card number do not go out
-    faq_question = anonymise(required_text(faq_question, FAQ_QUESTION_MAX,
-                                           _("Write the question as the FAQ should show it.")),
-                             question.asker, contacts=False)
-    faq_answer = anonymise(required_text(faq_answer, FAQ_ANSWER_MAX,
-                                         _("Write the answer as the FAQ should show it.")),
-                           question.asker, contacts=False)
+    faq_question = anonymise(typed_text(
+        faq_question, FAQ_QUESTION_MAX,
+        missing=_("Write the question as the FAQ should show it.")), question.asker,
+        contacts=False)
+    faq_answer = anonymise(typed_text(
+        faq_answer, FAQ_ANSWER_MAX, missing=_("Write the answer as the FAQ should show it.")),
+        question.asker, contacts=False)
     first = question.faq_published_at is None
     question.faq_question = faq_question
     question.faq_answer = faq_answer

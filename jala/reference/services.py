@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from jala import clock
 from jala.audit import record_audit
+from jala.checks import typed_text
 from jala.errors import NotAllowed, NotFound, RuleViolation
 from jala.extensions import db
 from jala.files import store_upload
@@ -76,14 +77,6 @@ def daily_quota(user):
 
 # --- asking ---------------------------------------------------------------------------------
 
-def required_text(value, limit, message):
-    """``value`` stripped; refused with ``message`` when empty, or when over ``limit``."""
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(message)
-    if len(value) > limit:
-        raise RuleViolation(_("At most %(n)d characters, please.", n=limit))
-    return value
 
 
 def _store_attachment(user, upload):
@@ -113,8 +106,8 @@ def ask_question(asker, *, subject, body, upload=None):
     if used >= limit:
         raise RuleViolation(_("You have asked %(used)d questions today, the daily limit. You "
                               "can ask again tomorrow.", used=used))
-    subject = required_text(subject, SUBJECT_MAX, _("Give your question a short subject."))
-    body = required_text(body, BODY_MAX, _("Write your question."))
+    subject = typed_text(subject, SUBJECT_MAX, missing=_("Give your question a short subject."))
+    body = typed_text(body, BODY_MAX, missing=_("Write your question."))
     now = clock.now()
     question = Question(asker_id=asker.id, subject=subject, status="open", created_at=now,
                         last_activity_at=now,
@@ -177,7 +170,7 @@ def reply_to_question(asker, question_id, body, upload=None):
     question = _lock_for_asker(asker, question_id)
     check_can_ask(asker)
     _require_not_closed(question)
-    body = required_text(body, BODY_MAX, _("Write your message."))
+    body = typed_text(body, BODY_MAX, missing=_("Write your message."))
     message = _add_message(question, asker, body, _store_attachment(asker, upload))
     question.status = "open"
     claimant = question.claimed_by
@@ -238,7 +231,7 @@ def answer_question(librarian, question_id, body, upload=None):
         raise RuleViolation(_("Question %(id)d has been claimed by %(name)s: only they answer "
                               "it.", id=question.id, name=question.claimed_by.display_name),
                             status=409)
-    body = required_text(body, BODY_MAX, _("Write your answer."))
+    body = typed_text(body, BODY_MAX, missing=_("Write your answer."))
     message = _add_message(question, librarian, body, _store_attachment(librarian, upload),
                            library_id=librarian.home_library_id)
     question.status = "answered"

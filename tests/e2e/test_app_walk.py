@@ -21,6 +21,10 @@ from sqlalchemy import select
 from jala import clock
 from jala.accounts.models import Library, User
 from jala.catalog.models import Record
+from jala.community.contest.models import ContestRound
+from jala.community.events.models import Event, EventRegistration
+from jala.community.news.models import News
+from jala.community.recognition.models import BookList
 from jala.delivery.models import DeliveryRequest
 from jala.demo import DEMO_PASSWORD, seed_demo
 from jala.extensions import db
@@ -71,13 +75,23 @@ NOT_WALKED = {
     "protocols.live_holding_status": "an HTMX fragment (the record page loads it)",
     "signon.saml_logged_out": "the IdP's answer to a single logout",
     "delivery.journals_kbart": "a file",
+    "community.news_feed": "an Atom or RSS feed (XML)",
+    "community.event_ics": "an iCalendar file",
+    "community.event_calendar_feed": "an iCalendar feed",
+    "community.event_check_in": "the signed link in a ticket's QR code (the door's phone opens it)",
+    "community.event_organise_csv": "a file",
+    "community.book_list_find": "an HTMX fragment (the list editor loads it)",
+    "community.contest_attempt": "during an attempt (a round's page starts it)",
 }
 WALKED_BLUEPRINTS = ("core", "search", "catalog", "accounts", "mine", "reading", "loans",
-                     "delivery", "reference", "procurement", "governance", "signon")
+                     "delivery", "reference", "procurement", "governance", "signon", "community")
 # Staff pages: walked by test_every_staff_page_works_on_a_phone, not by the reader's walk.
 STAFF_DESKS = re.compile(r"^/(libraries/[^/]+/(?!withdraw)|staff/|admin/|reference/(desk|stats)|"
                          r"delivery/stats|loans/verify|records/[^/]+/(raw|previews)$|"
-                         r"reference/questions/[^/]+/faq|center/(applications|funding/|documents/))")
+                         r"reference/questions/[^/]+/faq|center/(applications|funding/|documents/)|"
+                         r"news/(mine|write|[^/]+/edit)|events/(organise|new|[^/]+/(edit|door))|"
+                         r"contest/(manage|new|[^/]+/edit)|booklists/(new|[^/]+/edit)|"
+                         r"commendations/manage)")
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +123,19 @@ def demo_portal(postgres, redis_service, smtp, tmp_path_factory):
             Meeting.status == "convened").order_by(Meeting.starts_at)).scalars().first()
         site.held = db.session.execute(select(Meeting.id).where(
             Meeting.status == "closed")).scalars().first()
+        site.news = db.session.execute(select(News.id).where(News.library_id.is_(None))
+                                       .order_by(News.id)).scalars().first()
+        site.library_news = db.session.execute(select(News.id).where(
+            News.library_id.is_not(None))).scalars().first()
+        site.event = db.session.execute(select(Event.id).where(Event.library_id.is_(None))
+                                        ).scalars().first()
+        site.library_event = db.session.execute(select(Event.id).where(
+            Event.library_id.is_not(None)).order_by(Event.starts_at)).scalars().first()
+        site.ticket = db.session.execute(
+            select(EventRegistration.id).join(User, User.id == EventRegistration.user_id)
+            .where(User.email == READER)).scalars().first()
+        site.round = db.session.execute(select(ContestRound.id)).scalars().first()
+        site.book_list = db.session.execute(select(BookList.id)).scalars().first()
         site.ill = db.session.execute(
             select(IllRequest.id).join(User, User.id == IllRequest.reader_id)
             .where(User.email == READER).limit(1)).scalar_one()
@@ -177,19 +204,25 @@ def test_every_reader_and_committee_page_works_on_a_phone(browser, demo_portal):
                   f"/records/{site.article}", f"/records/{site.article}/cite",
                   f"/records/{site.book}/preview", "/libraries", "/libraries/NCU", "/login",
                   "/browse/clc", "/browse/clc/G25", "/login/campus", "/register",
-                  "/password/forgot", "/reference/faq", "/join", "/chairs", "/offline"]
+                  "/password/forgot", "/reference/faq", "/join", "/chairs", "/offline",
+                  "/community", "/news", f"/news/{site.news}", "/events",
+                  f"/events/{site.event}", "/contest", f"/contest/{site.round}", "/booklists",
+                  f"/booklists/{site.book_list}", "/commendations"]
     reader = ["/me", "/account", "/loans", "/loans/card", f"/loans/ill/{site.ill}",
               "/delivery/requests",
               f"/delivery/requests/{site.request}", "/delivery/new",
               "/delivery/new?q=" + quote("高校图书馆联盟研究"), f"/delivery/new?record={site.book}",
               "/reference/questions", f"/reference/questions/{site.question}",
               "/reference/ask", "/lists", f"/lists/{site.list}", "/purchase/suggest",
-              "/purchase/suggestions", "/search?q=" + quote("数字图书馆"), f"/records/{site.book}"]
+              "/purchase/suggestions", "/search?q=" + quote("数字图书馆"), f"/records/{site.book}",
+              "/events/mine", f"/events/tickets/{site.ticket}", "/events/calendar",
+              f"/contest/{site.round}"]
     committee = ["/me", "/committee", f"/committee/meetings/{site.meeting}",
                  f"/committee/meetings/{site.in_session}", f"/committee/meetings/{site.held}",
                  f"/committee/meetings/{site.held}/minutes",
                  "/committee/meetings/new", "/center/", "/center/handover",
-                 "/center/groups", "/center/documents", "/chairs", "/libraries/JXUFE/withdraw"]
+                 "/center/groups", "/center/documents", "/chairs", "/libraries/JXUFE/withdraw",
+                 "/commendations/nominate"]
     reports, problems = [], []
     page = cold_phone(browser)
     try:
@@ -232,6 +265,11 @@ def test_every_staff_page_works_on_a_phone(browser, demo_portal):
             "/loans/verify", "/delivery/stats", "/reference/stats",
             f"/delivery/requests/{site.ecjtu_request}", f"/loans/ill/{site.ill}",
             f"/records/{site.book}/raw"],
+        "librarian@demo.jala": [
+            "/news/mine", "/news/write", f"/news/{site.library_news}/edit", "/events/organise",
+            "/events/new", f"/events/{site.library_event}/edit",
+            f"/events/{site.library_event}/door", f"/events/{site.library_event}",
+            "/booklists/new", f"/booklists/{site.book_list}/edit"],
         "reference@demo.jala": ["/reference/desk", f"/reference/questions/{site.question}",
                                 f"/reference/questions/{site.question}/faq"],
         "libadmin@demo.jala": [
@@ -243,7 +281,9 @@ def test_every_staff_page_works_on_a_phone(browser, demo_portal):
         "admin@demo.jala": [
             "/admin/", "/admin/audit", "/admin/settings", "/admin/outbox", "/admin/mail",
             "/center/applications", f"/center/applications/{site.application}",
-            f"/center/funding/{year}", f"/center/documents/{year}/plan"],
+            f"/center/funding/{year}", f"/center/documents/{year}/plan",
+            "/contest/manage", "/contest/new", f"/contest/{site.round}/edit",
+            "/commendations/manage", f"/news/{site.news}/edit", f"/events/{site.event}/edit"],
     }
     reports, problems, walked = [], [], []
     for email, paths in walks.items():

@@ -92,6 +92,8 @@ CASES = {
                     lambda item, c: db.session.execute(select(Expense.approved_by_item_id)
                                                        ).scalar_one() == item.id,
                     before_close=_list_an_expense),
+    "commendation": Case(lambda c: {"title": "先进集体：南昌大学图书馆"}, "Give the item a title",
+                         lambda item, c: item.passed and item.status == "closed"),
     "information": Case(lambda c: {"title": "Withdrawal notice"}, "Give the item a title",
                         lambda item, c: item.status == "closed" and item.passed is None),
 }
@@ -99,7 +101,10 @@ CASES = {
 
 def test_the_table_the_database_and_the_form_know_the_same_kinds():
     assert set(KINDS) == set(ITEM_KINDS) == set(CASES)
-    assert [choice.value for choice in ItemForm.kind.kwargs["choices"]] == list(KINDS)
+    # every kind but those put on the agenda by their own page (commendations)
+    assert [choice.value for choice in ItemForm.kind.kwargs["choices"]] == [
+        kind for kind, rules in KINDS.items() if rules.by_hand]
+    assert [kind for kind, rules in KINDS.items() if not rules.by_hand] == ["commendation"]
 
 
 def test_an_unknown_kind_is_refused(committee):

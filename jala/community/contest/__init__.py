@@ -1,0 +1,1 @@
+"""The search contest (搜索大赛): rounds, one timed attempt, leaderboards."""

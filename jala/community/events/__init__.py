@@ -1,0 +1,1 @@
+"""Events (活动): lectures, training, seminars, reading month; sign-up, waiting list, check-in."""
