@@ -15,10 +15,11 @@ Chinese items are rendered in the style's zh-CN locale, the others in en-US (the
 in the item's language: ``等``/``et al.``, ``译``/``trans.``, ``2版``/``2nd ed.``).
 
 Items are split by a hash of their source id: 60 % to tune the renderer on, 40 % held out.
-Two differences are ours by design, and the last column counts the items that differ by
-nothing else: the style has no type for 汇编 [G] or 数据库 [DB] (it writes [M] and [DS]), and
-citeproc-js upper-cases organisations (WORLD HEALTH ORGANIZATION) where the standard's examples
-write them as they are (World Health Organization).
+One difference is ours by design, and the last column counts the items that differ by nothing
+else: the style has no type for 汇编 [G] or 数据库 [DB] (it writes [M] and [DS]); the issue and the
+standard ask for [G] and [DB]. (Organisations are upper-cased as the style writes them,
+WORLD HEALTH ORGANIZATION, and apostrophes typographic: those now agree.) citeproc-js 2.4.63
+also writes the initials of ``Aalbersberg, I. J.`` as ``Ij J``: counted as a disagreement.
 """
 import argparse
 import hashlib
@@ -36,12 +37,7 @@ if str(ROOT) not in sys.path:
 from jala.catalog.models import Record  # noqa: E402
 from jala.reading import citations  # noqa: E402
 from jala.reading.bibfields import (  # noqa: E402
-    authors_of,
-    corporate_names,
-    extra_names,
     is_chinese,
-    is_cjk,
-    parse_name,
 )
 from jala.reading.csljson import csl_item  # noqa: E402
 
@@ -91,17 +87,8 @@ def render_with_citeproc(records):
     return json.loads(done.stdout)
 
 
-def organisations(record):
-    """The Latin-script organisations among the record's names (citeproc upper-cases them)."""
-    corporate = corporate_names(record)
-    names = authors_of(record) + extra_names(record, "editor")
-    return [n for n in names if parse_name(n, corporate)[1] is None and not is_cjk(n)]
-
-
 def differs_only_by_design(ours, expected, record):
-    """Whether the only differences are the [G]/[DB] code and the case of organisations."""
-    for name in organisations(record):
-        ours = ours.replace(name, name.upper(), 1)
+    """Whether the only difference is the [G]/[DB] code."""
     if record.type in ("compilation", "database"):
         ours, expected = CODE_RE.sub("[?]", ours), CODE_RE.sub("[?]", expected)
     return ours == expected

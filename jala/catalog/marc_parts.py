@@ -148,14 +148,44 @@ def parts_of(text, enumeration=None):
     return {k: v for k, v in out.items() if v}
 
 
+# item fields: (tag, call number subfields and their joiner, location, barcode) — MARC21 852
+# (location) and 876 (item), Koha's 952, CNMARC/CALIS 905 (馆藏信息: 分类号/书次号)
+ITEM_FIELDS = (("852", ("h", "i"), " ", "b", "p"), ("876", (), "", "l", "p"),
+               ("952", ("o",), "", "c", "p"), ("905", ("d", "e"), "/", "c", "b"))
+
+
+def _items(record, call_number_fallback):
+    """``{(call number, location): [barcodes]}`` from the item fields, in the record's order."""
+    copies = {}
+    for tag, call_codes, joiner, location_code, barcode_code in ITEM_FIELDS:
+        for field in record.get_fields(tag):
+            call = joiner.join(v.strip() for c in call_codes for v in field.get_subfields(c)
+                            if v.strip()) or call_number_fallback
+            location = (field.get(location_code) or "").strip() or None
+            barcodes = [v.strip() for v in field.get_subfields(barcode_code) if v.strip()]
+            copies.setdefault(((call or "").strip() or None, location), []).extend(barcodes)
+    return copies
+
+
 def holdings(record, call_number_fallback):
-    """The copies an Alma export lists in AVA fields (call number, location, status)."""
+    """The copies: an Alma export's AVA fields, else the item fields with their barcodes.
+
+    AVA gives call number, location and status; 852/876, Koha's 952 and CNMARC's 905 give call
+    number, location and the barcodes live status asks the library's system about.
+    """
     found = []
     for field in record.get_fields("AVA"):
         status = STATUS.get((field.get("e") or "").strip().lower(), "unknown")
         found.append({"call_number": (field.get("d") or call_number_fallback or "").strip()
                       or None, "location": (field.get("c") or "").strip() or None,
                       "status": status})
+    if found:
+        return found
+    for (call, location), barcodes in _items(record, call_number_fallback).items():
+        copy = {"call_number": call, "location": location, "status": "unknown"}
+        if barcodes:
+            copy["barcodes"] = list(dict.fromkeys(barcodes))
+        found.append(copy)
     return found
 
 

@@ -1,6 +1,8 @@
 """The journals each library holds or subscribes to, kept on a page or loaded from CSV."""
 import csv
 import io
+import re
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -46,7 +48,51 @@ def _year(value, what):
     return int(value)
 
 
-def parse_coverage(issn, title, year_from, year_to):
+EMBARGO_RE = re.compile(r"^([RP])(\d{1,3})([DMY])$")
+
+
+def parse_embargo(value):
+    """A KBART ``embargo_info`` (``R1Y``, ``P6M``…) in its canonical form, None when empty."""
+    value = (value or "").strip().upper()
+    if not value:
+        return None
+    if not EMBARGO_RE.match(value):
+        raise RuleViolation(_("embargo_info %(value)s is not R or P, a number and D, M or Y "
+                              "(R1Y: the latest year is not online yet).", value=value))
+    return value
+
+
+def embargo_wall(embargo, today):
+    """``(kind, date)``: R — articles after ``date`` are not online yet; P — only those since."""
+    kind, number, unit = EMBARGO_RE.match(embargo).groups()
+    number = int(number)
+    if unit == "D":
+        return kind, today - timedelta(days=number)
+    months = number * (12 if unit == "Y" else 1)
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return kind, date(year, month + 1, min(today.day, 28))
+
+
+def embargo_allows(embargo, year, today):
+    """Whether articles of ``year`` are online under ``embargo`` (a year partly open counts)."""
+    if not embargo or year is None:
+        return True
+    kind, wall = embargo_wall(embargo, today)
+    return year <= wall.year if kind == "R" else year >= wall.year
+
+
+def embargo_words(embargo):
+    """The embargo as a reader reads it: 最近 1 年不可用 / 仅近 5 年."""
+    if not embargo:
+        return ""
+    kind, number, unit = EMBARGO_RE.match(embargo).groups()
+    units = {"D": _("days"), "M": _("months"), "Y": _("years")}[unit]
+    if kind == "R":
+        return _("the latest %(number)s %(units)s not yet online", number=number, units=units)
+    return _("only the past %(number)s %(units)s online", number=number, units=units)
+
+
+def parse_coverage(issn, title, year_from, year_to, embargo=None):
     """Check one journal entry; returns a dict of clean values or raises RuleViolation."""
     clean_issn = canonical_issn(issn)
     if clean_issn is None:
@@ -57,23 +103,29 @@ def parse_coverage(issn, title, year_from, year_to):
         raise RuleViolation(_("The years run backwards (%(first)d–%(last)d).", first=first,
                               last=last))
     return {"issn": clean_issn, "title": (title or "").strip()[:500] or None,
-            "year_from": first, "year_to": last}
+            "year_from": first, "year_to": last, "embargo": parse_embargo(embargo)}
 
 
 def upsert_coverage(library, values):
-    """Insert a journal into the library's list, or update its title and years."""
+    """Insert a journal into the library's list, or update its title, years and embargo.
+
+    The embargo changes only when ``values`` has one: the page's form has none and leaves a
+    KBART file's embargo alone.
+    """
     statement = insert(JournalCoverage).values(library_id=library.id, updated_at=clock.now(),
                                                **values)
+    changed = ("title", "year_from", "year_to", "updated_at") + \
+        (("embargo",) if "embargo" in values else ())
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["library_id", "issn"],
-        set_={k: statement.excluded[k] for k in ("title", "year_from", "year_to",
-                                                 "updated_at")}))
+        set_={k: statement.excluded[k] for k in changed}))
 
 
 def save_coverage(staff, code, *, issn, title=None, year_from=None, year_to=None):
     """Add a journal to the library's list, or change its years."""
     library = library_for_staff(staff, code)
     values = parse_coverage(issn, title, year_from, year_to)
+    del values["embargo"]
     upsert_coverage(library, values)
     record_audit(staff, "coverage.save", "journal_coverage", values["issn"],
                  library_id=library.id, details={k: v for k, v in values.items()})

@@ -3,8 +3,10 @@
 A KBART file is tab-separated UTF-8 with a header line of the standard columns. Each title
 line becomes a journal on the library's list (``coverage.py``): the print and the online ISSN
 each route articles to the library, for the years from ``date_first_issue_online`` to
-``date_last_issue_online`` (empty: to the present). Lines for the same ISSN (coverage with
-gaps) are joined into one span. A bad line is reported with its line number and skipped.
+``date_last_issue_online`` (empty: to the present), less its ``embargo_info`` (R1Y: the latest
+year is not online yet; P5Y: only the past five years are), which routing applies on the day
+of the request. Lines for the same ISSN (coverage with gaps) are joined into one span. A bad
+line is reported with its line number and skipped.
 """
 import csv
 import io
@@ -60,16 +62,25 @@ def _entries(row):
         raise RuleViolation(_("Neither print_identifier nor online_identifier is given."))
     return [coverage.parse_coverage(issn, row.get("publication_title"),
                                     _year(row.get("date_first_issue_online")),
-                                    _year(row.get("date_last_issue_online")))
+                                    _year(row.get("date_last_issue_online")),
+                                    row.get("embargo_info"))
             for issn in issns]
 
 
 def _join(spans, entry):
-    """Lines for one ISSN: the earliest first year, the latest last (open beats any)."""
+    """Lines for one ISSN: the earliest first year, the latest last (open beats any).
+
+    Of the embargoes only a moving wall (R…) on the line that runs latest holds for the whole
+    span; a P… window on one of several lines would shut the others' years.
+    """
     held = spans.get(entry["issn"])
     if held is None:
         spans[entry["issn"]] = entry
         return
+    entry_runs_later = entry["year_to"] is None or (
+        held["year_to"] is not None and entry["year_to"] >= held["year_to"])
+    latest_embargo = (entry if entry_runs_later else held)["embargo"] or ""
+    held["embargo"] = latest_embargo if latest_embargo.startswith("R") else None
     firsts = [year for year in (held["year_from"], entry["year_from"])]
     held["year_from"] = None if None in firsts else min(firsts)
     lasts = [held["year_to"], entry["year_to"]]
@@ -116,6 +127,7 @@ def export_kbart(staff, code):
                   "print_identifier": row.issn,
                   "date_first_issue_online": str(row.year_from or ""),
                   "date_last_issue_online": str(row.year_to or ""),
+                  "embargo_info": row.embargo or "",
                   "coverage_depth": "fulltext", "publication_type": "serial"}
         out.write("\t".join(values.get(name, "") for name in COLUMNS) + "\n")
     name = f"JALA_{library.code}_journals_{clock.local_today().isoformat()}.txt"

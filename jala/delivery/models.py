@@ -124,6 +124,8 @@ class JournalCoverage(db.Model):
     title = db.Column(db.Text)
     year_from = db.Column(db.Integer)
     year_to = db.Column(db.Integer)
+    # KBART embargo_info: R1Y = the latest year is not there yet, P5Y = only the past 5 years
+    embargo = db.Column(db.String(5))
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
 
     library = db.relationship(Library)
@@ -132,4 +134,5 @@ class JournalCoverage(db.Model):
         db.UniqueConstraint("library_id", "issn"),
         db.CheckConstraint("year_to IS NULL OR year_from IS NULL OR year_to >= year_from",
                            name="year_range"),
+        db.CheckConstraint("embargo ~ '^[RP][0-9]{1,3}[DMY]$'", name="kbart_embargo"),
     )

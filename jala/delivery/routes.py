@@ -321,7 +321,8 @@ def journals(code):
             return redirect(url_for("delivery.journals", code=code), code=303)
     library, rows = coverage.coverage_of(current_user, code)
     return render_template("delivery/journals.html", library=library, rows=rows, form=form,
-                           upload=upload, report=report), status
+                           upload=upload, report=report,
+                           embargo_words=coverage.embargo_words), status
 
 
 @bp.get("/libraries/<code>/journals.kbart.txt")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from jala import clock
 from jala.catalog.models import Record
 from jala.catalog.service import record_by_isbn
+from jala.delivery.coverage import embargo_allows
 from jala.delivery.lifecycle import add_event, email_reader, finish, response_time
 from jala.delivery.models import OPEN_STATUSES, DeliveryRequest, JournalCoverage
 from jala.errors import NotFound
@@ -30,12 +31,15 @@ def find_record(record_id, isbn):
 
 
 def _covering_libraries(issn, year):
-    query = select(JournalCoverage.library_id).where(JournalCoverage.issn == issn)
+    query = select(JournalCoverage.library_id, JournalCoverage.embargo) \
+        .where(JournalCoverage.issn == issn)
     if year is not None:
         query = query.where(
             db.or_(JournalCoverage.year_from.is_(None), JournalCoverage.year_from <= year),
             db.or_(JournalCoverage.year_to.is_(None), JournalCoverage.year_to >= year))
-    return set(db.session.execute(query).scalars())
+    today = clock.local_today()
+    return {library_id for library_id, embargo in db.session.execute(query)
+            if embargo_allows(embargo, year, today)}
 
 
 def _open_load(library_ids):

@@ -9,11 +9,14 @@ The shape follows the standard and the official CSL style
     作者. 题名: 专利号[P]. YYYY-MM-DD.               作者. 题名[EB/OL]. (YYYY-MM-DD)[引用日期]. URL.
 
 At most three names, then 等 / et al.; Latin personal names as the upper-case family name and
-initials without dots or hyphens (``LI W J``); organisations as they are written. Chinese items
+initials without dots or hyphens (``LI W J``); organisations in Latin script upper-cased as the
+official style writes them (``WORLD HEALTH ORGANIZATION``), Chinese ones as they are; an
+apostrophe in a name or title typographic (``O’NEILL``). Chinese items
 take Chinese terms (等, 译, 2版), the others English ones (et al., trans., 2nd ed.). The date
 cited is the record's ``accessed``, never today's. An unknown place or publisher of a book is
 written ``[出版地不详]``/``[出版者不详]`` (``[S.l.]``/``[s.n.]``).
 """
+import re
 from dataclasses import dataclass
 
 from jala.reading.bibfields import (
@@ -97,12 +100,17 @@ def initials(given):
     return " ".join(token[0].upper() for token in tokens)
 
 
+def typographic(text):
+    """Straight apostrophes after a letter as ``’`` (``O'Neill`` → ``O’Neill``)."""
+    return re.sub(r"(?<=\w)'", "\u2019", text)
+
+
 def gbt_name(name, corporate=frozenset()):
-    """A name as GB/T 7714 writes it: ``张三``, ``SMITH J A``, ``World Health Organization``."""
+    """A name as GB/T 7714 writes it: ``张三``, ``SMITH J A``, ``WORLD HEALTH ORGANIZATION``."""
     family, given = parse_name(name, corporate)
     if given is None:
-        return family
-    return f"{family.upper()} {initials(given)}".strip()
+        return typographic(family.upper())
+    return typographic(f"{family.upper()} {initials(given)}".strip())
 
 
 def name_list(names, corporate, words):
@@ -119,7 +127,7 @@ def type_code(record, kind):
 
 
 def _title(record, kind):
-    title = squash(record.title)
+    title = typographic(squash(record.title))
     volume = squash(record.volume)
     if volume and kind not in ("article-journal", "article-newspaper", "periodical") \
             and kind not in PART_TYPES:

@@ -272,3 +272,34 @@ def test_a_marc_language_is_normalised():
     no_language = marc_to_dict(marc(t001="l2", t008=fixed("|||"),
                                     t245=("10", ("a", "T"))))
     assert "language" not in no_language
+
+
+# --- item fields: the copies and their barcodes -------------------------------------------------
+
+def test_koha_and_marc21_item_fields_become_holdings_with_their_barcodes():
+    record = marc_to_dict(marc(
+        t001="kx1", t008=BOOK_008, t245=(" 0", ("a", "图书馆学概论")),
+        t952=[("  ", ("c", "中文书库"), ("o", "G250/12"), ("p", "3900101")),
+              ("  ", ("c", "中文书库"), ("o", "G250/12"), ("p", "3900102")),
+              ("  ", ("c", "保存本库"), ("o", "G250/12"), ("p", "3900103"))]), "marc21")
+    assert record["holdings"] == [
+        {"call_number": "G250/12", "location": "中文书库", "status": "unknown",
+         "barcodes": ["3900101", "3900102"]},
+        {"call_number": "G250/12", "location": "保存本库", "status": "unknown",
+         "barcodes": ["3900103"]}]
+    record = marc_to_dict(marc(
+        t001="m1", t008=BOOK_008, t245=(" 0", ("a", "Title")),
+        t852=("0 ", ("b", "Main stacks"), ("h", "Z699"), ("i", ".A1 2004"), ("p", "31234"))),
+        "marc21")
+    assert record["holdings"] == [{"call_number": "Z699 .A1 2004", "location": "Main stacks",
+                                   "status": "unknown", "barcodes": ["31234"]}]
+
+
+def test_cnmarc_905_gives_the_call_number_and_the_barcode():
+    record = marc_to_dict(marc(
+        leader="00000nam0 2200000   450 ",
+        t001="cn1", t200=("1 ", ("a", "中国图书馆事业发展报告")),
+        t905=[("  ", ("a", "JXUFE"), ("b", "A0012345"), ("c", "社科书库"), ("d", "G259.2"),
+               ("e", "45"))]), "cnmarc")
+    assert record["holdings"] == [{"call_number": "G259.2/45", "location": "社科书库",
+                                   "status": "unknown", "barcodes": ["A0012345"]}]

@@ -91,3 +91,65 @@ def test_journal_page_loads_a_kbart_file_and_offers_the_download(client):
     assert download.status_code == 200
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert "Hearing Research\t0378-5955" in download.get_data(as_text=True)
+
+
+EMBARGOED = "\n".join([
+    HEADER,
+    kbart_line(publication_title="Library Trends", print_identifier="0024-2594",
+               date_first_issue_online="1990", embargo_info="R1Y", coverage_depth="fulltext"),
+    kbart_line(publication_title="Serials Review", print_identifier="0098-7913",
+               date_first_issue_online="1975", embargo_info="P3Y", coverage_depth="fulltext"),
+    kbart_line(publication_title="Hearing Research", print_identifier="0378-5955",
+               date_first_issue_online="1978", date_last_issue_online="1995",
+               coverage_depth="fulltext"),
+    kbart_line(publication_title="Hearing Research", print_identifier="0378-5955",
+               date_first_issue_online="2001", embargo_info="P2Y", coverage_depth="fulltext"),
+    kbart_line(publication_title="Odd", print_identifier="2049-3630", embargo_info="1 year",
+               coverage_depth="fulltext"),
+]) + "\n"
+
+
+def test_an_embargo_keeps_articles_of_the_walled_years_away_from_the_library(staff):
+    from jala import clock
+    from jala.delivery.routing import _covering_libraries
+    from tests.support.factories import library_id
+
+    saved, errors = kbart.import_kbart(staff, "NCU", EMBARGOED.encode("utf-8"))
+    assert saved == 3 and [number for number, _reason in errors] == [6]
+    assert "1 YEAR" in errors[0][1]
+    _library, rows = coverage.coverage_of(staff, "NCU")
+    # one P window among several lines would shut the older lines' years: it is not kept
+    assert {row.issn: row.embargo for row in rows} == {
+        "0024-2594": "R1Y", "0098-7913": "P3Y", "0378-5955": None}
+    this_year = clock.local_today().year
+    ncu = library_id("NCU")
+    assert ncu not in _covering_libraries("0024-2594", this_year)   # the latest year: walled
+    assert ncu in _covering_libraries("0024-2594", this_year - 2)
+    assert ncu in _covering_libraries("0098-7913", this_year - 1)
+    assert ncu not in _covering_libraries("0098-7913", this_year - 10)  # only the past 3 years
+    assert ncu in _covering_libraries("0378-5955", 1980)
+
+
+@pytest.mark.parametrize("embargo, year, allowed", [
+    ("R1Y", 2026, False), ("R1Y", 2025, True), ("R6M", 2026, True), ("R6M", 2027, False),
+    ("P2Y", 2024, True), ("P2Y", 2023, False), ("R30D", 2026, True), ("P1M", 2025, False),
+    (None, 1900, True),
+])
+def test_embargo_walls_are_counted_back_from_the_day_of_the_request(embargo, year, allowed):
+    from datetime import date
+
+    assert coverage.embargo_allows(embargo, year, date(2026, 12, 5)) is allowed
+
+
+def test_the_export_writes_the_embargo_back(staff):
+    kbart.import_kbart(staff, "NCU", EMBARGOED.encode("utf-8"))
+    spans, errors = kbart.read_kbart(kbart.export_kbart(staff, "NCU")[1])
+    assert not errors and spans["0024-2594"]["embargo"] == "R1Y"
+
+
+def test_editing_a_journal_on_the_page_keeps_its_kbart_embargo(staff):
+    kbart.import_kbart(staff, "NCU", EMBARGOED.encode("utf-8"))
+    coverage.save_coverage(staff, "NCU", issn="0024-2594", title="Library Trends",
+                           year_from="1985")
+    _library, rows = coverage.coverage_of(staff, "NCU")
+    assert {row.issn: (row.year_from, row.embargo) for row in rows}["0024-2594"] == (1985, "R1Y")

@@ -99,7 +99,7 @@ STANDARD_EXAMPLES = [
           "Scientific Group", authors=["World Health Organization"], publisher="WHO",
           year=1970, language="eng",
           extra={"place": "Geneva", "corporate-authors": ["World Health Organization"]}),
-     "World Health Organization. Factors regulating the immune response: report of WHO "
+     "WORLD HEALTH ORGANIZATION. Factors regulating the immune response: report of WHO "
      "Scientific Group[R]. Geneva: WHO, 1970."),
     (dict(type="conference", title="第3届全国实验流体力学学术会议论文集", authors=["中国力学学会"],
           year=1990, language="chi", extra={"place": "天津"}),
@@ -121,7 +121,7 @@ def test_gbt7714_renders_the_standards_examples(fields, expected):
     (dict(type="database", title="PubMed", authors=["National Library of Medicine"],
           publisher="NLM", year=2024, url="https://pubmed.ncbi.nlm.nih.gov", language="eng",
           extra={"place": "Bethesda", "accessed": "2024-05-05"}),
-     "National Library of Medicine. PubMed[DB/OL]. Bethesda: NLM, 2024[2024-05-05]. "
+     "NATIONAL LIBRARY OF MEDICINE. PubMed[DB/OL]. Bethesda: NLM, 2024[2024-05-05]. "
      "https://pubmed.ncbi.nlm.nih.gov."),
     (dict(type="software", title="pymarc", authors=["Summers, Ed"], year=2023, language="eng",
           url="https://gitlab.com/pymarc/pymarc", extra={"accessed": "2024-02-10"}),
@@ -130,8 +130,8 @@ def test_gbt7714_renders_the_standards_examples(fields, expected):
           authors=["Fourney, M. E."], journal="Symposium on Applications of Holography in "
           "Mechanics", publisher="ASME", year=1971, pages="17-38", language="eng",
           extra={"place": "New York", "editor": ["American Society of Mechanical Engineers"]}),
-     "FOURNEY M E. Advances in holographic photoelasticity[C]//American Society of Mechanical "
-     "Engineers. Symposium on Applications of Holography in Mechanics. New York: ASME, 1971: "
+     "FOURNEY M E. Advances in holographic photoelasticity[C]//AMERICAN SOCIETY OF MECHANICAL "
+     "ENGINEERS. Symposium on Applications of Holography in Mechanics. New York: ASME, 1971: "
      "17-38."),
     (dict(type="book", title="Book", authors=["Lee, Wen-Jie", "Ho, A", "Ma, B", "Xu, C"],
           publisher="P", year=2000, language="eng",
@@ -174,7 +174,7 @@ def test_gbt7714_conference_paper_names_its_proceedings():
 @pytest.mark.parametrize("name, expected", [
     ("Smith, John Adam", "SMITH J A"), ("John A. Smith", "SMITH J A"),
     ("Sartre, Jean-Paul", "SARTRE J P"), ("Li, Wen-Jie", "LI W J"), ("张三", "张三"),
-    ("World Health Organization of Nations", "World Health Organization of Nations"),
+    ("World Health Organization of Nations", "WORLD HEALTH ORGANIZATION OF NATIONS"),
     ("UNESCO", "UNESCO"),
 ])
 def test_gbt_names(name, expected):
@@ -184,7 +184,16 @@ def test_gbt_names(name, expected):
 def test_corporate_authors_are_never_inverted():
     assert gbt_name("IEEE Computer Society") == "SOCIETY I C"
     assert gbt_name("IEEE Computer Society", {"IEEE Computer Society"}) == \
-        "IEEE Computer Society"
+        "IEEE COMPUTER SOCIETY"
+    assert gbt_name("全国信息与文献标准化技术委员会", {"全国信息与文献标准化技术委员会"}) == \
+        "全国信息与文献标准化技术委员会"
+
+
+def test_apostrophes_in_names_and_titles_are_typographic_as_the_official_style_writes_them():
+    text = citations.gbt7714(record(type="thesis", title="A reader's guide",
+                                    authors=["O'Neill, E. T."], publisher="Ohio State University",
+                                    year=1998, language="eng"))
+    assert text.startswith("O\u2019NEILL E T. A reader\u2019s guide[D].")
 
 
 # --- RIS ------------------------------------------------------------------------------------
