@@ -17,6 +17,7 @@ from jala import create_app
 from jala.protocols.harvest_cli import harvest_command
 from jala.protocols.sip2_cli import sip2
 from jala.signon.cli import idp
+from jala.usage.cli import usage
 
 
 def _app_factory():
@@ -30,6 +31,7 @@ cli.add_command(routes_command)
 cli.add_command(idp)
 cli.add_command(harvest_command)
 cli.add_command(sip2)
+cli.add_command(usage)
 
 
 def main():

@@ -28,6 +28,7 @@ SIGNATURES = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
     "webp": ("image/webp", (b"RIFF",)),
+    "tiff": ("image/tiff", (b"II*\x00", b"MM\x00*")),
 }
 
 
@@ -131,6 +132,14 @@ def store_stream(stream, original_name, *, head=b"", content_type, max_bytes, ow
 
 
 _WRITTEN_KEY = "jala_files_written"
+
+
+def note_written(paths):
+    """Count ``paths`` (files a service wrote beside an upload) as this transaction's own.
+
+    ``discard_written_since`` deletes them if it rolls back, as it does the uploads.
+    """
+    db.session.info.setdefault(_WRITTEN_KEY, []).extend(paths)
 
 
 def written_mark():

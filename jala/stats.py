@@ -1,4 +1,4 @@
-"""Statistics shared by every service: months shown, counting by month, charts, CSV.
+"""Statistics shared by every service: months shown, counting by month, charts, CSV and XLSX.
 
 Each service owns its counting query (what a "received" or "answered" is); this module owns
 how the figures are windowed, charted and exported, so every statistics page reads alike.
@@ -8,6 +8,7 @@ import io
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+import xlsxwriter
 from flask import Response
 
 from jala import clock
@@ -95,3 +96,19 @@ def csv_download(rows, columns, filename):
     """A CSV file download (with a BOM, so spreadsheets read the Chinese right)."""
     return Response("\ufeff" + csv_text(rows, columns), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def xlsx_download(rows, columns, filename, sheet_title):
+    """An XLSX file download of ``rows`` (mappings): a bold header row, then one row each."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(sheet_title[:31])
+    bold = book.add_format({"bold": True})
+    sheet.write_row(0, 0, columns, bold)
+    for number, row in enumerate(rows, start=1):
+        sheet.write_row(number, 0, ["" if row[c] is None else row[c] for c in columns])
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return Response(out.getvalue(), headers={
+        "Content-Disposition": f"attachment; filename={filename}"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -8,6 +8,8 @@ def _import_models():
     import jala.accounts.models  # noqa: F401
     import jala.audit  # noqa: F401
     import jala.catalog.models  # noqa: F401
+    import jala.cataloguing.models  # noqa: F401
+    import jala.collections.models  # noqa: F401
     import jala.community.contest.models  # noqa: F401
     import jala.community.events.models  # noqa: F401
     import jala.community.news.models  # noqa: F401
@@ -17,6 +19,7 @@ def _import_models():
     import jala.governance.models  # noqa: F401
     import jala.jobs  # noqa: F401
     import jala.loans.models  # noqa: F401
+    import jala.procurement.joint_models  # noqa: F401
     import jala.procurement.models  # noqa: F401
     import jala.protocols.models  # noqa: F401
     import jala.protocols.oai_models  # noqa: F401
@@ -25,6 +28,8 @@ def _import_models():
     import jala.search.models  # noqa: F401
     import jala.settings  # noqa: F401
     import jala.signon.models  # noqa: F401
+    import jala.usage.models  # noqa: F401
+    import jala.usage.sushi  # noqa: F401
 
 
 def run_migrations(connection):

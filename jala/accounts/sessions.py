@@ -14,6 +14,7 @@ from jala.audit import record_audit
 from jala.errors import RuleViolation
 from jala.extensions import db
 from jala.settings import get_setting
+from jala.usage.events import record_request_usage
 
 SESSION_TOUCH_EVERY = timedelta(minutes=1)
 
@@ -93,6 +94,7 @@ def start_session(user, ip=None, user_agent=None):
     db.session.add(row)
     record_audit(user, "user.login", "user", user.id)
     user.auth_session_id = row.id
+    record_request_usage("sign_in", user=user)
     return row
 
 

@@ -46,6 +46,21 @@ def _cursor():
     return cur
 
 
+def update_union_record(record_id, prepared, now):
+    """Rewrite one union record's columns and index from ``prepared`` (as an import would).
+
+    Runs on the session's connection as it is (no import settings: the caller's commit stays
+    durable); adds the prepared identifiers. The caller flushes before and commits after.
+    """
+    cur = db.session.connection().connection.driver_connection.cursor()
+    cur.adapters.register_dumper(BinaryTsvector, TsvectorDumper)
+    cur.execute(_UPDATE_RECORD, dict(prepared.columns, now=now, record_id=record_id))
+    if prepared.identifiers:
+        cur.executemany("INSERT INTO record_identifiers (kind, value, record_id) "
+                        "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                        [(kind, value, record_id) for kind, value in prepared.identifiers])
+
+
 def _allocate_ids(cur, sequence, count):
     if not count:
         return []

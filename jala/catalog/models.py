@@ -6,7 +6,8 @@ from jala.accounts.models import Library
 from jala.extensions import db
 
 RECORD_TYPES = ("book", "article", "journal", "thesis", "ebook", "conference", "report",
-                "newspaper", "standard", "patent", "map", "score", "audio", "video", "compilation",
+                "newspaper", "standard", "patent", "map", "score", "image", "audio", "video",
+                "compilation",
                 "database", "software", "other")
 HOLDING_STATUSES = ("available", "on_loan", "in_transit", "unknown")
 

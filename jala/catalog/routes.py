@@ -26,6 +26,7 @@ from jala.catalog.service import (
 )
 from jala.catalog.vocabulary import value_name
 from jala.permissions import is_library_staff
+from jala.usage.events import record_request_usage
 from jala.web import attempt, is_htmx
 
 bp.add_app_template_filter(value_name, "value_name")
@@ -49,6 +50,7 @@ def catalog_helpers():
 def record(record_id):
     """A record with every field a reader reads, holdings by library and links."""
     rec = get_record(record_id)
+    record_request_usage("record_view", record_id=rec.id)
     return render_template("catalog/record.html", record=rec)
 
 

@@ -14,7 +14,8 @@ RECORD_TYPE_NAMES = {
     "book": _l("Book"), "article": _l("Journal article"), "journal": _l("Journal"),
     "thesis": _l("Thesis"), "ebook": _l("E-book"), "conference": _l("Conference paper"),
     "report": _l("Report"), "newspaper": _l("Newspaper"), "standard": _l("Standard"),
-    "patent": _l("Patent"), "map": _l("Map"), "score": _l("Score"), "audio": _l("Audio"),
+    "patent": _l("Patent"), "map": _l("Map"), "score": _l("Score"), "image": _l("Image"),
+    "audio": _l("Audio"),
     "video": _l("Video"), "compilation": _l("Compilation"), "database": _l("Database"),
     "software": _l("Software"), "other": _l("Other"),
 }

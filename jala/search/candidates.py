@@ -25,7 +25,7 @@ TSQUERY_MATCH = "search_vector @@ CAST(:q AS tsquery)"
 PINYIN_KEY_MATCH = "pinyin_key LIKE :pinyin_prefix"
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # D, C, B, A
 CANDIDATE_COLUMNS = ("id, type, year, language, category, discipline, clc, library_ids, "
-                     "holdings_count, title_key, pinyin_key")
+                     "holdings_count, title_key, pinyin_key, extra ->> 'special_collection'")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Candidate:
     holdings_count: int
     title_key: str
     pinyin_key: str
+    collection: str  # the special collection a record came from (its id), or None
     base: float = 0.0
     score: float = 0.0
     tier: int = 0  # 0: the words as typed; then each relaxation in its order

@@ -44,6 +44,7 @@ from jala.search.frequencies import catalogue_size, tsquery_share
 from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query, title_key
+from jala.usage.events import reader_library_id
 
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # the deepest result a page may show
@@ -53,9 +54,8 @@ COUNT_SCAN = 3_000  # the most matches a count reads to apply the filters
 MAX_PER_PAGE = 100
 FILTERED_COMMON_FIRST_BAND = 100  # see _bands
 KNOWN_FLOOR = 20  # a bounded count never says fewer than the matches already seen
-FILTER_COLUMNS = "type, library_ids, year, language, category, discipline, clc"  # _filters' columns
 FACET_LIMIT = 30
-FACETS = ("type", "year", "library", "category", "discipline", "language", "clc")
+FACETS = ("type", "year", "library", "category", "discipline", "language", "clc", "collection")
 
 
 @dataclass
@@ -73,6 +73,7 @@ class SearchRequest:
     category: str = None
     discipline: str = None
     clc: str = None  # a 中图法 class: its records and its subclasses' records
+    collection: str = None  # a special collection (its id): the records it published
     sort: str = "relevance"
     strict: bool = False  # the words as typed only, no forgiving search
 
@@ -167,6 +168,9 @@ def _filters(request, parsed, params):
     if request.clc:
         clauses.append(CLASS_MATCH)
         params["clc_like"] = class_like(canonical_code(request.clc))
+    if request.collection:
+        clauses.append("extra ->> 'special_collection' = :collection")
+        params["collection"] = request.collection
     return " AND ".join(clauses)
 
 
@@ -198,7 +202,7 @@ def _facets(candidates, withdrawn, clc=None):
     counts = {name: {} for name in FACETS}
     counts["clc"] = count_by_subclass(((c.clc, 1) for c in candidates), canonical_code(clc))
     for c in candidates:
-        for name in ("type", "year", "language", "category", "discipline"):
+        for name in ("type", "year", "language", "category", "discipline", "collection"):
             value = getattr(c, name)
             if value is not None:
                 key = str(value)
@@ -253,10 +257,12 @@ def _count(where, params, conditions, floor, has_filters):
             return db.session.execute(text(
                 f"SELECT count(*) FROM ({_any_of(conditions, '1', where)} "
                 f"LIMIT {COUNT_CAP + 1}) AS matches"), params).scalar(), True
+        # the filters are applied where the row is read: only the values they need are
+        # (never the whole ``extra`` JSONB), and the union compares (id, met) alone
         read, seen = db.session.execute(text(
-            f"SELECT count(*), count(*) FILTER (WHERE {where}) FROM "
-            f"({_any_of(conditions, FILTER_COLUMNS, 'TRUE')} LIMIT {COUNT_SCAN}) AS records"),
-            params).one()
+            f"SELECT count(*), count(*) FILTER (WHERE met) FROM "
+            f"({_any_of(conditions, f'({where}) AS met', 'TRUE')} LIMIT {COUNT_SCAN}) "
+            f"AS records"), params).one()
     return max(seen, floor), read < COUNT_SCAN
 
 
@@ -339,7 +345,8 @@ def search(request, channel="page"):
     # the reader's filters; the libraries that left the alliance are not one (see _count)
     has_filters = bool(request.types or request.libraries or request.year_from or
                        request.year_to or request.language or request.category or
-                       request.discipline or request.clc or parsed.year_from or
+                       request.discipline or request.clc or request.collection or
+                       parsed.year_from or
                        parsed.year_to)
     bands = _bands(parsed, has_filters)
     params["k"] = next(band for band in bands if band >= wanted)
@@ -408,10 +415,11 @@ def search(request, channel="page"):
     result.ms = round((time.perf_counter() - started) * 1000, 1)
     db.session.add(SearchLogEntry(
         query=request.q[:500], hits=result.total, total_relation=result.total_relation,
-        ms=int(result.ms), channel=channel,
+        ms=int(result.ms), channel=channel, library_id=reader_library_id(),
         filters={k: v for k, v in {
             "type": request.types, "library": request.libraries, "year_from": request.year_from,
             "year_to": request.year_to, "language": request.language,
             "category": request.category, "discipline": request.discipline, "clc": request.clc,
+            "collection": request.collection,
             "sort": request.sort, "page": request.page}.items() if v}))
     return result

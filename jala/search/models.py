@@ -11,13 +11,14 @@ class SearchLogEntry(db.Model):
     __tablename__ = "search_log"
 
     id = db.Column(db.BigInteger, primary_key=True)
-    at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=clock.now, index=True)
     query = db.Column(db.String(500), nullable=False)
     filters = db.Column(JSONB, nullable=False, default=dict)
     hits = db.Column(db.Integer, nullable=False)
     total_relation = db.Column(db.String(3), nullable=False)
     ms = db.Column(db.Integer, nullable=False)
     channel = db.Column(db.String(8), nullable=False)
+    library_id = db.Column(db.Integer)  # the searcher's home library (statistics); null: visitor
 
 
 class Suggestion(db.Model):

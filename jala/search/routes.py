@@ -57,13 +57,14 @@ def search_request_from_args(set_aside=None):
         category=choice("category"),
         discipline=choice("discipline"),
         clc=choice("clc"),
+        collection=choice("collection"),
         sort=request.args.get("sort", "relevance"),
         strict=request.args.get("strict", "").strip() in ("1", "true"),
     )
 
 
 FILTER_ARGS = ("type", "library", "year_from", "year_to", "language", "category", "discipline",
-               "clc")
+               "clc", "collection")
 
 
 def has_filters(search_request):
@@ -71,7 +72,7 @@ def has_filters(search_request):
     return bool(search_request.types or search_request.libraries or search_request.year_from
                 or search_request.year_to or search_request.language
                 or search_request.category or search_request.discipline
-                or search_request.clc)
+                or search_request.clc or search_request.collection)
 
 
 def search_link(**changes):
