@@ -53,6 +53,11 @@ def library_name(library):
     return library.name_zh if str(get_locale() or "zh").startswith("zh") else library.name_en
 
 
+def library_or_centre_name(library):
+    """Who acts: a library's name, or the management centre when no library is named."""
+    return library_name(library) if library is not None else _("Alliance management centre")
+
+
 def library_short_name(library):
     """The library's name without the word "library" (南昌大学), where space is short."""
     if str(get_locale() or "zh").startswith("zh"):

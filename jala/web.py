@@ -32,7 +32,7 @@ from jala.errors import RuleViolation
 from jala.extensions import db, login_manager
 from jala.files import discard_written_since, forget_written, written_mark
 from jala.logs import configure_logging, request_id_from, reset_request_id, set_request_id
-from jala.membership import library_name, library_short_name, member_count
+from jala.membership import library_name, library_or_centre_name, library_short_name, member_count
 from jala.metrics import observe_request
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,7 @@ def _add_template_helpers(app):
 
     # a member library as readers name it, in the UI language (templates and emails alike)
     app.add_template_global(library_name)
+    app.add_template_global(library_or_centre_name)
     app.add_template_global(library_short_name)
 
     @app.template_filter("dict_without")

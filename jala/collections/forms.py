@@ -38,6 +38,3 @@ class ImageForm(FlaskForm):
     image = FileField(_l("Image (PNG, JPEG or TIFF)"))
     label = StringField(_l("Caption of the image"), validators=[Length(max=200)])
 
-
-class StepForm(FlaskForm):
-    """A button's form (publish, withdraw): the CSRF token only."""

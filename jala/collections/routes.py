@@ -8,11 +8,12 @@ from jala.accounts.models import Library
 from jala.collections import bp, iiif
 from jala.collections import services as collections
 from jala.collections.dublin_core import ELEMENTS, label, type_name
-from jala.collections.forms import CollectionForm, ImageForm, ItemForm, StepForm
+from jala.collections.forms import CollectionForm, ImageForm, ItemForm
 from jala.collections.manifest import build_manifest, image_service_id
 from jala.extensions import db, limiter
 from jala.membership import library_name
 from jala.permissions import staff_library_ids
+from jala.reading.forms import ConfirmForm
 from jala.web import attempt, require_form
 
 bp.add_app_template_global(collections.collection_titles, "collection_titles")
@@ -53,7 +54,7 @@ def item(item_id):
     return render_template("collections/item.html", item=found, images=images,
                            record=collections.record_of(found),
                            can_edit=collections.can_edit(current_user, found.collection),
-                           step_form=StepForm())
+                           step_form=ConfirmForm())
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def _edit_page(found, form=None, image_form=None, status=None):
     status = status or (400 if form.errors or (image_form and image_form.errors) else 200)
     return render_template("collections/item_form.html", form=form, collection=found.collection,
                            item=found, image_form=image_form or ImageForm(formdata=None),
-                           step_form=StepForm()), status
+                           step_form=ConfirmForm()), status
 
 
 @bp.post("/collections/items/<id:item_id>/images")
@@ -184,7 +185,7 @@ def add_image(item_id):
 
 
 def _item_step(item_id, service, message):
-    form = StepForm()
+    form = ConfirmForm()
 
     def step():
         require_form(form)

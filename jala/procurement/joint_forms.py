@@ -39,6 +39,3 @@ class ReceiveForm(FlaskForm):
     call_number = StringField(_l("Call number at the buying library"),
                               validators=[Optional(), Length(max=CALL_NUMBER_MAX)])
 
-
-class EmptyForm(FlaskForm):
-    """Only the CSRF token (withdrawing a pledge)."""

@@ -12,12 +12,12 @@ from jala.procurement import joint_pledges as pledges
 from jala.procurement import joint_rounds as rounds
 from jala.procurement.buying_list import SOURCES, buying_list, find_line
 from jala.procurement.joint_forms import (
-    EmptyForm,
     PledgeForm,
     ReceiveForm,
     RoundForm,
     RoundStepForm,
 )
+from jala.reading.forms import ConfirmForm
 from jala.web import EVERY_REFUSAL, attempt, is_htmx, require_form
 
 LIST_MAX = 200  # lines on the page, most wanted first (the filters find the rest)
@@ -93,7 +93,7 @@ def joint_pledge():
 def joint_withdraw(pledge_id):
     """The library takes its pledge back (while the round is open)."""
     def step():
-        require_form(EmptyForm())
+        require_form(ConfirmForm())
         return pledges.withdraw(current_user, pledge_id)
     row, refusal = attempt(step, reraise=(403, 404) if is_htmx() else EVERY_REFUSAL)
     if is_htmx():

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 from jala import clock
 from jala.extensions import limiter
 from jala.membership import find_library
+from jala.reading.forms import ConfirmForm
 from jala.usage import bp, counter, sushi, sushi_data
 from jala.usage.counter import PLATFORM, RELEASE, REPORTS, SushiError
 from jala.web import ERROR_TEXT, attempt, render_error, require_form
@@ -30,10 +31,6 @@ class SushiKeyForm(FlaskForm):
 
     label = StringField(_l("Usage tool the key is for (e.g. “Celus” or “our ERM”)"),
                         validators=[DataRequired(), Length(max=100)])
-
-
-class RevokeSushiKeyForm(FlaskForm):
-    """Revoking a key needs only the CSRF token."""
 
 
 # --- the API ---------------------------------------------------------------------------------
@@ -167,7 +164,7 @@ def sushi_tr(library, args):
 def _page(library, credentials, form, *, new_key=None, new_credential=None, status=200):
     response = make_response(render_template(
         "usage/counter_sushi.html", library=library, credentials=credentials, form=form,
-        revoke_form=RevokeSushiKeyForm(), new_key=new_key, new_credential=new_credential,
+        revoke_form=ConfirmForm(), new_key=new_key, new_credential=new_credential,
         server_url=url_for("usage.sushi_status", _external=True).rsplit("/status", 1)[0],
         platform=PLATFORM), status)
     response.headers["Cache-Control"] = "no-store"  # it may show a new key, once
@@ -198,6 +195,6 @@ def sushi_keys(code):
 @login_required
 def revoke_sushi_key(code, credential_id):
     """Revoke one key: harvests with it stop at once."""
-    require_form(RevokeSushiKeyForm())
+    require_form(ConfirmForm())
     sushi.revoke_credential(current_user, code, credential_id)
     return _redirect(url_for("usage.sushi_keys", code=code.upper()), code=303)

@@ -122,6 +122,3 @@ class TicketCodeForm(FlaskForm):
 
     code = StringField(_l("Ticket code"), validators=[DataRequired(), Length(max=20)])
 
-
-class EmptyForm(FlaskForm):
-    """A button: signing up, cancelling a sign-up, checking in, a new calendar address."""

@@ -26,7 +26,6 @@ from jala.community.events import (
 from jala.community.events import services as events
 from jala.community.events.forms import (
     CancelEventForm,
-    EmptyForm,
     EventForm,
     NewEventForm,
     TicketCodeForm,
@@ -37,6 +36,7 @@ from jala.community.markup import render_markdown
 from jala.errors import NotAllowed
 from jala.extensions import limiter
 from jala.membership import find_library, member_libraries
+from jala.reading.forms import ConfirmForm
 from jala.stats import csv_download
 from jala.web import attempt, is_htmx, refusal_message, require_form
 
@@ -100,7 +100,7 @@ def event_detail(event_id):
 @limiter.limit("30 per hour", key_func=lambda: f"event-sign-up:{current_user.id}")
 def event_sign_up(event_id):
     """Take a seat, or a place on the waiting list; HTMX gets the sign-up box back."""
-    require_form(EmptyForm())
+    require_form(ConfirmForm())
     event = seats.get_event(event_id, current_user)
     registration, refusal = attempt(lambda: signups.sign_up(current_user, event_id))
     if is_htmx():
@@ -134,14 +134,14 @@ def event_ticket(registration_id):
                                current_user, registration.event, registration),
                            code=checkin.display_code(registration),
                            place=seats.waiting_place(registration),
-                           state=events.event_state(registration.event), form=EmptyForm())
+                           state=events.event_state(registration.event), form=ConfirmForm())
 
 
 @bp.post("/events/tickets/<id:registration_id>/cancel")
 @login_required
 def event_cancel_sign_up(registration_id):
     """The reader cancels their sign-up; the first reader waiting moves up."""
-    require_form(EmptyForm())
+    require_form(ConfirmForm())
     registration, refusal = attempt(
         lambda: signups.cancel_registration(current_user, registration_id))
     if refusal is not None:
@@ -201,14 +201,14 @@ def event_calendar():
     token = calendars.feed_token(current_user)
     url = url_for("community.event_calendar_feed", token=token, _external=True)
     return render_template("community/events/calendar.html", feed_url=url,
-                           webcal_url="webcal://" + url.split("://", 1)[1], form=EmptyForm())
+                           webcal_url="webcal://" + url.split("://", 1)[1], form=ConfirmForm())
 
 
 @bp.post("/events/calendar/regenerate")
 @login_required
 def event_calendar_regenerate():
     """A new secret address for the feed; the old one stops working."""
-    require_form(EmptyForm())
+    require_form(ConfirmForm())
     calendars.feed_token(current_user, regenerate=True)
     flash(_("Your calendar has a new address: the old one no longer works."), "success")
     return redirect(url_for("community.event_calendar"), code=303)
@@ -320,7 +320,7 @@ def event_check_in(event_id, token):
     error, done = None, None
     status = 200
     if request.method == "POST":
-        require_form(EmptyForm())
+        require_form(ConfirmForm())
         done, refusal = attempt(lambda: checkin.check_in(current_user, registration))
         if refusal is not None:
             error, status = refusal.message, refusal.status
@@ -329,7 +329,7 @@ def event_check_in(event_id, token):
     return render_template("community/events/check_in.html", registration=registration,
                            door_state=checkin.door_state(registration.event),
                            early_words=checkin.early_words,
-                           event=registration.event, error=error, done=done, form=EmptyForm(),
+                           event=registration.event, error=error, done=done, form=ConfirmForm(),
                            code=checkin.display_code(registration)), status
 
 

@@ -41,7 +41,7 @@ from jala.community.events.visibility import visible_to
 from jala.errors import NotAllowed, RuleViolation
 from jala.extensions import db
 from jala.mail import notify
-from jala.membership import find_library, is_member, library_name
+from jala.membership import find_library, is_member, library_name, library_or_centre_name
 from jala.urls import external_url
 
 TITLE_MAX = 200
@@ -345,7 +345,7 @@ def kind_name(kind):
 
 def organiser_name(event):
     """Who organises it: a library's name or the management centre."""
-    return library_name(event.library) if event.library else _("Alliance management centre")
+    return library_or_centre_name(event.library)
 
 
 def audience_words(event):

@@ -10,7 +10,7 @@ from markupsafe import escape
 from jala import clock
 from jala.community.markup import plain_text
 from jala.community.news.services import CENTER, category_name, feed_news
-from jala.membership import library_name
+from jala.membership import library_name, library_or_centre_name
 from jala.protocols.xml_text import xml_text
 from jala.urls import external_url
 
@@ -20,7 +20,7 @@ SUMMARY_CHARS = 300
 
 def publisher_name(news):
     """Who published ``news``: its library's name, or the alliance centre."""
-    return library_name(news.library) if news.library else _("Alliance management centre")
+    return library_or_centre_name(news.library)
 
 
 def feed_title(library=None, category=None):

@@ -36,6 +36,3 @@ class AttachmentForm(FlaskForm):
 
     file = FileField(_l("Picture (PNG, JPEG, WebP) or PDF"))
 
-
-class ActionForm(FlaskForm):
-    """A button that only needs its CSRF token (publish, unpublish, remove a file)."""

@@ -7,11 +7,12 @@ from jala.community import bp
 from jala.community.markup import render_markdown
 from jala.community.news import services as news
 from jala.community.news.feeds import FEED_TYPES, feed_title, news_feed_xml, publisher_name
-from jala.community.news.forms import CENTRE_CHOICE, ActionForm, AttachmentForm, NewsForm
+from jala.community.news.forms import CENTRE_CHOICE, AttachmentForm, NewsForm
 from jala.community.news.models import CATEGORIES
 from jala.errors import NotAllowed, NotFound
 from jala.extensions import db
 from jala.membership import get_library, library_name, member_libraries
+from jala.reading.forms import ConfirmForm
 from jala.settings import get_setting
 from jala.web import attempt, is_htmx, require_form
 
@@ -220,7 +221,7 @@ def _edit_page(item, form, preview=None, upload_form=None, status=200):
 
 def _files_context(item, upload_form=None, done=None):
     return {"item": item, "upload_form": upload_form or AttachmentForm(formdata=None),
-            "action_form": ActionForm(formdata=None), "file_url": news.file_url,
+            "action_form": ConfirmForm(formdata=None), "file_url": news.file_url,
             "max_mb": get_setting("news.max_attachment_mb"), "done": done}
 
 
@@ -256,7 +257,7 @@ def news_edit(news_id):
 
 def _step(news_id, step, done, endpoint="community.news_edit"):
     """Run a publishing or file step; a refusal comes back on the edit page."""
-    _result, refusal = attempt(lambda: step(require_form(ActionForm())))
+    _result, refusal = attempt(lambda: step(require_form(ConfirmForm())))
     if refusal is not None:
         item = _editable(news_id)
         form = _edit_form(item)
@@ -325,7 +326,7 @@ def news_detach(news_id, attachment_id):
     """Take a picture or attachment off a news item (HTMX: the files section comes back)."""
     if is_htmx():
         _result, refusal = attempt(lambda: news.remove_attachment(
-            current_user, news_id, attachment_id) if require_form(ActionForm()) else None)
+            current_user, news_id, attachment_id) if require_form(ConfirmForm()) else None)
         form = AttachmentForm(formdata=None)
         if refusal is not None:
             form.file.errors = [refusal.message]
