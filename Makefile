@@ -6,7 +6,7 @@ PYTHON := $(shell for p in python3.12 python3.11 python3; do \
             $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; \
           done)
 
-.PHONY: run test lint browser xmlsec clean-instance
+.PHONY: run test lint browser xmlsec ha clean-instance
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed"; exit 1; }
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/jala run
 
-test: $(STAMP) browser xmlsec
+test: $(STAMP) browser xmlsec ha
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -42,6 +42,18 @@ xmlsec:
 	     (apt-get update -qq && apt-get install -y -qq xmlsec1 >/dev/null)) \
 	     && echo "installed xmlsec1"; \
 	  else echo "xmlsec1 is missing: SAML sign-on tests will be skipped (or fail under CI=true)"; fi; \
+	fi
+
+# The failover tests run Patroni (from PyPI, in the test extras) over Debian's etcd, and the
+# production path of deploy/: HAProxy to the leader's PgBouncer.
+HA_PROGRAMS := /usr/bin/etcd /usr/sbin/pgbouncer /usr/sbin/haproxy
+ha:
+	@if ! ls $(HA_PROGRAMS) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -qq etcd-server pgbouncer haproxy >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq etcd-server pgbouncer haproxy >/dev/null)) \
+	     && echo "installed etcd-server, pgbouncer and haproxy"; \
+	  else echo "etcd, pgbouncer or haproxy is missing: failover tests will be skipped (or fail under CI=true)"; fi; \
 	fi
 
 clean-instance:

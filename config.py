@@ -33,13 +33,63 @@ def _int(env, name, default):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _seconds(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
 def normalise_database_url(url):
-    """Point plain ``postgresql://`` URLs at the psycopg 3 driver."""
+    """Point plain ``postgresql://`` URLs at the psycopg 3 driver.
+
+    libpq's multi-host form ``postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write``
+    becomes SQLAlchemy's spelling of it, ``…://u@/db?host=h1:5432&host=h2:5432&…``.
+    """
     if url and url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
+    return _multi_host_as_query(url) if url else url
+
+
+def _multi_host_as_query(url):
+    scheme, sep, rest = url.partition("://")
+    authority, _, tail = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    if not sep or "," not in hosts:
+        return url
+    path, _, query = tail.partition("?")
+    host_params = "&".join(f"host={host}" for host in hosts.split(","))
+    query = f"{host_params}&{query}" if query else host_params
+    return f"{scheme}://{userinfo}{at}/{path}?{query}"
+
+
+def database_engine_options(env):
+    """SQLAlchemy engine options that carry the portal through a failover of its primary.
+
+    A pooled connection to a primary that died is found by the ping on checkout and replaced;
+    a new connection tries the hosts of a multi-host ``DATABASE_URL`` in turn (each for
+    ``DATABASE_CONNECT_TIMEOUT`` seconds at most); TCP keepalives end a connection to a machine
+    that vanished without a word, instead of leaving a request hanging on it.
+    """
+    return {
+        "pool_pre_ping": True,
+        "pool_recycle": _int(env, "DATABASE_POOL_RECYCLE_SECONDS", 1800),
+        "connect_args": {
+            "connect_timeout": _int(env, "DATABASE_CONNECT_TIMEOUT", 5),
+            # probes go out after 10 s of silence: a peer's kernel answers them however busy
+            # PostgreSQL is, so only a vanished machine is given up on (after about 25 s)
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    }
 
 
 def _development_secret_key(instance_path):
@@ -81,6 +131,14 @@ def load_config(env=None):
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key,
         "DATABASE_URL": normalise_database_url(env.get("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": database_engine_options(env),
+        # read-only streaming replicas the searches, record pages and JSON API read from
+        "DATABASE_REPLICA_URLS": [normalise_database_url(url.strip()) for url in
+                                  env.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()],
+        # a replica further behind the primary than this is skipped until it catches up
+        "REPLICA_MAX_LAG_SECONDS": _seconds(env, "REPLICA_MAX_LAG_SECONDS", 10.0),
+        # how often each process asks every replica whether it is up and how far behind
+        "REPLICA_CHECK_SECONDS": _seconds(env, "REPLICA_CHECK_SECONDS", 2.0),
         "REDIS_URL": env.get("REDIS_URL"),
         "MAIL_SERVER": env.get("MAIL_SERVER"),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25),

@@ -53,8 +53,6 @@ def create_app(config=None):
 
     embedded.fill_service_urls(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
-                                               "connect_args": {"connect_timeout": 5}}
     app.config["RATELIMIT_STORAGE_URI"] = embedded.limiter_storage_uri(app.config["REDIS_URL"])
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {
         "socket_connect_timeout": 0.5, "socket_timeout": 0.5,

@@ -38,6 +38,12 @@ def libpq_target(database_url):
     if url.password:
         env["PGPASSWORD"] = url.password
     plain = url.set(drivername="postgresql", password=None)
+    hosts = plain.query.get("host")
+    if isinstance(hosts, tuple):  # SQLAlchemy's multi-host form; libpq's is host1:port1,host2…
+        rendered = plain.difference_update_query(["host"]).render_as_string(hide_password=False)
+        scheme, _, rest = rendered.partition("://")
+        userinfo, _, tail = rest.partition("/")
+        return f"{scheme}://{userinfo}{','.join(hosts)}/{tail}", env
     return plain.render_as_string(hide_password=False), env
 
 

@@ -16,6 +16,7 @@ from config import PROJECT_ROOT, load_config
 from jala import create_app
 from jala.protocols.harvest_cli import harvest_command
 from jala.protocols.sip2_cli import sip2
+from jala.shards.cli import shards
 from jala.signon.cli import idp
 from jala.usage.cli import usage
 
@@ -32,6 +33,7 @@ cli.add_command(idp)
 cli.add_command(harvest_command)
 cli.add_command(sip2)
 cli.add_command(usage)
+cli.add_command(shards)
 
 
 def main():

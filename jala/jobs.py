@@ -22,7 +22,8 @@ import redis
 from flask import current_app
 from rq import Queue, SimpleWorker
 from rq.job import Job
-from sqlalchemy import event, or_, select, text
+from sqlalchemy import event, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jala import clock
@@ -45,6 +46,9 @@ RETRY_DELAYS = (
 REENQUEUE_AFTER = timedelta(minutes=2)
 # The relay gets this long after the commit before the sweeper steps in.
 RELAY_GRACE = timedelta(seconds=5)
+# How long a worker waits for a failed-over database to record an email the SMTP server took
+# (a failover under Patroni takes its leader TTL and a few seconds; a send job may run 120 s)
+RECORD_SENT_PATIENCE_SECONDS = 90
 _PENDING_KEY = "jala_outbox_ids"
 
 
@@ -292,9 +296,15 @@ def _send(outbox_id):
         # no longer sends it again (at-least-once, with this window kept to one commit)
         row.attempts += 1
         row.status = "sent"
-        row.sent_at = clock.now()
+        row.sent_at = sent_at = clock.now()
         row.last_error = None
-        db.session.commit()
+        try:
+            db.session.commit()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            db.session.rollback()
+            _record_sent_when_back(outbox_id, sent_at)
 
     try:
         smtp_send(message, accepted=mark_sent)
@@ -312,6 +322,31 @@ def _send(outbox_id):
         log.warning("email %s attempt %s failed: %s", row.id, row.attempts, row.last_error)
         return "retry" if row.status == "pending" else "failed"
     return "sent"
+
+
+def _record_sent_when_back(outbox_id, sent_at):
+    """Record an email the SMTP server took as sent, once the database answers again.
+
+    The primary went away between the server's "250 OK" and our commit (a crash, a failover):
+    left pending, the email would be swept up and sent a second time.
+    """
+    deadline = time.monotonic() + RECORD_SENT_PATIENCE_SECONDS
+    while True:
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "pending")
+                    .values(status="sent", sent_at=sent_at, last_error=None,
+                            attempts=OutboxEmail.attempts + 1))
+            log.warning("email %s sent; recorded after the database came back", outbox_id)
+            return
+        except DBAPIError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("email %s sent; waiting for the database to record it: %s",
+                        outbox_id, exc.orig)
+            time.sleep(0.5)
 
 
 def retry_email(outbox_id, actor):

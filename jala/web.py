@@ -4,6 +4,7 @@
 message; ``<id:…>`` is how URLs carry row ids.
 """
 import logging
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -34,6 +35,8 @@ from jala.files import discard_written_since, forget_written, written_mark
 from jala.logs import configure_logging, request_id_from, reset_request_id, set_request_id
 from jala.membership import library_name, library_or_centre_name, library_short_name, member_count
 from jala.metrics import observe_request
+from jala.replicas import init_app as init_replicas
+from jala.replicas import remember_commit
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("jala.request")
@@ -139,6 +142,7 @@ def init_app(app):
     if not app.testing:  # the tests keep pytest's own log capture
         configure_logging(app.config["LOG_FORMAT"])
     _trust_proxies(app)
+    init_replicas(app)
     _trace_requests(app)
     _load_users()
     _guard_requests(app)
@@ -227,6 +231,7 @@ def _commit_at_the_edge(app):
         if response.status_code < 400:
             db.session.commit()
             forget_written()
+            remember_commit(db.session)  # read-your-writes when replicas serve the reads
         else:
             db.session.rollback()
             discard_written_since(0)
@@ -252,6 +257,17 @@ def _commit_at_the_edge(app):
             db.session.rollback()
 
 
+# SQLSTATE classes of a server that is gone: connection exceptions (postgres_fdw reports a
+# shard it cannot reach as one), and a server shutting down, crashed or still starting
+UNREACHABLE_STATES = ("08", "57P")
+
+
+def server_unreachable(exc):
+    """Whether a SQLAlchemy ``OperationalError`` says a server does not answer (not a bug)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or state is None or state.startswith(UNREACHABLE_STATES)
+
+
 def _render_errors(app):
     @app.errorhandler(RuleViolation)
     def rule_violation(exc):
@@ -270,6 +286,25 @@ def _render_errors(app):
     def data_error(exc):
         db.session.rollback()
         return render_error(400, ERROR_TEXT[400]())
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        # a server the request reads is not answering (a shard of the catalogue, or the
+        # database itself): nothing is broken, the reader may try again shortly. A statement
+        # timeout, a deadlock or a lock timeout is an OperationalError too, and a bug to see.
+        if not server_unreachable(exc):
+            return unexpected(exc)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        log.warning("database unavailable: %s", reason)
+        try:
+            db.session.rollback()
+        except OperationalError:
+            pass
+        # the log names the shard; the reader is told in words
+        shard = re.search(r'server "shard_\w+"', reason)
+        return render_error(503, _("Part of the catalogue is not answering. Please try again "
+                                   "in a moment.") if shard else
+                            _("The database is not answering. Please try again in a moment."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

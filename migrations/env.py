@@ -27,6 +27,7 @@ def _import_models():
     import jala.reference.models  # noqa: F401
     import jala.search.models  # noqa: F401
     import jala.settings  # noqa: F401
+    import jala.shards.models  # noqa: F401
     import jala.signon.models  # noqa: F401
     import jala.usage.models  # noqa: F401
     import jala.usage.sushi  # noqa: F401

@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jala"
 MAX_LINES = 500
 GROUND_FLOOR = {"jala.clock", "jala.errors", "jala.extensions", "jala.audit", "jala.membership",
                 "jala.permissions", "jala.settings", "jala.urls", "jala.jobs", "jala.mail",
-                "jala.files", "jala.stats", "jala.logs", "jala.metrics"}
+                "jala.files", "jala.stats", "jala.logs", "jala.metrics",
+                "jala.replicas"}
 # the models the ground floor may read: member libraries and users
 GROUND_FLOOR_MAY_IMPORT = GROUND_FLOOR | {"jala.accounts.models", "jala.accounts"}
 

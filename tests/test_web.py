@@ -1,9 +1,11 @@
 """The helpers every view uses: a step in a savepoint, form checks, ids in URLs."""
 import io
 
+import psycopg
 import pytest
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import ValidationError
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -95,3 +97,17 @@ def test_the_https_redirect_goes_to_public_url_whatever_the_host_header(client, 
         assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 200
     finally:
         app.config["FORCE_HTTPS"], app.config["PUBLIC_URL"] = saved
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (psycopg.OperationalError('connection to server at "10.20.0.11", port 5432 failed'), 503),
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), 503),
+    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), 500),
+    (psycopg.errors.DeadlockDetected("deadlock detected"), 500),
+])
+def test_only_a_database_that_does_not_answer_is_a_503(client, monkeypatch, error, status):
+    def fails(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, error)
+
+    monkeypatch.setattr("jala.search.routes.search", fails)
+    assert client.get("/api/v1/search?q=x").status_code == status

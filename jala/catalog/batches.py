@@ -284,7 +284,8 @@ def _count_holdings(cur, record_ids, now):
         "                  FILTER (WHERE h.library_id IS NOT NULL), '{}') AS libs "
         "  FROM unnest(%s::bigint[]) AS ids(id) LEFT JOIN holdings h ON h.record_id = ids.id "
         "  GROUP BY ids.id) s "
-        "WHERE r.id = s.record_id", (now, record_ids))
+        # said again of r: a sharded catalogue then reads only the buckets these ids are in
+        "WHERE r.id = s.record_id AND r.id = ANY(%s::bigint[])", (now, record_ids, record_ids))
 
 
 def _copy_sources_and_holdings(cur, fresh, source_ids, targets, library_id, format_name, stamp):

@@ -4,7 +4,8 @@ Keeping GIN indexes up to date row by row costs more than building them once ove
 table, so a first load of a big catalogue (`jala import --bulk`) drops the indexes that only
 searches read, and builds them when the load ends (searching is slow meanwhile). The importer
 keeps what it reads itself: the primary key and the match key. The definitions come from the
-models, so a load that was killed before the build is mended by the next import.
+models, so a load that was killed before the build is mended by the next import. In a sharded
+catalogue the buckets on other servers lose and regain their indexes alike (jala/shards/indexes.py).
 """
 import time
 
@@ -13,6 +14,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 
 from jala.catalog.models import Record
 from jala.extensions import db
+from jala.shards.indexes import build_missing_bucket_indexes, drop_bucket_indexes
 
 READ_BY_THE_IMPORTER = {"ix_records_match_key"}
 
@@ -28,7 +30,9 @@ def drop_search_indexes():
     with db.engine.begin() as connection:
         for index in search_indexes():
             connection.execute(DropIndex(index, if_exists=True))
-    return [index.name for index in search_indexes()]
+    names = [index.name for index in search_indexes()]
+    drop_bucket_indexes(names)  # a sharded catalogue's buckets on other servers
+    return names
 
 
 def build_missing_search_indexes(maintenance_work_mem="1GB", progress=None):
@@ -50,7 +54,8 @@ def build_missing_search_indexes(maintenance_work_mem="1GB", progress=None):
                                {"mem": maintenance_work_mem})
             connection.execute(CreateIndex(index, if_not_exists=True))
         built.append((index.name, time.perf_counter() - started))
-    return built
+    return built + build_missing_bucket_indexes(search_indexes(), maintenance_work_mem,
+                                                progress)
 
 
 def analyze_records():

@@ -26,6 +26,7 @@ from jala.catalog.service import (
 )
 from jala.catalog.vocabulary import value_name
 from jala.permissions import is_library_staff
+from jala.replicas import reads_from_replica
 from jala.usage.events import record_request_usage
 from jala.web import attempt, is_htmx
 
@@ -47,6 +48,7 @@ def catalog_helpers():
 
 
 @bp.get("/records/<record_id>")
+@reads_from_replica
 def record(record_id):
     """A record with every field a reader reads, holdings by library and links."""
     rec = get_record(record_id)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from jala.extensions import db
 from jala.jobs import redis_connection
+from jala.replicas import health_report as replica_report
 
 TIMEOUT_SECONDS = 1.0
 
@@ -35,8 +36,16 @@ def check_redis():
 
 
 def health_report():
-    """``(body, status)`` for ``/healthz``: 200 when both answer within a second."""
+    """``(body, status)`` for ``/healthz``: 200 when both answer within a second.
+
+    With read replicas, each is listed with its lag; they do not decide the status.
+    """
     postgres, redis_state = check_postgres(), check_redis()
     healthy = postgres["ok"] and redis_state["ok"]
     body = {"status": "ok" if healthy else "degraded", "postgres": postgres, "redis": redis_state}
+    replicas = replica_report()
+    if replicas is not None:
+        # a replica down or behind is reported, but the portal is healthy without it: the
+        # reads it would serve go to the primary
+        body["replicas"] = replicas
     return body, 200 if healthy else 503

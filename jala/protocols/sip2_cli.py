@@ -2,8 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from jala.errors import RuleViolation
-from jala.extensions import db
+from jala.command_steps import run_step
 from jala.protocols.models import ENCODINGS
 from jala.protocols.sip2_config import endpoint_for, remove_endpoint, set_endpoint
 
@@ -19,15 +18,6 @@ def _line(library, endpoint):
     return (f"{library.code:<8} {endpoint.host}:{endpoint.port} AO={endpoint.institution_id!r} "
             f"{login} location={endpoint.location_code or '-'} {endpoint.encoding}")
 
-
-def _run(step):
-    try:
-        result = step()
-        db.session.commit()
-        return result
-    except RuleViolation as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
 
 
 @sip2.command("set")
@@ -45,7 +35,7 @@ def sip2_set(code, host, port, institution_id, login_user, password, password_pr
     """Give library CODE its SIP2 server (replacing any it had); takes effect at once."""
     if password_prompt:
         password = click.prompt("Password", hide_input=True)
-    endpoint = _run(lambda: set_endpoint(
+    endpoint = run_step(lambda: set_endpoint(
         None, code, host=host, port=port, institution_id=institution_id,
         login_user=login_user, password=password, location_code=location_code,
         encoding=encoding))
@@ -56,7 +46,7 @@ def sip2_set(code, host, port, institution_id, login_user, password, password_pr
 @click.argument("code")
 def sip2_show(code):
     """Show library CODE's SIP2 server (never the password)."""
-    library, endpoint = _run(lambda: endpoint_for(None, code))
+    library, endpoint = run_step(lambda: endpoint_for(None, code))
     click.echo(_line(library, endpoint) if endpoint else f"{library.code:<8} no SIP2 server")
 
 
@@ -64,5 +54,5 @@ def sip2_show(code):
 @click.argument("code")
 def sip2_remove(code):
     """Stop asking library CODE's SIP2 server."""
-    _run(lambda: remove_endpoint(None, code))
+    run_step(lambda: remove_endpoint(None, code))
     click.echo(f"{code.upper()}: the imported statuses are shown again")

@@ -44,6 +44,7 @@ from jala.search.frequencies import catalogue_size, tsquery_share
 from jala.search.models import SearchLogEntry
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.query import parse_query, title_key
+from jala.search.trigram import word_like
 from jala.usage.events import reader_library_id
 
 COUNT_CAP = 10_000
@@ -55,6 +56,7 @@ MAX_PER_PAGE = 100
 FILTERED_COMMON_FIRST_BAND = 100  # see _bands
 KNOWN_FLOOR = 20  # a bounded count never says fewer than the matches already seen
 FACET_LIMIT = 30
+DID_YOU_MEAN = 0.5  # how like the query a title must read to be offered instead
 FACETS = ("type", "year", "library", "category", "discipline", "language", "clc", "collection")
 
 
@@ -291,9 +293,9 @@ def _suggest(raw_query):
     normalized = trigram_text(normalize_text(raw_query)).strip()
     if len(normalized) < 3:
         return None
-    db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.5"))
+    db.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {DID_YOU_MEAN}"))
     row = db.session.execute(text(
-        "SELECT title FROM records WHERE :q <% search_text "
+        f"SELECT title FROM records WHERE {word_like(':q', 'search_text', DID_YOU_MEAN)} "
         "ORDER BY word_similarity(:q, search_text) DESC, holdings_count DESC LIMIT 1"
     ), {"q": normalized}).first()
     return row[0][:80] if row else None

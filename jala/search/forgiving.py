@@ -52,6 +52,7 @@ from jala.search.spelling import (
     spelling_relaxation,
     trigram_spelling_relaxation,
 )
+from jala.search.trigram import word_like
 
 MIN_RUN = 4  # a run of fewer characters has too few pairs to relax
 SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
@@ -171,16 +172,18 @@ def initials_relaxation(pieces):
 
 def latin_relaxation(pieces):
     """Latin words like those typed (one edit off), every other piece as typed."""
-    conditions, params, words = [], {}, []
+    params, words = {}, []
     for kind, piece in pieces:
         if kind == "word" and piece.isalpha() and len(piece) >= MIN_LATIN_WORD:
             words.append(piece)
-            conditions.append(f":latin{len(words)} <% search_text")
             params[f"latin{len(words)}"] = piece
     if not words or split_pinyin("".join(words)) is not None:
         return None  # pinyin is the pinyin relaxations' to read
     others = [term for (kind, text), term in zip(pieces, others_as_typed(pieces, None), strict=True)
               if text not in words]
+    similarity = LATIN_SIMILARITY_NARROWED if others else LATIN_SIMILARITY
+    conditions = [word_like(f":latin{i}", "search_text", similarity)
+                  for i in range(1, len(words) + 1)]
     if others:
         conditions.append(f"search_vector @@ {TSQUERY}")
         params["relaxed"] = all_of(others)
@@ -191,8 +194,7 @@ def latin_relaxation(pieces):
         return all(partial_ratio(word, candidate.title_key) >= LATIN_LIKENESS for word in words)
 
     return Relaxation("latin", (" AND ".join(conditions),), rank, params, ordered=True,
-                      similarity=LATIN_SIMILARITY_NARROWED if others else LATIN_SIMILARITY,
-                      accept=one_edit_off)
+                      similarity=similarity, accept=one_edit_off)
 
 
 def relaxations(raw, texts):

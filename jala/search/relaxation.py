@@ -39,7 +39,7 @@ class Relaxation:
     rank: str
     params: dict
     ordered: bool = False
-    similarity: float = None  # pg_trgm's word-similarity threshold for its ``<%``
+    similarity: float = None  # the threshold of its pg_trgm condition (jala.search.trigram)
     accept: Callable = None  # (candidate) → whether it stays; checks what SQL only estimates
     anchors: tuple = ()  # per condition of ``matches``: the vector and tsquery anchoring it,
     # or None

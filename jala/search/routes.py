@@ -7,6 +7,7 @@ from jala.catalog.service import get_record
 from jala.errors import RuleViolation
 from jala.extensions import csrf, limiter
 from jala.membership import member_libraries
+from jala.replicas import reads_from_replica
 from jala.search import bp
 from jala.search.engine import MAX_PER_PAGE, RECORD_TYPES, SearchRequest, search
 from jala.search.highlight import highlight
@@ -107,6 +108,7 @@ search_budget = limiter.shared_limit(_search_limit, scope="search")
 
 @bp.get("/search")
 @search_budget
+@reads_from_replica
 def results():
     """The search page; HTMX (typing in the box, facets, paging) gets just the results."""
     set_aside = []
@@ -161,6 +163,7 @@ def _typed():
 
 
 @bp.get("/search/suggest")
+@reads_from_replica
 def suggest():
     """Suggestions for the search box as the reader types (the options of its listbox)."""
     return render_template("search/_suggestions.html", suggestions=suggestions(_typed()))
@@ -185,6 +188,7 @@ def hit_json(record):
 @bp.get("/api/v1/search")
 @search_budget
 @csrf.exempt
+@reads_from_replica
 def api_search():
     """Search as JSON (contract in DESIGN.md)."""
     search_request = search_request_from_args()
@@ -204,6 +208,7 @@ def api_search():
 
 @bp.get("/api/v1/suggest")
 @csrf.exempt
+@reads_from_replica
 def api_suggest():
     """Suggestions for what is typed so far, as JSON."""
     return jsonify({"suggestions": [{"text": s.text, "kind": s.kind}
@@ -220,6 +225,7 @@ RECORD_EXTRA_FIELDS = ("title-variants", "place", "edition", "translator", "edit
 
 @bp.get("/api/v1/records/<record_id>")
 @csrf.exempt
+@reads_from_replica
 def api_record(record_id):
     """One record with every field, its holdings and its source records."""
     record = get_record(record_id)

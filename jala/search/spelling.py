@@ -20,6 +20,7 @@ from jala.search.relaxation import (
     typed_letters,
 )
 from jala.search.tokens import pinyin_pair_lexemes
+from jala.search.trigram import similar
 
 MIN_SPELLING = 6  # letters, for a slip in typed pinyin to be looked for
 MIN_SPELLED_PAIRS = 4  # syllable pairs, for most of them to say which title was meant
@@ -116,7 +117,7 @@ def trigram_spelling_relaxation(pieces):
     letters = typed_letters(pieces)
     if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
         return None
-    return Relaxation("spelling", ("pinyin_key % :spelled",), "similarity(pinyin_key, :spelled)",
-                      {"spelled": letters}, ordered=True, similarity=SPELLING_SIMILARITY,
-                      accept=_reads_like(letters), last_resort=True)
+    return Relaxation("spelling", (similar("pinyin_key", ":spelled", SPELLING_SIMILARITY),),
+                      "similarity(pinyin_key, :spelled)", {"spelled": letters}, ordered=True,
+                      similarity=SPELLING_SIMILARITY, accept=_reads_like(letters), last_resort=True)
 

@@ -5,6 +5,7 @@ shared link in a fresh browser.
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select, text
 
 from jala.extensions import db
@@ -94,8 +95,15 @@ def settled_scroll(page, selector):
     })""", selector)
 
 
-def image_loaded(locator):
-    return locator.evaluate("img => img.complete && img.naturalWidth > 0")
+def image_loaded(locator, timeout_ms=10_000):
+    """Whether the image arrives (decoded, with a width) within the timeout: on a busy machine
+    it may still be on its way when the element appears."""
+    try:
+        locator.page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                       arg=locator.element_handle(), timeout=timeout_ms)
+        return True
+    except PlaywrightTimeoutError:
+        return False
 
 
 def test_reader_previews_cites_saves_and_shares_on_a_phone(app, live_server, browser,
