@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from jala import clock
 
@@ -37,7 +37,9 @@ def libpq_target(database_url):
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password
-    plain = url.set(drivername="postgresql", password=None)
+    # URL.set ignores None ("leave as is"): the password must be left out by building anew
+    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                       database=url.database, query=url.query)
     hosts = plain.query.get("host")
     if isinstance(hosts, tuple):  # SQLAlchemy's multi-host form; libpq's is host1:port1,host2…
         rendered = plain.difference_update_query(["host"]).render_as_string(hide_password=False)

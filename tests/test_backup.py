@@ -1,10 +1,11 @@
 """jala backup / jala restore: a fresh database and file store get everything back."""
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from jala.accounts.services import find_user_by_email
-from jala.backup import find_tool
+from jala.backup import find_tool, libpq_target
 from jala.catalog.models import SourceRecord
 from jala.cli import backup_command, restore_command
 from jala.extensions import db
@@ -90,3 +91,14 @@ def test_the_pg_tools_are_of_the_servers_major_version(postgres):
         version = subprocess.run([find_tool(name, major), "--version"], capture_output=True,
                                  text=True, check=True).stdout
         assert f") {major}." in version
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://jala:s3cret@db:5432/jala",
+    "postgresql+psycopg://jala:s3cret@/jala?host=db1:5432&host=db2:5432"
+    "&target_session_attrs=read-write",
+])
+def test_the_password_goes_to_the_environment_never_on_the_command_line(url):
+    target, env = libpq_target(url)
+    assert "s3cret" not in target and env["PGPASSWORD"] == "s3cret"
+    assert target.startswith("postgresql://jala@")
