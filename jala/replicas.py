@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_app_context, has_request_context, request, session
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, event, text
@@ -346,11 +346,15 @@ class RoutingSession(FlaskSession):
 
 @event.listens_for(RoutingSession, "after_flush")
 def _note_flush(session, _flush_context):
-    _note_write(session)
+    if _replicas_configured():
+        _note_write(session)
 
 
 @event.listens_for(RoutingSession, "do_orm_execute")
 def _note_statement(state):
+    # every statement of every request passes here: without replicas nobody reads the mark
+    if not _replicas_configured():
+        return
     if state.is_insert or state.is_update or state.is_delete or (
             isinstance(state.statement, TextClause) and not reads_only(state.statement)):
         _note_write(state.session)
@@ -361,6 +365,10 @@ def _note_write(session):
     # bookkeeping, never something its reader reads back
     if _scope.get() is None:
         session.info["wrote"] = True
+
+
+def _replicas_configured():
+    return has_app_context() and current_app.extensions.get(EXTENSION) is not None
 
 
 def remember_commit(db_session):
