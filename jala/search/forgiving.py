@@ -240,6 +240,11 @@ def _fetch_in_time(relaxation, statement, params):
         return fetch(statement, params)
     try:
         with db.session.begin_nested():
+            # a sharded catalogue: postgres_fdw opens a shard's transaction and savepoint at
+            # a statement's first use of it, and a cancel landing in that exchange leaves the
+            # connection unusable for the rest of the transaction ("abort cleanup failure"),
+            # so every bucket is opened before the clock starts (one node: a primary key probe)
+            db.session.execute(sql("SELECT 1 FROM records WHERE id < 0"))
             db.session.execute(sql(f"SET LOCAL statement_timeout = {LAST_RESORT_MS}"))
             rows = fetch(statement, params)
             db.session.execute(sql("SET LOCAL statement_timeout TO DEFAULT"))
