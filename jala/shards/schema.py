@@ -15,6 +15,14 @@ from jala.shards.models import ShardForeignKey
 TABLE = Record.__tablename__
 BUILD_MEMORY = "512MB"  # maintenance_work_mem of the index builds (as bulk loads use)
 KEY_TRIGGER = "records_shard_keys"  # the ON DELETE actions of the replaced foreign keys
+KEY_CHECK = "records_shard_key_check"  # their check of inserted and updated references
+# A shard commits before the primary does, so a delete that waited for a new reference's
+# row lock on a shard could run its cascade before the reference is visible on the primary.
+# Both sides also take an advisory lock on the primary, released only after its commit: a
+# reference shared, a delete exclusive, keyed by the record id modulo KEY_LOCK_SLOTS (a
+# statement takes at most that many; two ids sharing a slot only wait for each other).
+KEY_LOCK_SLOTS = 1024
+_KEY_LOCK = f"hashtext('{KEY_TRIGGER}')"
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
              "d": "SET DEFAULT"}
 _INDEX_DEF = re.compile(
@@ -139,10 +147,75 @@ def install_key_trigger(connection):
     keys = _stored_keys(connection)
     connection.execute(text(
         f"CREATE OR REPLACE FUNCTION {KEY_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n  {_key_trigger_body(keys)}\n  RETURN OLD;\nEND $$"))
+        f"BEGIN\n  PERFORM pg_advisory_xact_lock({_KEY_LOCK}, "
+        f"(OLD.id % {KEY_LOCK_SLOTS})::int);\n"
+        f"  {_key_trigger_body(keys)}\n  RETURN OLD;\nEND $$"))
     connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_TRIGGER} ON {TABLE}"))
     connection.execute(text(f"CREATE TRIGGER {KEY_TRIGGER} AFTER DELETE ON {TABLE} "
                             f"FOR EACH ROW EXECUTE FUNCTION {KEY_TRIGGER}()"))
+    install_key_checks(connection, keys)
+
+
+# The record ids a statement wrote into the column TG_ARGV[0] (an update: only the changed
+# ones) must be records, each locked FOR KEY SHARE (FOR SHARE on a shard: a delete that
+# came first makes this one fail rather than pass) and under its shared advisory lock (a
+# delete coming after waits for this transaction's commit). One lookup per statement: a
+# bucket is asked once however many rows a batch inserts.
+_KEY_CHECK_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {KEY_CHECK}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  wanted bigint[];
+  found bigint[];
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    EXECUTE format('SELECT array_agg(DISTINCT n.%1$I) FROM new_rows n WHERE n.%1$I IS NOT NULL '
+                   'AND NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.%1$I = n.%1$I)',
+                   TG_ARGV[0]) INTO wanted;
+  ELSE
+    EXECUTE format('SELECT array_agg(DISTINCT %1$I) FROM new_rows WHERE %1$I IS NOT NULL',
+                   TG_ARGV[0]) INTO wanted;
+  END IF;
+  IF wanted IS NULL THEN
+    RETURN NULL;
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared({_KEY_LOCK}, slot)
+    FROM (SELECT DISTINCT (w % {KEY_LOCK_SLOTS})::int AS slot FROM unnest(wanted) w) s;
+  SELECT array_agg(id) INTO found
+    FROM (SELECT id FROM {TABLE} WHERE id = ANY(wanted) FOR KEY SHARE) r;
+  IF coalesce(cardinality(found), 0) < cardinality(wanted) THEN
+    RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format(
+      '%s.%s refers to record %s, which does not exist', TG_TABLE_NAME, TG_ARGV[0],
+      (SELECT min(w) FROM unnest(wanted) w WHERE w <> ALL(coalesce(found, '{{}}'))));
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+def _check_trigger_names(key):
+    stem = f"shard_key_{key.constraint_name}"[:56]
+    return f"{stem}_ins", f"{stem}_upd"
+
+
+def install_key_checks(connection, keys=None):
+    """(Re)make the statement triggers checking each referencing column on insert and update.
+
+    A foreign key checks both ends; with records partitioned over servers the delete end is
+    ``records_shard_keys`` and this the other: two triggers per replaced key (PostgreSQL
+    allows one event per trigger with transition tables).
+    """
+    connection.execute(text(_KEY_CHECK_FUNCTION))
+    for key in _stored_keys(connection) if keys is None else keys:
+        on_insert, on_update = _check_trigger_names(key)
+        table, column = key.table_name, key.column_name
+        for name in (on_insert, on_update):
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+        connection.execute(text(
+            f"CREATE TRIGGER {on_insert} AFTER INSERT ON {table} REFERENCING NEW TABLE AS "
+            f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {KEY_CHECK}('{column}')"))
+        connection.execute(text(
+            f"CREATE TRIGGER {on_update} AFTER UPDATE ON {table} REFERENCING OLD TABLE AS "
+            f"old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {KEY_CHECK}('{column}')"))
 
 
 def _stored_keys(connection):

@@ -1,6 +1,10 @@
 """The catalogue hash-partitioned over two real shards answers as the one-node catalogue did."""
+import threading
+
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from jala.catalog.bulk import build_missing_search_indexes, drop_search_indexes
 from jala.extensions import db
@@ -119,6 +123,29 @@ def test_a_record_with_a_hold_cannot_be_deleted(coordinator, sharded):
         db.session.rollback()
 
 
+def test_a_reference_to_a_missing_record_is_refused_on_insert_and_update(coordinator, sharded):
+    with coordinator.test_request_context("/"):
+        existing, missing = db.session.execute(text(
+            "SELECT min(record_id), max(record_id) + 1000000 FROM holdings")).one()
+        reader = make_user(library="JXUFE")
+        hold = Hold(reader_id=reader.id, record_id=missing, library_id=reader.home_library_id)
+        with pytest.raises(IntegrityError, match=f"holds.record_id refers to record {missing}"):
+            with db.session.begin_nested():
+                db.session.add(hold)
+                db.session.flush()
+        hold = Hold(reader_id=reader.id, record_id=existing,
+                    library_id=reader.home_library_id)
+        db.session.add(hold)
+        db.session.flush()  # a record on a shard: accepted
+        with pytest.raises(IntegrityError, match="refers to record"):
+            with db.session.begin_nested():
+                db.session.execute(text("UPDATE holds SET record_id = :id WHERE id = :hold"),
+                                   {"id": missing, "hold": hold.id})
+        db.session.execute(text("UPDATE holds SET status = status WHERE id = :hold"),
+                           {"hold": hold.id})  # the reference unchanged: nothing to look up
+        db.session.rollback()
+
+
 def test_the_replaced_foreign_keys_are_recorded(coordinator, sharded):
     with coordinator.app_context():
         keys = {(k.table_name, k.on_delete) for k in services.replaced_foreign_keys()}
@@ -225,3 +252,42 @@ def test_a_query_that_finds_nothing_answers_without_reading_the_catalogue(coordi
     scans = top["Plans"][0]["Plans"]
     assert len(scans) == BUCKETS and all(scan["Actual Rows"] == 0 for scan in scans)
     assert not any(scan.get("Rows Removed by Filter") for scan in scans)
+
+
+def test_a_delete_waits_for_a_new_reference_and_then_takes_it_along(coordinator, sharded):
+    """Insert a holding of a record on a shard, uncommitted; a delete of that record waits for
+    it (the check's FOR KEY SHARE) and its cascade then removes the new holding too."""
+    with coordinator.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        remote = [b.remainder for b in layout() if b.server]
+        record_id, library_id = db.session.execute(text(
+            "SELECT record_id, library_id FROM holdings WHERE satisfies_hash_partition("
+            "'records'::regclass, :modulus, :remainder, record_id) ORDER BY id LIMIT 1"),
+            {"modulus": BUCKETS, "remainder": remote[0]}).one()
+        db.session.rollback()
+    deleted = {}
+
+    def delete_it():
+        with psycopg.connect(url) as deleter:
+            deleted["rows"] = deleter.execute("DELETE FROM records WHERE id = %s",
+                                              (record_id,)).rowcount
+            deleted["left"] = deleter.execute(
+                "SELECT count(*) FROM holdings WHERE record_id = %s", (record_id,)).fetchone()[0]
+            deleter.rollback()
+
+    with psycopg.connect(url) as inserter:
+        new_id = inserter.execute(
+            "INSERT INTO holdings (record_id, library_id, status, updated_at) "
+            "VALUES (%s, %s, 'available', now()) RETURNING id", (record_id, library_id)
+        ).fetchone()[0]
+        deleting = threading.Thread(target=delete_it)
+        deleting.start()
+        deleting.join(1.0)
+        assert deleting.is_alive()  # waits for the inserting transaction
+        inserter.commit()
+        deleting.join(30)
+        try:
+            assert (deleted["rows"], deleted["left"]) == (1, 0)  # the new holding went too
+        finally:
+            inserter.execute("DELETE FROM holdings WHERE id = %s", (new_id,))
+            inserter.commit()
