@@ -23,7 +23,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import psycopg
 from jala.embedded.postgres import create_database
 from jala.embedded.redis_server import free_port
 from tests.support.pg_clusters import _as_postgres, _owned_dir, pg_bin_dir
+from tests.support.workers import wait_for
 
 # Patroni's floor for the leader key's TTL: a crashed leader is replaced after about this long
 TTL = 20
@@ -145,15 +145,8 @@ def _get_json(url, timeout=2):
 
 
 def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (OSError, ValueError, psycopg.Error):  # not up yet, or still read-only
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"timed out waiting for {what}")
+    """``wait_for`` a server: not up yet, or still read-only, is not yet."""
+    wait_for(predicate, timeout, what, ignoring=(OSError, ValueError, psycopg.Error))
 
 
 class Etcd:

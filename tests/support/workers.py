@@ -17,12 +17,18 @@ from jala.embedded.redis_server import free_port
 from tests.support.services import CatchingSMTP, PrivateRedis
 
 
-def wait_for(predicate, timeout=30, what="condition", diagnose=None):
-    """Poll ``predicate`` every 0.1 s until it is true; fail after ``timeout`` seconds."""
+def wait_for(predicate, timeout=30, what="condition", diagnose=None, ignoring=()):
+    """Poll ``predicate`` every 0.1 s until it is true; fail after ``timeout`` seconds.
+
+    An exception of the ``ignoring`` classes counts as not yet (a server still starting).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except ignoring:
+            pass
         time.sleep(0.1)
     detail = f"\n{diagnose()}" if diagnose else ""
     raise AssertionError(f"timed out waiting for {what}{detail}")
