@@ -39,6 +39,15 @@ def _facets_key(facets):
     return json.dumps(facets, sort_keys=True, default=str, ensure_ascii=False)
 
 
+class _Failed:
+    """The answer of a search that raised: no hits, the error's first line."""
+
+    hits, total, total_relation, facets, facets_bounded, fallback = [], -1, "error", {}, 0, None
+
+    def __init__(self, error):
+        self.error = error
+
+
 def run(apps, queries, passes=2):
     """``{catalogue: [per query: ms per pass, top ids, total, relation, facets, fallback]}``.
 
@@ -74,9 +83,15 @@ def run(apps, queries, passes=2):
                 with app.test_request_context("/"):
                     cancelled = timeouts[catalogue]
                     t0 = time.perf_counter()
-                    result = search(SearchRequest(q=q, **filters))
+                    try:
+                        result = search(SearchRequest(q=q, **filters))
+                        db.session.commit()
+                    except Exception as error:  # a reader would see a 503 or 500: counted
+                        db.session.rollback()
+                        C.log(f"{catalogue}: {name}/{variant} q={q!r} failed: "
+                              f"{str(error).splitlines()[0]}")
+                        result = _Failed(str(error).splitlines()[0])
                     ms = (time.perf_counter() - t0) * 1000
-                    db.session.commit()
                     cancelled = timeouts[catalogue] - cancelled
                     if run_index == 0:
                         out[catalogue].append({
@@ -86,9 +101,11 @@ def run(apps, queries, passes=2):
                             "facets": _facets_key(result.facets),
                             "bounded": result.facets_bounded, "fallback": result.fallback,
                             "runs": [[hit.id for hit in result.hits[:TOP]]],
-                            "timeouts": cancelled})
+                            "timeouts": cancelled,
+                            "errors": [getattr(result, "error", None)]})
                     else:
                         out[catalogue][index]["timeouts"] += cancelled
+                        out[catalogue][index]["errors"].append(getattr(result, "error", None))
                         out[catalogue][index]["ms"].append(ms)
                         out[catalogue][index]["runs"].append([hit.id for hit in
                                                               result.hits[:TOP]])
@@ -155,7 +172,8 @@ def compare(one, sharded):
     counts = {"queries": len(one), "same_order": 0, "same_set": 0, "other_set": 0,
               "same_total": 0, "bounded_total": 0, "same_facets": 0,
               "timeout": 0, "unstable": 0, "bounded": 0, "unexplained": 0,
-              "one_node_unstable": 0, "one_node_timeouts": 0, "sharded_timeouts": 0}
+              "one_node_unstable": 0, "one_node_timeouts": 0, "sharded_timeouts": 0,
+              "one_node_errors": 0, "sharded_errors": 0}
     examples = {"same_set": [], "other_set": [], "total": [], "facets": []}
     for a, b in zip(one, sharded, strict=True):
         label = (a["class"], a["variant"], a["q"], a["filters"])
@@ -163,6 +181,8 @@ def compare(one, sharded):
             counts["one_node_unstable"] += 1
         counts["one_node_timeouts"] += bool(a["timeouts"])
         counts["sharded_timeouts"] += bool(b["timeouts"])
+        counts["one_node_errors"] += sum(map(bool, a["errors"]))
+        counts["sharded_errors"] += sum(map(bool, b["errors"]))
         if a["ids"] != b["ids"]:
             why = _why(a, b)
             counts[why] += 1

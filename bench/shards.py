@@ -283,6 +283,8 @@ def report(args, classes, results, built, sizes, inserts):
           f"matches than are ranked (which are ranked is the scan's order), "
           f"{counts['unexplained']} unexplained; on one node alone "
           f"{counts['one_node_unstable']} / {n} queries differ between their two runs")
+        w(f"  searches that failed (a reader's 503/500), over both runs: one node "
+          f"{counts['one_node_errors']}, sharded {counts['sharded_errors']}")
         w(f"  totals identical: {counts['same_total']} / {n} "
           f"(differing where one side is a lower bound: {counts['bounded_total']}); "
           f"facets identical: {counts['same_facets']} / {n}")
