@@ -22,6 +22,7 @@ from jala.catalog.matching import assign_targets, existing_sources, union_record
 from jala.catalog.preparation import prepare_or_reason, source_id_of
 from jala.extensions import db
 from jala.search.tokens import BinaryTsvector
+from jala.shards.schema import KEY_TABLE
 
 _UPDATE_RECORD = (
     "UPDATE records SET " + ", ".join(f"{c} = %({c})s" for c in RECORD_COLUMNS)
@@ -322,7 +323,10 @@ def _references_held(cur, record_ids, library_ids):
         yield
         return
     wanted = sorted(record_ids)
-    cur.execute("SELECT (SELECT count(*) FROM (SELECT FROM records WHERE id = ANY(%s) "
+    # a sharded catalogue's foreign keys reference record_keys (jala/shards/schema.py)
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (KEY_TABLE,))
+    keys = KEY_TABLE if cur.fetchone()[0] else "records"
+    cur.execute(f"SELECT (SELECT count(*) FROM (SELECT FROM {keys} WHERE id = ANY(%s) "
                 "FOR KEY SHARE) r), (SELECT count(*) FROM (SELECT FROM libraries "
                 "WHERE id = ANY(%s) FOR KEY SHARE) l)", (wanted, sorted(library_ids)))
     if cur.fetchone() != (len(wanted), len(library_ids)):

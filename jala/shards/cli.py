@@ -94,6 +94,6 @@ def list_command():
                    f"{place.rows:,} records, {place.bytes / 2**20:,.1f} MiB")
     keys = run_step(services.replaced_foreign_keys)
     if keys:
-        click.echo("foreign keys onto records.id replaced by the records_shard_keys trigger:")
+        click.echo("foreign keys onto records.id, now onto record_keys (the ids, on the primary):")
         for key in keys:
             click.echo(f"  {key.table_name}.{key.constraint_name}: {key.definition}")

@@ -20,7 +20,8 @@ class ShardForeignKey(db.Model):
     """A foreign key onto records.id that a partitioned records cannot keep, as it was.
 
     PostgreSQL refuses a unique index on a partitioned table with foreign partitions, so
-    nothing can reference records.id; its ON DELETE action lives on as a trigger on records.
+    nothing can reference records.id; the key now references ``record_keys`` (the ids alone,
+    on the primary), with the same name, column and ON DELETE action.
     """
 
     __tablename__ = "shard_foreign_keys"

@@ -1,9 +1,10 @@
 """Turning records into hash buckets: all on the primary, or straight onto the shards.
 
 ``jala shards init`` keeps every row, column, default, the id sequence, every index (per
-bucket), trigger and statistics target. The foreign keys onto records.id are dropped, recorded
-in ``shard_foreign_keys`` and replaced by ``records_shard_keys`` (their ON DELETE actions):
-PostgreSQL refuses the unique index they need on a table with foreign partitions.
+bucket), trigger and statistics target. The foreign keys onto records.id are recorded in
+``shard_foreign_keys`` and pointed at ``record_keys``, the ids alone, on the primary, which
+the ``records_shard_keys`` trigger keeps in step: PostgreSQL refuses the unique index they
+need on a table with foreign partitions.
 
 When shards are registered already, the buckets go straight to them: each bucket's rows are
 copied from the plain table to its shard (the shards in parallel), indexed there, checked,
@@ -32,11 +33,12 @@ from jala.shards.buckets import (
 from jala.shards.models import Shard
 from jala.shards.schema import (
     BUILD_MEMORY,
+    KEY_TABLE,
     TABLE,
     bucket_name,
     foreign_keys_onto_records,
     index_definitions,
-    install_key_trigger,
+    install_key_table,
     is_partitioned,
     statistics_targets,
     trigger_definitions,
@@ -166,7 +168,7 @@ def _convert(conn, buckets, placement, progress):
     sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
                             {"t": TABLE}).scalar()
     for table, column, name, on_delete, definition in keys:
-        progress(f"foreign key {table}.{name} ({on_delete}) becomes a trigger")
+        progress(f"foreign key {table}.{name} ({on_delete}) now references {KEY_TABLE}")
         conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
         conn.execute(text(
             "INSERT INTO shard_foreign_keys (table_name, column_name, constraint_name, "
@@ -197,6 +199,7 @@ def _convert(conn, buckets, placement, progress):
         kept += conn.execute(text(
             f"INSERT INTO {bucket_name(remainder)} SELECT * FROM {old} "
             f"WHERE {_in_bucket(buckets, remainder, TABLE)}")).rowcount
+    install_key_table(conn, source=old)
     conn.execute(text(f"DROP TABLE {old}"))
     if sequence:
         conn.execute(text(f"ALTER SEQUENCE {sequence} OWNED BY {TABLE}.id"))
@@ -212,5 +215,4 @@ def _convert(conn, buckets, placement, progress):
                           f"SET STATISTICS {target}"))
     for definition in triggers:
         conn.execute(text(definition))
-    install_key_trigger(conn)
     return total, kept

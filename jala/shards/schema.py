@@ -14,17 +14,11 @@ from jala.shards.models import ShardForeignKey
 
 TABLE = Record.__tablename__
 BUILD_MEMORY = "512MB"  # maintenance_work_mem of the index builds (as bulk loads use)
-KEY_TRIGGER = "records_shard_keys"  # the ON DELETE actions of the replaced foreign keys
-KEY_CHECK = "records_shard_key_check"  # their check of inserted and updated references
-# A shard commits before the primary does, so a delete that waited for a new reference's
-# row lock on a shard could run its cascade before the reference is visible on the primary.
-# Both sides also take an advisory lock on the primary, released only after its commit: a
-# reference shared, a delete exclusive, keyed by the record id modulo KEY_LOCK_SLOTS (a
-# statement takes at most that many; two ids sharing a slot only wait for each other).
-KEY_LOCK_SLOTS = 1024
-_KEY_LOCK = f"hashtext('{KEY_TRIGGER}')"
+KEY_TABLE = "record_keys"  # the ids of records, on the primary: what foreign keys reference
+KEY_TRIGGER = "records_shard_keys"  # keeps record_keys in step with records
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
              "d": "SET DEFAULT"}
+_ONTO_RECORDS = re.compile(rf"REFERENCES {TABLE}\(id\)")
 _INDEX_DEF = re.compile(
     r"^CREATE (UNIQUE )?INDEX (?:IF NOT EXISTS )?(\S+) ON (?:ONLY )?(\S+) (.*)$", re.DOTALL)
 
@@ -119,103 +113,38 @@ def foreign_keys_onto_records(connection):
             for table, column, name, action, definition in rows]
 
 
-def _key_trigger_body(keys):
-    """The plpgsql that does, for a deleted record, what the replaced foreign keys did."""
-    lines = []
-    for key in keys:
-        table, column = key.table_name, key.column_name
-        if key.on_delete == "CASCADE":
-            lines.append(f"DELETE FROM {table} WHERE {column} = OLD.id;")
-        elif key.on_delete == "SET NULL":
-            lines.append(f"UPDATE {table} SET {column} = NULL WHERE {column} = OLD.id;")
-        elif key.on_delete == "SET DEFAULT":
-            lines.append(f"UPDATE {table} SET {column} = DEFAULT WHERE {column} = OLD.id;")
-        else:  # NO ACTION, RESTRICT: the record stays while something points at it
-            lines.append(
-                f"IF EXISTS (SELECT 1 FROM {table} WHERE {column} = OLD.id) THEN "
-                f"RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = "
-                f"format('record %s is still referenced from {table}', OLD.id); END IF;")
-    return "\n  ".join(lines)
+def install_key_table(connection, source=TABLE):
+    """``record_keys`` of the ids in ``source``, the foreign keys onto records.id moved to it.
 
+    The ``records_shard_keys`` trigger keeps it in step with records.
 
-def install_key_trigger(connection):
-    """(Re)make the AFTER DELETE trigger on records from ``shard_foreign_keys``.
-
-    A row trigger on the partitioned parent is cloned onto every bucket, the foreign ones
-    too, and fires on the primary whichever server holds the deleted row.
+    PostgreSQL keeps no unique index on a table with foreign partitions, so nothing can
+    reference records.id; a narrow table of the ids on the primary can be referenced, and so
+    the foreign keys keep doing all they did (checks on insert and update, ON DELETE actions,
+    row locks that make a delete and a new reference wait for each other), locally.
     """
-    keys = _stored_keys(connection)
+    connection.execute(text(f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} (id bigint PRIMARY KEY)"))
+    connection.execute(text(f"INSERT INTO {KEY_TABLE} SELECT id FROM {source} "
+                            f"ON CONFLICT DO NOTHING"))
+    for key in _stored_keys(connection):
+        onto_keys = _ONTO_RECORDS.sub(f"REFERENCES {KEY_TABLE}(id)", key.definition)
+        connection.execute(text(f'ALTER TABLE {key.table_name} DROP CONSTRAINT IF EXISTS '
+                                f'"{key.constraint_name}"'))
+        connection.execute(text(f'ALTER TABLE {key.table_name} ADD CONSTRAINT '
+                                f'"{key.constraint_name}" {onto_keys}'))
     connection.execute(text(
         f"CREATE OR REPLACE FUNCTION {KEY_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n  PERFORM pg_advisory_xact_lock({_KEY_LOCK}, "
-        f"(OLD.id % {KEY_LOCK_SLOTS})::int);\n"
-        f"  {_key_trigger_body(keys)}\n  RETURN OLD;\nEND $$"))
+        f"BEGIN\n"
+        f"  IF TG_OP = 'INSERT' THEN\n"
+        f"    INSERT INTO {KEY_TABLE} VALUES (NEW.id);\n"
+        f"    RETURN NEW;\n"
+        f"  END IF;\n"
+        f"  DELETE FROM {KEY_TABLE} WHERE id = OLD.id;  -- the foreign keys act from here\n"
+        f"  RETURN OLD;\n"
+        f"END $$"))
     connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_TRIGGER} ON {TABLE}"))
-    connection.execute(text(f"CREATE TRIGGER {KEY_TRIGGER} AFTER DELETE ON {TABLE} "
+    connection.execute(text(f"CREATE TRIGGER {KEY_TRIGGER} AFTER INSERT OR DELETE ON {TABLE} "
                             f"FOR EACH ROW EXECUTE FUNCTION {KEY_TRIGGER}()"))
-    install_key_checks(connection, keys)
-
-
-# The record ids a statement wrote into the column TG_ARGV[0] (an update: only the changed
-# ones) must be records, each locked FOR KEY SHARE (FOR SHARE on a shard: a delete that
-# came first makes this one fail rather than pass) and under its shared advisory lock (a
-# delete coming after waits for this transaction's commit). One lookup per statement: a
-# bucket is asked once however many rows a batch inserts.
-_KEY_CHECK_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION {KEY_CHECK}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  wanted bigint[];
-  found bigint[];
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    EXECUTE format('SELECT array_agg(DISTINCT n.%1$I) FROM new_rows n WHERE n.%1$I IS NOT NULL '
-                   'AND NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.%1$I = n.%1$I)',
-                   TG_ARGV[0]) INTO wanted;
-  ELSE
-    EXECUTE format('SELECT array_agg(DISTINCT %1$I) FROM new_rows WHERE %1$I IS NOT NULL',
-                   TG_ARGV[0]) INTO wanted;
-  END IF;
-  IF wanted IS NULL THEN
-    RETURN NULL;
-  END IF;
-  PERFORM pg_advisory_xact_lock_shared({_KEY_LOCK}, slot)
-    FROM (SELECT DISTINCT (w % {KEY_LOCK_SLOTS})::int AS slot FROM unnest(wanted) w) s;
-  SELECT array_agg(id) INTO found
-    FROM (SELECT id FROM {TABLE} WHERE id = ANY(wanted) FOR KEY SHARE) r;
-  IF coalesce(cardinality(found), 0) < cardinality(wanted) THEN
-    RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format(
-      '%s.%s refers to record %s, which does not exist', TG_TABLE_NAME, TG_ARGV[0],
-      (SELECT min(w) FROM unnest(wanted) w WHERE w <> ALL(coalesce(found, '{{}}'))));
-  END IF;
-  RETURN NULL;
-END $$"""
-
-
-def _check_trigger_names(key):
-    stem = f"shard_key_{key.constraint_name}"[:56]
-    return f"{stem}_ins", f"{stem}_upd"
-
-
-def install_key_checks(connection, keys=None):
-    """(Re)make the statement triggers checking each referencing column on insert and update.
-
-    A foreign key checks both ends; with records partitioned over servers the delete end is
-    ``records_shard_keys`` and this the other: two triggers per replaced key (PostgreSQL
-    allows one event per trigger with transition tables).
-    """
-    connection.execute(text(_KEY_CHECK_FUNCTION))
-    for key in _stored_keys(connection) if keys is None else keys:
-        on_insert, on_update = _check_trigger_names(key)
-        table, column = key.table_name, key.column_name
-        for name in (on_insert, on_update):
-            connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
-        connection.execute(text(
-            f"CREATE TRIGGER {on_insert} AFTER INSERT ON {table} REFERENCING NEW TABLE AS "
-            f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {KEY_CHECK}('{column}')"))
-        connection.execute(text(
-            f"CREATE TRIGGER {on_update} AFTER UPDATE ON {table} REFERENCING OLD TABLE AS "
-            f"old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-            f"EXECUTE FUNCTION {KEY_CHECK}('{column}')"))
 
 
 def _stored_keys(connection):
