@@ -85,13 +85,13 @@ def run(apps, queries, passes=2):
                     t0 = time.perf_counter()
                     try:
                         result = search(SearchRequest(q=q, **filters))
+                        ms = (time.perf_counter() - t0) * 1000
                         db.session.commit()
                     except Exception as error:  # a reader would see a 503 or 500: counted
                         db.session.rollback()
                         C.log(f"{catalogue}: {name}/{variant} q={q!r} failed: "
                               f"{str(error).splitlines()[0]}")
-                        result = _Failed(str(error).splitlines()[0])
-                    ms = (time.perf_counter() - t0) * 1000
+                        result, ms = _Failed(str(error).splitlines()[0]), None
                     cancelled = timeouts[catalogue] - cancelled
                     if run_index == 0:
                         out[catalogue].append({
@@ -127,7 +127,8 @@ def latency_rows(results, classes):
         row = [cls or "overall"]
         p95s = []
         for name in names:
-            warm = [r["ms"][-1] for r in results[name] if cls is None or r["class"] == cls]
+            warm = [r["ms"][-1] for r in results[name]
+                    if (cls is None or r["class"] == cls) and r["ms"][-1] is not None]
             p50, p95, p99 = (C.percentile(warm, p) for p in (50, 95, 99))
             row += [p50, p95, p99]
             p95s.append(p95)
@@ -140,8 +141,8 @@ def latency_rows(results, classes):
 def first_run_rows(results):
     rows = []
     for name, res in results.items():
-        first = [r["ms"][0] for r in res]
-        warm = [r["ms"][-1] for r in res]
+        first = [r["ms"][0] for r in res if r["ms"][0] is not None]
+        warm = [r["ms"][-1] for r in res if r["ms"][-1] is not None]
         rows.append([name, len(res), C.percentile(first, 50), C.percentile(first, 95),
                      C.percentile(warm, 50), C.percentile(warm, 95), C.percentile(warm, 99),
                      max(warm)])
@@ -152,6 +153,8 @@ def _why(a, b):
     """Why two answers to one query may differ without either being wrong."""
     from jala.search.candidates import CANDIDATE_BANDS
 
+    if any(a["errors"]) or any(b["errors"]):
+        return "error"  # a search failed (counted on its own)
     if a["timeouts"] or b["timeouts"]:
         return "timeout"  # the forgiving search's last resort gave up (statement_timeout)
     if any(run != a["runs"][0] for run in a["runs"]) or \
@@ -171,7 +174,7 @@ def compare(one, sharded):
     """
     counts = {"queries": len(one), "same_order": 0, "same_set": 0, "other_set": 0,
               "same_total": 0, "bounded_total": 0, "same_facets": 0,
-              "timeout": 0, "unstable": 0, "bounded": 0, "unexplained": 0,
+              "timeout": 0, "unstable": 0, "bounded": 0, "unexplained": 0, "error": 0,
               "one_node_unstable": 0, "one_node_timeouts": 0, "sharded_timeouts": 0,
               "one_node_errors": 0, "sharded_errors": 0}
     examples = {"same_set": [], "other_set": [], "total": [], "facets": []}

@@ -281,7 +281,8 @@ def report(args, classes, results, built, sizes, inserts):
           f"own two runs differently on one node or sharded (a common term: the candidates "
           f"are the first matches a parallel scan returns), {counts['bounded']} have more "
           f"matches than are ranked (which are ranked is the scan's order), "
-          f"{counts['unexplained']} unexplained; on one node alone "
+          f"{counts['error']} where a search failed, {counts['unexplained']} unexplained; "
+          f"on one node alone "
           f"{counts['one_node_unstable']} / {n} queries differ between their two runs")
         w(f"  searches that failed (a reader's 503/500), over both runs: one node "
           f"{counts['one_node_errors']}, sharded {counts['sharded_errors']}")
