@@ -65,6 +65,7 @@ def test_submitted_record_is_reviewed_approved_and_downloaded_as_marc(
         cataloguer.goto(base + "/cataloguing")
         fits_the_phone(cataloguer)
         cataloguer.click("a[href='/cataloguing/submissions/new']")
+        cataloguer.wait_for_url("**/cataloguing/submissions/new")
         fits_the_phone(cataloguer)
         for n, (tag, ind1, ind2, value) in enumerate(ROWS):
             cataloguer.fill(f"input[name=tag-{n}]", tag)
@@ -84,6 +85,7 @@ def test_submitted_record_is_reviewed_approved_and_downloaded_as_marc(
         centre.goto(base + "/cataloguing/submissions?centre=1")
         fits_the_phone(centre)
         centre.click(f"a[href='{path}']")
+        centre.wait_for_url(base + path)
         fits_the_phone(centre)
         screenshot(centre, "cataloguing-review-360")
         centre.click("button[value=approve]")
