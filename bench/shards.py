@@ -240,9 +240,10 @@ def report(args, classes, results, built, sizes, inserts):
     w = print
     names = list(results)
     w("")
-    w(f"JALA sharded catalogue benchmark: {', '.join(names)}; {len(results[names[0]])} queries "
-      f"({args.queries} per class, plain and filtered), each run twice on every catalogue in "
-      f"turn; seed {args.seed}")
+    queries = (f"{len(results[names[0]])} queries ({args.queries} per class, plain and "
+               f"filtered), each run twice on every catalogue in turn" if names
+               else "no queries run")
+    w(f"JALA sharded catalogue benchmark: {', '.join(built)}; {queries}; seed {args.seed}")
     w(f"Code: {C.code_version()}")
     w(f"PostgreSQL: the machine's server (one node, coordinator) shared_buffers "
       f"{args.pg_settings[0]}, work_mem {args.pg_settings[1]}; {args.shards} shard clusters, "
@@ -254,19 +255,20 @@ def report(args, classes, results, built, sizes, inserts):
         else:
             w("\n".join(build_lines(f"One node, {name}", info)))
         w("")
-    headers = ["class"]
-    for name in names:
-        short = name.replace("jala_bench_", "")
-        headers += [f"{short} p50", "p95", "p99"]
-    if len(names) >= 2:
-        headers.append(f"p95 {names[-1].replace('jala_bench_', '')}/"
-                       f"{names[-2].replace('jala_bench_', '')}")
-    w(C.table(headers, Q.latency_rows(results, classes),
-              title="Repeat-run latency in ms per class (plain and filtered together)"))
-    w("")
-    w(C.table(["catalogue", "n", "1st p50", "1st p95", "p50", "p95", "p99", "max"],
-              Q.first_run_rows(results), title="Overall, first run and repeat run (ms)"))
-    w("")
+    if names:
+        headers = ["class"]
+        for name in names:
+            short = name.replace("jala_bench_", "")
+            headers += [f"{short} p50", "p95", "p99"]
+        if len(names) >= 2:
+            headers.append(f"p95 {names[-1].replace('jala_bench_', '')}/"
+                           f"{names[-2].replace('jala_bench_', '')}")
+        w(C.table(headers, Q.latency_rows(results, classes),
+                  title="Repeat-run latency in ms per class (plain and filtered together)"))
+        w("")
+        w(C.table(["catalogue", "n", "1st p50", "1st p95", "p50", "p95", "p99", "max"],
+                  Q.first_run_rows(results), title="Overall, first run and repeat run (ms)"))
+        w("")
     if args.sharded in results and len(names) >= 2:
         one = names[-2]
         counts, examples = Q.compare(results[one], results[args.sharded])
