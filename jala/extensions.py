@@ -6,7 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import Session
 
 from jala.replicas import RoutingSession
@@ -22,6 +22,19 @@ NAMING_CONVENTION = {
 # RoutingSession: reads inside ``@reads_from_replica`` views may go to a replica (jala/replicas.py)
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
                 session_options={"class_": RoutingSession})
+
+
+@event.listens_for(Engine, "connect")
+def _without_jit(dbapi_connection, _connection_record):
+    # PostgreSQL compiles a plan to machine code once its estimated cost passes
+    # jit_above_cost: a search over a sharded catalogue is estimated that high for every
+    # statement (each foreign bucket looks expensive) and paid 150-500 ms of compiling for
+    # statements that then ran in 5 ms. None of our statements runs long enough to gain.
+    # A SET on the connection, not a startup option: PgBouncer refuses those.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET jit = off")
+    dbapi_connection.autocommit = autocommit
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -1,6 +1,8 @@
 import pytest
+from sqlalchemy import text
 
 from config import ConfigError, load_config, normalise_database_url
+from jala.extensions import db
 
 GOOD_KEY = "k" * 40
 
@@ -57,3 +59,13 @@ def test_production_needs_an_https_public_url():
         load_config(env)
     with pytest.raises(ConfigError, match="PUBLIC_URL"):
         load_config(dict(env, PUBLIC_URL="http://portal.example.edu.cn"))
+
+
+def test_every_connection_of_the_app_runs_without_jit(app):
+    """JIT compiling cost sharded searches 150-500 ms a statement (jala/extensions.py)."""
+    with app.app_context():
+        db.engine.dispose()  # a new connection, and a second one beside it
+        with db.engine.connect() as first, db.engine.connect() as second:
+            assert {c.execute(text("SHOW jit")).scalar() for c in (first, second)} == {"off"}
+            first.rollback()  # what a failed request does: the setting stays
+            assert first.execute(text("SHOW jit")).scalar() == "off"

@@ -25,7 +25,8 @@ SERVER_OPTIONS = {"async_capable": "true", "fetch_size": "1000", "extensions": "
                   # postgres_fdw reads through a cursor, which a shard plans for its first
                   # tenth of rows: a (year, id) walk checking every row's tsvector, 10× slower
                   # than reading the matches and sorting them, which the merge needs anyway
-                  "options": f"-c cursor_tuple_fraction=1 {SHARD_SETTINGS}"}
+                  # (and no JIT compiling: jala/extensions.py says why)
+                  "options": f"-c cursor_tuple_fraction=1 -c jit=off {SHARD_SETTINGS}"}
 # the same text for a row on every server: COPY and the checksum compare rows as text
 SAME_TEXT = {"TimeZone": "UTC", "DateStyle": "ISO, YMD", "IntervalStyle": "postgres",
              "extra_float_digits": "3", "bytea_output": "hex"}
