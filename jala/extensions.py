@@ -33,8 +33,10 @@ def _without_jit(dbapi_connection, _connection_record):
     # A SET on the connection, not a startup option: PgBouncer refuses those.
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
-    dbapi_connection.execute("SET jit = off")
-    dbapi_connection.autocommit = autocommit
+    try:
+        dbapi_connection.execute("SET jit = off")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 @event.listens_for(Session, "do_orm_execute")

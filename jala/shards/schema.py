@@ -16,9 +16,10 @@ TABLE = Record.__tablename__
 BUILD_MEMORY = "512MB"  # maintenance_work_mem of the index builds (as bulk loads use)
 KEY_TABLE = "record_keys"  # the ids of records, on the primary: what foreign keys reference
 KEY_TRIGGER = "records_shard_keys"  # keeps record_keys in step with records
+KEY_GUARD = "records_shard_key_guard"  # refuses what record_keys could not follow
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
              "d": "SET DEFAULT"}
-_ONTO_RECORDS = re.compile(rf"REFERENCES {TABLE}\(id\)")
+_ONTO_RECORDS = re.compile(rf"REFERENCES (?:\w+\.)?{TABLE}\(id\)")
 _INDEX_DEF = re.compile(
     r"^CREATE (UNIQUE )?INDEX (?:IF NOT EXISTS )?(\S+) ON (?:ONLY )?(\S+) (.*)$", re.DOTALL)
 
@@ -97,8 +98,9 @@ def trigger_definitions(connection, table=TABLE):
     """``CREATE TRIGGER …`` of the table's own triggers (not the ones a constraint makes)."""
     return connection.execute(text(
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = "
-        "CAST(:table AS regclass) AND NOT tgisinternal AND tgparentid = 0 AND tgname <> :own "
-        "ORDER BY tgname"), {"table": table, "own": KEY_TRIGGER}).scalars().all()
+        "CAST(:table AS regclass) AND NOT tgisinternal AND tgparentid = 0 "
+        "AND tgname <> ALL(:own) ORDER BY tgname"),
+        {"table": table, "own": [KEY_TRIGGER, KEY_GUARD, f"{KEY_GUARD}_truncate"]}).scalars().all()
 
 
 def foreign_keys_onto_records(connection):
@@ -145,6 +147,21 @@ def install_key_table(connection, source=TABLE):
     connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_TRIGGER} ON {TABLE}"))
     connection.execute(text(f"CREATE TRIGGER {KEY_TRIGGER} AFTER INSERT OR DELETE ON {TABLE} "
                             f"FOR EACH ROW EXECUTE FUNCTION {KEY_TRIGGER}()"))
+    # what a foreign key onto records refused, and record_keys would not follow: a record
+    # changing its id (or moving bucket by it), and TRUNCATE (no row trigger fires)
+    connection.execute(text(
+        f"CREATE OR REPLACE FUNCTION {KEY_GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n"
+        f"  RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format(\n"
+        f"    '%s on records is refused: other tables refer to records by id', TG_OP);\n"
+        f"END $$"))
+    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD} ON {TABLE}"))
+    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD} BEFORE UPDATE OF id ON {TABLE} "
+                            f"FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) "
+                            f"EXECUTE FUNCTION {KEY_GUARD}()"))
+    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD}_truncate ON {TABLE}"))
+    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD}_truncate BEFORE TRUNCATE ON {TABLE} "
+                            f"FOR EACH STATEMENT EXECUTE FUNCTION {KEY_GUARD}()"))
 
 
 def _stored_keys(connection):

@@ -3,7 +3,8 @@
 The first `jala shards` replaced them with an ON DELETE trigger on records (and, briefly,
 statement triggers checking new references on each referencing table). A sharded catalogue
 made by it gets `record_keys` (every record's id, on the primary) and its foreign keys back,
-pointed at that table; one that was never sharded is not touched.
+pointed at that table, and its shards' sessions run without JIT; one that was never sharded
+is not touched.
 
 Revision ID: f3b4c5d6e702
 Revises: e2a3b4c5d601
@@ -24,6 +25,7 @@ def _sharded(conn):
 
 
 def upgrade():
+    from jala.shards.remote import SERVER_OPTIONS
     from jala.shards.schema import install_key_table
 
     conn = op.get_bind()
@@ -36,6 +38,11 @@ def upgrade():
         conn.execute(text(f'DROP TRIGGER "{name}" ON {table}'))
     conn.execute(text("DROP FUNCTION IF EXISTS records_shard_key_check()"))
     install_key_table(conn)  # the ids read from every bucket
+    # the shards' sessions run without JIT too (jala/extensions.py says why)
+    servers = conn.execute(text("SELECT server_name FROM shards")).scalars().all()
+    for server in servers:
+        conn.execute(text(f"ALTER SERVER {server} OPTIONS (SET options "
+                          f"'{SERVER_OPTIONS['options']}')"))
 
 
 def downgrade():

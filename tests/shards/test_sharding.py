@@ -315,3 +315,19 @@ def test_a_delete_waits_for_a_new_reference_and_then_takes_it_along(coordinator,
         finally:
             inserter.execute("DELETE FROM holdings WHERE id = %s", (new_id,))
             inserter.commit()
+
+
+def test_what_record_keys_could_not_follow_is_refused(coordinator, sharded):
+    """A record changing its id (in its bucket or into another) and TRUNCATE: refused, as a
+    foreign key onto records would refuse them."""
+    with coordinator.app_context():
+        first, last = db.session.execute(text("SELECT min(id), max(id) FROM records")).one()
+        for statement in (f"UPDATE records SET id = {last + 1} WHERE id = {first}",
+                          f"UPDATE records SET id = -id WHERE id = {first}",
+                          "TRUNCATE records"):
+            with pytest.raises(IntegrityError, match="is refused: other tables refer"):
+                with db.session.begin_nested():
+                    db.session.execute(text(statement))
+        db.session.execute(text(f"UPDATE records SET id = id WHERE id = {first}"))  # unchanged
+        db.session.rollback()
+        assert catalogue_ids() == sharded["ids"]
