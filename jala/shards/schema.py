@@ -17,6 +17,8 @@ BUILD_MEMORY = "512MB"  # maintenance_work_mem of the index builds (as bulk load
 KEY_TABLE = "record_keys"  # the ids of records, on the primary: what foreign keys reference
 KEY_TRIGGER = "records_shard_keys"  # keeps record_keys in step with records
 KEY_GUARD = "records_shard_key_guard"  # refuses what record_keys could not follow
+KEY_GUARD_TRUNCATE = f"{KEY_GUARD}_truncate"
+KEY_TRIGGERS = (KEY_TRIGGER, KEY_GUARD, KEY_GUARD_TRUNCATE)  # all that sharding puts on records
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
              "d": "SET DEFAULT"}
 _ONTO_RECORDS = re.compile(rf"REFERENCES (?:\w+\.)?{TABLE}\(id\)")
@@ -100,7 +102,7 @@ def trigger_definitions(connection, table=TABLE):
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = "
         "CAST(:table AS regclass) AND NOT tgisinternal AND tgparentid = 0 "
         "AND tgname <> ALL(:own) ORDER BY tgname"),
-        {"table": table, "own": [KEY_TRIGGER, KEY_GUARD, f"{KEY_GUARD}_truncate"]}).scalars().all()
+        {"table": table, "own": list(KEY_TRIGGERS)}).scalars().all()
 
 
 def foreign_keys_onto_records(connection):
@@ -159,8 +161,8 @@ def install_key_table(connection, source=TABLE):
     connection.execute(text(f"CREATE TRIGGER {KEY_GUARD} BEFORE UPDATE OF id ON {TABLE} "
                             f"FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) "
                             f"EXECUTE FUNCTION {KEY_GUARD}()"))
-    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD}_truncate ON {TABLE}"))
-    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD}_truncate BEFORE TRUNCATE ON {TABLE} "
+    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD_TRUNCATE} ON {TABLE}"))
+    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD_TRUNCATE} BEFORE TRUNCATE ON {TABLE} "
                             f"FOR EACH STATEMENT EXECUTE FUNCTION {KEY_GUARD}()"))
 
 
