@@ -70,6 +70,9 @@ class Record(db.Model):
         # pinyin typed with a slip the syllables around it cannot place: pg_trgm's similarity
         db.Index("ix_records_pinyin_key_trgm", pinyin_key, postgresql_using="gin",
                  postgresql_ops={"pinyin_key": "gin_trgm_ops"}),
+        # ... or, when it is long, by how it begins or ends (``spelling.py``): the end reversed
+        db.Index("ix_records_pinyin_key_reversed",
+                 db.text("reverse(pinyin_key) text_pattern_ops")),
         db.Index("ix_records_initials_key", initials_key,
                  postgresql_ops={"initials_key": "text_pattern_ops"}),
         # (year, id): newest first, walked backwards, in the order sorting by year shows

@@ -31,8 +31,6 @@ from jala.search.candidates import CANDIDATE_COLUMNS, fetch
 from jala.search.normalize import normalize_text, trigram_text
 from jala.search.pinyin import romanize, split_pinyin
 from jala.search.relaxation import (
-    ANCHORED_ROWS,
-    ANCHORS,
     TSQUERY,
     Relaxation,
     all_of,
@@ -56,7 +54,7 @@ from jala.search.trigram import word_like
 
 MIN_RUN = 4  # a run of fewer characters has too few pairs to relax
 SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
-SLIP_ANCHORS = 4
+SLIP_MISSES = 3
 MIN_INITIALS, MAX_INITIALS = 3, 30
 # a last resort (``spelling.py``) reads the posting lists of every trigram typed (common ones
 # hold a tenth of the catalogue): past this, it gives up and the reader gets the tips instead
@@ -129,9 +127,11 @@ def slip_relaxation(pieces):
         return None
     ways = any_of([run_phrase(way) for way in undone_slips(runs[0])])
     # a character too many spoils two of the typed pairs, two swapped three: the record
-    # meant holds one of any four of them
+    # meant holds two of any five of them (one of any four, when there are fewer)
+    pairs = char_pairs(runs[0])
+    held = 2 if len(pairs) >= SLIP_MISSES + 2 else 1
     return tsquery_relaxation("slip", all_of([ways, *others_as_typed(pieces, "cjk")]),
-                               in_title_only=True, anchors=(char_pairs(runs[0]), SLIP_ANCHORS))
+                               in_title_only=True, anchors=(pairs, SLIP_MISSES + held, held))
 
 
 def run_relaxation(run):
@@ -216,7 +216,7 @@ def relaxations(raw, texts):
 # --- running them -------------------------------------------------------------------------------
 
 def _anchor(relaxation, index):
-    """``(vector, tsquery)`` anchoring the relaxation's ``index``-th condition, or None."""
+    """The Anchor of the relaxation's ``index``-th condition, or None."""
     return relaxation.anchors[index] if index < len(relaxation.anchors) else None
 
 
@@ -225,12 +225,11 @@ def _statement(relaxation, index, where):
     order = f"ORDER BY {relaxation.rank} DESC, id" if relaxation.ordered else ""
     anchor = _anchor(relaxation, index)
     if anchor:
-        vector, _tsquery = anchor
-        # the anchors through GIN (OFFSET 0 keeps the planner from folding the loose
+        # the anchor through its index (OFFSET 0 keeps the planner from folding the loose
         # condition into the index scan), the loose condition on those rows alone
         return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM (SELECT * FROM records "
-                f"WHERE {vector} @@ {ANCHORS} AND {where} LIMIT {ANCHORED_ROWS[vector]} "
-                f"OFFSET 0) r WHERE {condition} {order} LIMIT :rk")
+                f"WHERE {anchor.condition} AND {where} LIMIT {anchor.rows} OFFSET 0) r "
+                f"WHERE {condition} {order} LIMIT :rk")
     return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
             f"WHERE {condition} AND {where} {order} LIMIT :rk")
 
@@ -276,7 +275,7 @@ def relaxed_candidates(found, where, params, seen, query_key=""):
             anchor = _anchor(relaxation, index)
             rows = _fetch_in_time(relaxation, _statement(relaxation, index, where),
                                   dict(params, **relaxation.params,
-                                       anchors=anchor[1] if anchor else "",
+                                       **(anchor.params if anchor else {}),
                                        rk=RELAXED_CANDIDATES))
             new += [c for c in rows if c.id not in seen and c.id not in matched
                     and (relaxation.accept is None or relaxation.accept(c))]

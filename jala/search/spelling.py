@@ -11,6 +11,8 @@ from rapidfuzz.fuzz import ratio
 
 from jala.search.pinyin import split_pinyin
 from jala.search.relaxation import (
+    ANCHORED_ROWS,
+    Anchor,
     Relaxation,
     all_of,
     any_of,
@@ -28,6 +30,7 @@ MAX_SLIP = 4  # letters that are not pinyin where the slip is (zahn for zhan)
 MIN_SLIP_CONTEXT = 3  # syllables read around the slip: fewer say too little (yanjiu alone)
 SPELLING_LIKENESS = 80  # rapidfuzz's ratio of the letters typed and a title's pinyin key
 SPELLING_SIMILARITY = 0.6  # pg_trgm's, when the syllables around the slip cannot place it
+MIN_END = 6  # letters a beginning or an end must have to find a key (fewer: pg_trgm)
 
 
 def pinyin_around_a_slip(letters):
@@ -110,14 +113,29 @@ def _reads_like(letters):
 
 
 def trigram_spelling_relaxation(pieces):
-    """Titles whose pinyin key is most like the letters typed (pg_trgm's index).
+    """Titles whose pinyin key is most like the letters typed.
 
     The last resort for pinyin with a slip, when the syllables around it could not place it.
+    Few letters: pg_trgm's index. Many: the index would read the long posting lists of most
+    of their trigrams (pinyin has few, all common: 50-100 ms at a million records), so the
+    keys are read that begin with the first third of the letters or end with the last, a
+    btree prefix each (of the key, of the key reversed).
     """
     letters = typed_letters(pieces)
     if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
         return None
-    return Relaxation("spelling", (similar("pinyin_key", ":spelled", SPELLING_SIMILARITY),),
+    if len(letters) < 2 * MIN_END + 1:
+        return Relaxation("spelling", (similar("pinyin_key", ":spelled", SPELLING_SIMILARITY),),
+                          "similarity(pinyin_key, :spelled)", {"spelled": letters},
+                          ordered=True, similarity=SPELLING_SIMILARITY,
+                          accept=_reads_like(letters), last_resort=True)
+    # a third each (at least MIN_END letters): a slip leaves one of them whole, and so do two
+    # differences unless one is in each (a sign in the title no keyboard types, and a slip)
+    piece = max(MIN_END, len(letters) // 3)
+    ends = Anchor("(pinyin_key LIKE :spelled_head OR reverse(pinyin_key) LIKE :spelled_tail)",
+                  ANCHORED_ROWS["title_vector"],
+                  {"spelled_head": letters[:piece] + "%",
+                   "spelled_tail": letters[-piece:][::-1] + "%"})
+    return Relaxation("spelling", (f"similarity(pinyin_key, :spelled) >= {SPELLING_SIMILARITY}",),
                       "similarity(pinyin_key, :spelled)", {"spelled": letters}, ordered=True,
-                      similarity=SPELLING_SIMILARITY, accept=_reads_like(letters), last_resort=True)
-
+                      accept=_reads_like(letters), anchors=(ends,), last_resort=True)

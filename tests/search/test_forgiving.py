@@ -1,6 +1,10 @@
 """The forgiving search: what the reader meant when the words as typed find (almost) nothing."""
-import pytest
+from itertools import combinations
 
+import pytest
+from sqlalchemy import text
+
+from jala.extensions import db
 from jala.search.engine import SearchRequest, search
 from jala.search.forgiving import (
     relaxations,
@@ -9,6 +13,14 @@ from jala.search.forgiving import (
     undone_slips,
 )
 from jala.search.query import title_key
+from jala.search.relaxation import (
+    at_least,
+    most_of,
+    query_pieces,
+    quote,
+    tsquery_relaxation,
+)
+from jala.search.spelling import MIN_END, trigram_spelling_relaxation
 from tests.support.catalog import import_lines
 from tests.support.search import titles
 
@@ -86,11 +98,29 @@ def test_forgiving_hits_obey_the_filters(shelf):
     assert titles(search(SearchRequest(q="图书馆服务高校", year_to=2020))) == []
 
 
-def test_a_run_relaxation_needs_all_but_a_few_pairs_and_is_anchored_on_enough_of_them():
+def _matched(query, held):
+    """Whether a vector of each set of lexemes in ``held`` matches the tsquery, in PostgreSQL."""
+    return db.session.execute(text(
+        "SELECT CAST(vector AS tsvector) @@ CAST(:query AS tsquery)"
+        " FROM unnest(CAST(:vectors AS text[])) WITH ORDINALITY AS held(vector, n) ORDER BY n"),
+        {"vectors": [" ".join(lexemes) for lexemes in held], "query": query}).scalars().all()
+
+
+def test_a_run_relaxation_needs_all_but_a_few_pairs_and_is_anchored_on_two_of_enough(ctx):
     query, anchors = run_relaxation("图书馆服务")  # 4 pairs: 2 may be missing
-    assert query.count("'图书' & '书馆'") == 1 and "'馆服' & '服务'" in query
-    pairs, how_many = anchors
-    assert len(pairs) == 4 and how_many == 3  # a record with 2 of the 4 holds 1 of any 3
+    pairs, how_many, held = anchors
+    assert pairs == ["图书", "书馆", "馆服", "服务"] and (how_many, held) == (4, 2)
+    held = [subset for size in range(5) for subset in combinations(pairs, size)]
+    assert _matched(query, held) == [len(subset) >= 2 for subset in held]
+
+
+@pytest.mark.parametrize("lexemes", [3, 5, 9])
+def test_at_least_is_true_exactly_when_that_many_terms_are(ctx, lexemes):
+    terms = [f"t{i}" for i in range(lexemes)]
+    for how_many in range(1, lexemes + 1):
+        query = at_least(how_many, [quote(term) for term in terms])
+        held = [subset for size in range(lexemes + 1) for subset in combinations(terms, size)]
+        assert _matched(query, held) == [len(subset) >= how_many for subset in held], query
 
 
 def test_pinyin_with_a_slip_that_reads_as_other_pinyin_is_found_by_most_of_its_pairs(shelf):
@@ -149,3 +179,30 @@ def test_a_last_resort_out_of_time_gives_nothing_and_leaves_the_session_sound(sh
     assert result.total == 0 and time.perf_counter() - started < 0.45  # gave up at 100 ms
     assert db.session.execute(text("SHOW statement_timeout")).scalar() == default
     assert titles(search(SearchRequest(q="zgfzbg"))) == ["中国发展报告"]  # the session goes on
+
+
+@pytest.mark.parametrize("lexemes", [3, 4, 6, 9])
+def test_every_record_most_of_matches_holds_its_anchors(ctx, lexemes):
+    terms = [f"t{i}" for i in range(lexemes)]
+    most, anchors = most_of(terms)
+    relaxation = tsquery_relaxation("words", most, anchors=anchors)
+    held = [subset for size in range(lexemes + 1) for subset in combinations(terms, size)]
+    for anchor in (a.params["anchors"] for a in relaxation.anchors):
+        assert all(anchored for matched, anchored in
+                   zip(_matched(most, held), _matched(anchor, held), strict=True) if matched)
+        assert sum(_matched(anchor, held)) < len(held) - 1  # and it leaves most sets out
+
+
+def test_long_pinyin_with_a_slip_anywhere_is_found_by_how_it_begins_or_ends(shelf):
+    key = db.session.execute(text("SELECT pinyin_key FROM records WHERE title = :t"),
+                             {"t": "基于GPS的车辆定位研究"}).scalar()
+    assert len(key) >= 2 * MIN_END + 1
+    slipped = {key[:i] + key[i + 1:] for i in range(len(key))}  # a letter left out
+    slipped |= {key[:i] + key[i + 1] + key[i] + key[i + 2:] for i in range(len(key) - 1)}
+    slipped |= {key[:i] + "q" + key[i:] for i in range(len(key))}  # one too many
+    for typed in sorted(slipped - {key}):
+        relaxation = trigram_spelling_relaxation(query_pieces([typed]))
+        assert relaxation.anchors  # by its beginning or end, not pg_trgm's index
+        found, used = relaxed_candidates([relaxation], "TRUE", {}, set())
+        assert [c.title_key for c in found] == [title_key("基于GPS的车辆定位研究")], typed
+    assert trigram_spelling_relaxation(query_pieces(["zhonguofa"])).anchors == ()  # short
