@@ -54,7 +54,7 @@ from jala.search.trigram import word_like
 
 MIN_RUN = 4  # a run of fewer characters has too few pairs to relax
 SLIPS = (4, 10)  # runs this long get the ways of undoing a slip as phrases
-SLIP_MISSES = 3
+SLIP_MISSES = 3  # the typed pairs a slip spoils, at most (two characters swapped)
 MIN_INITIALS, MAX_INITIALS = 3, 30
 # a last resort (``spelling.py``) reads the posting lists of every trigram typed (common ones
 # hold a tenth of the catalogue): past this, it gives up and the reader gets the tips instead

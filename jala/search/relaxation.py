@@ -3,8 +3,8 @@
 A relaxation's tsquery is written from the query's own tokens (never PostgreSQL's parser), so
 the GIN indexes answer it. The minimum-should-match over a run's pairs (``most_of``, "at least
 k of n" as a nested tsquery) is anchored on the rarest of them (``frequencies.py``): any record
-holding all but ``t`` of the lexemes holds one of any ``t + 1`` of them, so GIN reads only those
-short posting lists, and the whole condition is checked on the few rows they give.
+holding all but ``t`` of the lexemes holds two of any ``t + 2`` of them, so GIN reads only those
+short posting lists, and the whole condition is checked on the few rows holding two.
 """
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -3,7 +3,7 @@
 Tried in turn: the pinyin either side of a slip that does not read as pinyin, each a phrase
 of the titles' pinyin; most of the syllable pairs typed, for a slip that reads as other pinyin
 (shuiseng for shuisheng); as a last resort, the titles whose pinyin key is most like the
-letters typed (pg_trgm), within the time the forgiving search gives it.
+letters typed (pg_trgm's similarity), within the time the forgiving search gives it.
 """
 from dataclasses import replace
 
