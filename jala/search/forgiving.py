@@ -227,9 +227,10 @@ def _statement(relaxation, index, where):
     if anchor:
         # the anchor through its index (OFFSET 0 keeps the planner from folding the loose
         # condition into the index scan), the loose condition on those rows alone
+        inner, outer = (("TRUE", where) if anchor.before_filters else (where, "TRUE"))
         return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM (SELECT * FROM records "
-                f"WHERE {anchor.condition} AND {where} LIMIT {anchor.rows} OFFSET 0) r "
-                f"WHERE {condition} {order} LIMIT :rk")
+                f"WHERE {anchor.condition} AND {inner} LIMIT {anchor.rows} OFFSET 0) r "
+                f"WHERE {condition} AND {outer} {order} LIMIT :rk")
     return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
             f"WHERE {condition} AND {where} {order} LIMIT :rk")
 

@@ -27,12 +27,15 @@ class Anchor:
     """Where a relaxation's condition is checked.
 
     The first ``rows`` records meeting a cheap condition an index answers (``params`` are its
-    own).
+    own) and the reader's filters; with ``before_filters``, the first ``rows`` meeting the
+    condition, the filters applied to those (a common condition under a narrow filter would
+    otherwise be read whole).
     """
 
     condition: str
     rows: int
     params: dict
+    before_filters: bool = False
 
 
 def tsquery_anchor(vector, tsquery):
@@ -117,7 +120,7 @@ def tsquery_relaxation(name, tsquery, in_title_only=False, anchors=None):
                 # anchors in more titles than are checked: the titles meeting the condition
                 # itself are (GIN reads every lexeme's posting list for it), up to as many;
                 # a search vector holds common pairs in most rows and is always anchored
-                anchored += (Anchor(title, ANCHORED_ROWS[vector], {}),)
+                anchored += (Anchor(title, ANCHORED_ROWS[vector], {}, before_filters=True),)
             else:
                 anchored += (tsquery_anchor(vector, at_least(held, rarest_ones)),)
     return Relaxation(name, matches, ts_rank_sql("title_vector", TSQUERY), {"relaxed": tsquery},

@@ -14,6 +14,8 @@ from jala.search.forgiving import (
 )
 from jala.search.query import title_key
 from jala.search.relaxation import (
+    Anchor,
+    Relaxation,
     at_least,
     most_of,
     query_pieces,
@@ -206,3 +208,14 @@ def test_long_pinyin_with_a_slip_anywhere_is_found_by_how_it_begins_or_ends(shel
         found, used = relaxed_candidates([relaxation], "TRUE", {}, set())
         assert [c.title_key for c in found] == [title_key("基于GPS的车辆定位研究")], typed
     assert trigram_spelling_relaxation(query_pieces(["zhonguofa"])).anchors == ()  # short
+
+
+@pytest.mark.parametrize("before_filters, found", [(False, 1), (True, 0)])
+def test_an_anchor_bounds_the_rows_read_before_or_after_the_filters(shelf, before_filters,
+                                                                    found):
+    # the first record (by the shelf's order) is a book: one row read before the filter for
+    # articles leaves nothing; one row read among articles finds one
+    first_row = Anchor("TRUE", 1, {}, before_filters=before_filters)
+    relaxation = Relaxation("words", ("TRUE",), "1", {}, anchors=(first_row,))
+    candidates, _used = relaxed_candidates([relaxation], "type = 'article'", {}, set())
+    assert len(candidates) == found
