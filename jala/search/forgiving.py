@@ -127,11 +127,13 @@ def slip_relaxation(pieces):
         return None
     ways = any_of([run_phrase(way) for way in undone_slips(runs[0])])
     # a character too many spoils two of the typed pairs, two swapped three: the record
-    # meant holds two of any five of them (one of any four, when there are fewer)
+    # meant holds two of any five of them, one of any four when there are four; of three it
+    # may hold none (辅乳助化 for 辅助乳化): GIN reads the ways themselves then
     pairs = char_pairs(runs[0])
     held = 2 if len(pairs) >= SLIP_MISSES + 2 else 1
+    anchors = (pairs, SLIP_MISSES + held, held) if len(pairs) > SLIP_MISSES else None
     return tsquery_relaxation("slip", all_of([ways, *others_as_typed(pieces, "cjk")]),
-                               in_title_only=True, anchors=(pairs, SLIP_MISSES + held, held))
+                               in_title_only=True, anchors=anchors)
 
 
 def run_relaxation(run):
@@ -227,10 +229,9 @@ def _statement(relaxation, index, where):
     if anchor:
         # the anchor through its index (OFFSET 0 keeps the planner from folding the loose
         # condition into the index scan), the loose condition on those rows alone
-        inner, outer = (("TRUE", where) if anchor.before_filters else (where, "TRUE"))
         return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM (SELECT * FROM records "
-                f"WHERE {anchor.condition} AND {inner} LIMIT {anchor.rows} OFFSET 0) r "
-                f"WHERE {condition} AND {outer} {order} LIMIT :rk")
+                f"WHERE {anchor.condition} AND {where} LIMIT {anchor.rows} OFFSET 0) r "
+                f"WHERE {condition} {order} LIMIT :rk")
     return (f"SELECT {CANDIDATE_COLUMNS}, {relaxation.rank} FROM records "
             f"WHERE {condition} AND {where} {order} LIMIT :rk")
 

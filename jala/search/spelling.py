@@ -130,12 +130,14 @@ def trigram_spelling_relaxation(pieces):
                           ordered=True, similarity=SPELLING_SIMILARITY,
                           accept=_reads_like(letters), last_resort=True)
     # a third each (at least MIN_END letters): a slip leaves one of them whole, and so do two
-    # differences unless one is in each (a sign in the title no keyboard types, and a slip)
+    # differences unless one is in each (a sign in the title no keyboard types, and a slip);
+    # each end read on its own, so that a common one (…yanjiu) cannot crowd out the other
     piece = max(MIN_END, len(letters) // 3)
-    ends = Anchor("(pinyin_key LIKE :spelled_head OR reverse(pinyin_key) LIKE :spelled_tail)",
-                  ANCHORED_ROWS["title_vector"],
-                  {"spelled_head": letters[:piece] + "%",
-                   "spelled_tail": letters[-piece:][::-1] + "%"})
-    return Relaxation("spelling", (f"similarity(pinyin_key, :spelled) >= {SPELLING_SIMILARITY}",),
+    ends = (Anchor("pinyin_key LIKE :spelled_head", ANCHORED_ROWS["title_vector"],
+                   {"spelled_head": letters[:piece] + "%"}),
+            Anchor("reverse(pinyin_key) LIKE :spelled_tail", ANCHORED_ROWS["title_vector"],
+                   {"spelled_tail": letters[-piece:][::-1] + "%"}))
+    like_the_letters = f"similarity(pinyin_key, :spelled) >= {SPELLING_SIMILARITY}"
+    return Relaxation("spelling", (like_the_letters, like_the_letters),
                       "similarity(pinyin_key, :spelled)", {"spelled": letters}, ordered=True,
-                      accept=_reads_like(letters), anchors=(ends,), last_resort=True)
+                      accept=_reads_like(letters), anchors=ends, last_resort=True)

@@ -1,8 +1,8 @@
 """an index on the reversed pinyin key of records
 
 Pinyin typed with a slip, when it is long, is looked for among the titles whose pinyin key
-begins with the first half of the letters or ends with the second (one slip spoils at most
-one half): a btree prefix of the key, and of the key reversed. Without this index the ending
+begins with the first third of the letters or ends with the last (one slip spoils at most
+one of them): a btree prefix of the key, and of the key reversed. Without this index the ending
 is a scan of the whole table. A sharded catalogue's buckets on other servers get it too.
 
 Revision ID: a4c5d6e7f803
@@ -35,8 +35,8 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index(NAME, table_name="records")
-    if _sharded():
+    if _sharded():  # first: dropping the parent's index locks the buckets the layout reads
         from jala.shards.indexes import drop_bucket_indexes
 
         drop_bucket_indexes([NAME])
+    op.drop_index(NAME, table_name="records")

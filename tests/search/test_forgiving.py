@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import text
 
 from jala.extensions import db
+from jala.search import frequencies
 from jala.search.engine import SearchRequest, search
 from jala.search.forgiving import (
     relaxations,
@@ -14,15 +15,18 @@ from jala.search.forgiving import (
 )
 from jala.search.query import title_key
 from jala.search.relaxation import (
-    Anchor,
-    Relaxation,
+    ANCHORED_ROWS,
     at_least,
     most_of,
     query_pieces,
     quote,
     tsquery_relaxation,
 )
-from jala.search.spelling import MIN_END, trigram_spelling_relaxation
+from jala.search.spelling import (
+    MIN_END,
+    spelled_pairs_relaxation,
+    trigram_spelling_relaxation,
+)
 from tests.support.catalog import import_lines
 from tests.support.search import titles
 
@@ -210,12 +214,42 @@ def test_long_pinyin_with_a_slip_anywhere_is_found_by_how_it_begins_or_ends(shel
     assert trigram_spelling_relaxation(query_pieces(["zhonguofa"])).anchors == ()  # short
 
 
-@pytest.mark.parametrize("before_filters, found", [(False, 1), (True, 0)])
-def test_an_anchor_bounds_the_rows_read_before_or_after_the_filters(shelf, before_filters,
-                                                                    found):
-    # the first record (by the shelf's order) is a book: one row read before the filter for
-    # articles leaves nothing; one row read among articles finds one
-    first_row = Anchor("TRUE", 1, {}, before_filters=before_filters)
-    relaxation = Relaxation("words", ("TRUE",), "1", {}, anchors=(first_row,))
-    candidates, _used = relaxed_candidates([relaxation], "type = 'article'", {}, set())
-    assert len(candidates) == found
+def _copies(title, pinyin_key_sql, how_many):
+    """``how_many`` copies of a record (numbered titles), their pinyin keys as SQL of ``i``."""
+    db.session.execute(text(
+        "INSERT INTO records (type, title, title_key, search_vector, title_vector, search_text,"
+        " pinyin_key, initials_key, created_at, updated_at)"
+        " SELECT type, title || i, title_key || i, search_vector, title_vector, search_text,"
+        f" {pinyin_key_sql}, '', now(), now() FROM records, generate_series(1, :n) AS i"
+        " WHERE title = :title"), {"title": title, "n": how_many})
+
+
+def test_a_common_end_of_long_pinyin_does_not_crowd_out_the_other(shelf, monkeypatch):
+    monkeypatch.setitem(ANCHORED_ROWS, "title_vector", 50)
+    _copies("江西农业经济", "'tianchong' || i || 'dingweiyanjiu'", 60)  # ends as 北斗定位研究
+    import_lines([{"source_id": "r1", "type": "article", "title": "北斗定位研究"}])
+    relaxation = trigram_spelling_relaxation(query_pieces(["beidoudignweiyanjiu"]))
+    found, _used = relaxed_candidates([relaxation], "TRUE", {}, set())
+    assert [c.title_key for c in found] == [title_key("北斗定位研究")]
+
+
+def test_a_common_reading_still_puts_the_title_most_like_the_letters_first(shelf, monkeypatch):
+    monkeypatch.setitem(ANCHORED_ROWS, "title_vector", 50)
+    import_lines([{"source_id": "r0", "type": "article", "title": "中国经济发展研究报告"}])
+    _copies("中国经济发展研究报告", "'zzz' || i", 60)  # the same pinyin pairs, a far key
+    import_lines([{"source_id": "r1", "type": "article", "title": "中国经济发展研究"}])
+    db.session.execute(text("ANALYZE records"))  # the statistics say the anchors are common
+    monkeypatch.setattr(frequencies, "_cache", {})
+    relaxation = spelled_pairs_relaxation(query_pieces(["zhongguojinjifazhanyanjiu"]))
+    found, _used = relaxed_candidates([relaxation], "TRUE", {}, set())
+    assert found[0].title_key == title_key("中国经济发展研究")
+
+
+@pytest.mark.parametrize("q, found", [("哈哈哈哈", 0), ("哈哈哈哈哈", 0), ("mamamamama", 0),
+                                      ("图书图书图书", 2)])  # 图书 is in two titles
+def test_a_run_of_one_repeated_pair_is_answered(shelf, q, found):
+    assert search(SearchRequest(q=q)).total == found
+
+
+def test_a_four_character_run_with_its_middle_swapped_finds_the_title(shelf):
+    assert titles(search(SearchRequest(q="辅乳助化")))[:1] == ["超声辅助乳化微萃取的应用"]
