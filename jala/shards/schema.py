@@ -136,34 +136,35 @@ def install_key_table(connection, source=TABLE):
                                 f'"{key.constraint_name}"'))
         connection.execute(text(f'ALTER TABLE {key.table_name} ADD CONSTRAINT '
                                 f'"{key.constraint_name}" {onto_keys}'))
-    connection.execute(text(
-        f"CREATE OR REPLACE FUNCTION {KEY_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n"
+    _function(connection, KEY_TRIGGER, (
         f"  IF TG_OP = 'INSERT' THEN\n"
         f"    INSERT INTO {KEY_TABLE} VALUES (NEW.id);\n"
         f"    RETURN NEW;\n"
         f"  END IF;\n"
         f"  DELETE FROM {KEY_TABLE} WHERE id = OLD.id;  -- the foreign keys act from here\n"
-        f"  RETURN OLD;\n"
-        f"END $$"))
-    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_TRIGGER} ON {TABLE}"))
-    connection.execute(text(f"CREATE TRIGGER {KEY_TRIGGER} AFTER INSERT OR DELETE ON {TABLE} "
-                            f"FOR EACH ROW EXECUTE FUNCTION {KEY_TRIGGER}()"))
+        f"  RETURN OLD;\n"))
+    _trigger(connection, KEY_TRIGGER, "AFTER INSERT OR DELETE", "FOR EACH ROW", KEY_TRIGGER)
     # what a foreign key onto records refused, and record_keys would not follow: a record
     # changing its id (or moving bucket by it), and TRUNCATE (no row trigger fires)
-    connection.execute(text(
-        f"CREATE OR REPLACE FUNCTION {KEY_GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n"
-        f"  RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format(\n"
-        f"    '%s on records is refused: other tables refer to records by id', TG_OP);\n"
-        f"END $$"))
-    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD} ON {TABLE}"))
-    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD} BEFORE UPDATE OF id ON {TABLE} "
-                            f"FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) "
-                            f"EXECUTE FUNCTION {KEY_GUARD}()"))
-    connection.execute(text(f"DROP TRIGGER IF EXISTS {KEY_GUARD_TRUNCATE} ON {TABLE}"))
-    connection.execute(text(f"CREATE TRIGGER {KEY_GUARD_TRUNCATE} BEFORE TRUNCATE ON {TABLE} "
-                            f"FOR EACH STATEMENT EXECUTE FUNCTION {KEY_GUARD}()"))
+    _function(connection, KEY_GUARD, (
+        "  RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format(\n"
+        "    '%s on records is refused: other tables refer to records by id', TG_OP);\n"))
+    _trigger(connection, KEY_GUARD, "BEFORE UPDATE OF id",
+             "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)", KEY_GUARD)
+    _trigger(connection, KEY_GUARD_TRUNCATE, "BEFORE TRUNCATE", "FOR EACH STATEMENT", KEY_GUARD)
+
+
+def _function(connection, name, body):
+    """A trigger function in PL/pgSQL, replaced if it exists."""
+    connection.execute(text(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger "
+                            f"LANGUAGE plpgsql AS $$\nBEGIN\n{body}END $$"))
+
+
+def _trigger(connection, name, event, each, function):
+    """A trigger on records, replaced if it exists."""
+    connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}"))
+    connection.execute(text(f"CREATE TRIGGER {name} {event} ON {TABLE} {each} "
+                            f"EXECUTE FUNCTION {function}()"))
 
 
 def _stored_keys(connection):
