@@ -125,19 +125,18 @@ def trigram_spelling_relaxation(pieces):
     if sum(ch.isalpha() for ch in letters) < MIN_SPELLING:  # Latin and digits may be mixed in
         return None
     if len(letters) < 2 * MIN_END + 1:
-        return Relaxation("spelling", (similar("pinyin_key", ":spelled", SPELLING_SIMILARITY),),
-                          "similarity(pinyin_key, :spelled)", {"spelled": letters},
-                          ordered=True, similarity=SPELLING_SIMILARITY,
-                          accept=_reads_like(letters), last_resort=True)
-    # a third each (at least MIN_END letters): a slip leaves one of them whole, and so do two
-    # differences unless one is in each (a sign in the title no keyboard types, and a slip);
-    # each end read on its own, so that a common one (…yanjiu) cannot crowd out the other
-    piece = max(MIN_END, len(letters) // 3)
-    ends = (Anchor("pinyin_key LIKE :spelled_head", ANCHORED_ROWS["title_vector"],
-                   {"spelled_head": letters[:piece] + "%"}),
-            Anchor("reverse(pinyin_key) LIKE :spelled_tail", ANCHORED_ROWS["title_vector"],
-                   {"spelled_tail": letters[-piece:][::-1] + "%"}))
-    like_the_letters = f"similarity(pinyin_key, :spelled) >= {SPELLING_SIMILARITY}"
-    return Relaxation("spelling", (like_the_letters, like_the_letters),
-                      "similarity(pinyin_key, :spelled)", {"spelled": letters}, ordered=True,
-                      accept=_reads_like(letters), anchors=ends, last_resort=True)
+        matches, anchors = (similar("pinyin_key", ":spelled", SPELLING_SIMILARITY),), ()
+    else:
+        # a third each (at least MIN_END letters): a slip leaves one of them whole, and so do
+        # two differences unless one is in each (a sign in the title no keyboard types, and
+        # a slip); each end read on its own, so that a common one (…yanjiu) cannot crowd out
+        # the other
+        piece = max(MIN_END, len(letters) // 3)
+        anchors = (Anchor("pinyin_key LIKE :spelled_head", ANCHORED_ROWS["title_vector"],
+                          {"spelled_head": letters[:piece] + "%"}),
+                   Anchor("reverse(pinyin_key) LIKE :spelled_tail", ANCHORED_ROWS["title_vector"],
+                          {"spelled_tail": letters[-piece:][::-1] + "%"}))
+        matches = (f"similarity(pinyin_key, :spelled) >= {SPELLING_SIMILARITY}",) * 2
+    return Relaxation("spelling", matches, "similarity(pinyin_key, :spelled)",
+                      {"spelled": letters}, ordered=True, similarity=SPELLING_SIMILARITY,
+                      accept=_reads_like(letters), anchors=anchors, last_resort=True)
